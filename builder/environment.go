@@ -1,0 +1,131 @@
+package builder
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// envClaims maps each required claim to the variable that holds the same
+// fact in a job's environment.
+var envClaims = []struct {
+	variable string
+	set      func(*Claims, string)
+}{
+	{"GITHUB_REF", func(c *Claims, v string) { c.Ref = v }},
+	{"GITHUB_SHA", func(c *Claims, v string) { c.SHA = v }},
+	{"GITHUB_REPOSITORY", func(c *Claims, v string) { c.Repository = v }},
+	{"GITHUB_REPOSITORY_ID", func(c *Claims, v string) { c.RepositoryID = v }},
+	{"GITHUB_REPOSITORY_OWNER", func(c *Claims, v string) { c.RepositoryOwner = v }},
+	{"GITHUB_REPOSITORY_OWNER_ID", func(c *Claims, v string) { c.RepositoryOwnerID = v }},
+	{"GITHUB_EVENT_NAME", func(c *Claims, v string) { c.EventName = v }},
+	{"GITHUB_WORKFLOW_REF", func(c *Claims, v string) { c.WorkflowRef = v; c.JobWorkflowRef = v }},
+	{"GITHUB_WORKFLOW_SHA", func(c *Claims, v string) { c.WorkflowSHA = v; c.JobWorkflowSHA = v }},
+	{"RUNNER_ENVIRONMENT", func(c *Claims, v string) { c.RunnerEnvironment = v }},
+	{"GITHUB_RUN_ID", func(c *Claims, v string) { c.RunID = v }},
+	{"GITHUB_RUN_ATTEMPT", func(c *Claims, v string) { c.RunAttempt = v }},
+}
+
+// InActions reports whether the environment is that of a GitHub Actions job.
+func InActions(getenv func(string) string) bool {
+	return getenv("GITHUB_ACTIONS") == "true"
+}
+
+// FromEnvironment builds the job from the GITHUB_* and RUNNER_* variables
+// alone, without a token: for unsigned provenance (SLSA Build L1). The
+// builder id is then the top-level workflow (GITHUB_WORKFLOW_REF): the
+// environment does not name a called reusable workflow.
+//
+// Outside GitHub Actions (GITHUB_ACTIONS is not "true") the job is local:
+// facts the environment lacks come from local (the checkout's commit, ref and
+// repository, as the caller found them), and the builder is local:<host>.
+func FromEnvironment(getenv func(string) string, local LocalFacts) (*Job, error) {
+	var c Claims
+	for _, e := range envClaims {
+		if v := getenv(e.variable); v != "" {
+			e.set(&c, v)
+		}
+	}
+	job := &Job{ServerURL: serverURL(getenv), Claims: c}
+	if InActions(getenv) {
+		job.Claims.Issuer, _ = IssuerFor(job.ServerURL)
+		if m := job.Claims.missing(); len(m) > 0 {
+			return nil, &MissingClaimsError{Source: "environment", Names: envNames(m)}
+		}
+		return job, nil
+	}
+	job.Local = true
+	host := local.Host
+	if host == "" {
+		host = "localhost"
+	}
+	job.LocalBuilder = "local:" + host
+	job.LocalDir = local.Dir
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&job.Claims.SHA, local.Commit)
+	fill(&job.Claims.Ref, local.Ref)
+	fill(&job.Claims.Repository, local.Repository)
+	fill(&job.Claims.EventName, "local")
+	fill(&job.Claims.RunnerEnvironment, "local")
+	return job, nil
+}
+
+// LocalFacts are what a developer's checkout tells about a local build.
+type LocalFacts struct {
+	// Dir is the checkout's top folder.
+	Dir string
+	// Host is the machine's name.
+	Host string
+	// Commit is the checked-out commit (git rev-parse HEAD).
+	Commit string
+	// Ref is the checked-out ref (git symbolic-ref HEAD).
+	Ref string
+	// Repository is "owner/name" of the origin remote on the server.
+	Repository string
+}
+
+func envNames(claims []string) []string {
+	var out []string
+	for _, c := range claims {
+		switch c {
+		case "iss":
+			out = append(out, "GITHUB_SERVER_URL")
+		case "job_workflow_ref", "workflow_ref":
+			if len(out) == 0 || out[len(out)-1] != "GITHUB_WORKFLOW_REF" {
+				out = append(out, "GITHUB_WORKFLOW_REF")
+			}
+		case "runner_environment":
+			out = append(out, "RUNNER_ENVIRONMENT")
+		default:
+			out = append(out, "GITHUB_"+strings.ToUpper(c))
+		}
+	}
+	return out
+}
+
+// WorkflowInputs reads the inputs of a workflow_dispatch event from the event file at path
+// (GITHUB_EVENT_PATH). An event without inputs gives an empty map.
+func WorkflowInputs(path string) (map[string]any, error) {
+	if path == "" {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH is not set: cannot read the workflow inputs")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the event file: %w", err)
+	}
+	var ev struct {
+		Inputs map[string]any `json:"inputs"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("event file %s: %w", path, err)
+	}
+	if ev.Inputs == nil {
+		ev.Inputs = map[string]any{}
+	}
+	return ev.Inputs, nil
+}
