@@ -52,9 +52,9 @@ Flags:
 // attestFlags are the parsed flags and inputs of "provenant attest".
 type attestFlags struct {
 	subjectPath, subjectName, subjectDigest, subjectChecksums string
-	predicateType, predicatePath, predicate                    string
-	includeInputs, noSign, showSummary                         bool
-	sigstore, oidcIssuer, out                                  string
+	predicateType, predicatePath, predicate                   string
+	includeInputs, noSign, showSummary                        bool
+	sigstore, oidcIssuer, out                                 string
 }
 
 // inputNames maps flags to action inputs where the names differ.
