@@ -156,8 +156,8 @@ func (s *Server) Env() map[string]string {
 	}
 }
 
-// SetClaims merges claims into the claims of every later token; a nil value
-// removes a claim.
+// SetClaims merges claims into the claims of every later token (registered
+// claims such as iss and exp included); a nil value removes a claim.
 func (s *Server) SetClaims(claims map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -183,7 +183,7 @@ func (s *Server) Requests() int {
 // extra, as the token endpoint would.
 func (s *Server) Token(audience string, extra map[string]any) (string, error) {
 	s.mu.Lock()
-	claims := maps.Clone(s.claims)
+	configured := maps.Clone(s.claims)
 	now := s.now()
 	s.mu.Unlock()
 	jti := make([]byte, 16)
@@ -193,12 +193,16 @@ func (s *Server) Token(audience string, extra map[string]any) (string, error) {
 	if audience == "" {
 		audience = DefaultAudience
 	}
-	claims["iss"] = s.Issuer
-	claims["aud"] = audience
-	claims["iat"] = now.Unix()
-	claims["nbf"] = now.Add(-5 * time.Second).Unix()
-	claims["exp"] = now.Add(5 * time.Minute).Unix()
-	claims["jti"] = hex.EncodeToString(jti)
+	claims := map[string]any{
+		"iss": s.Issuer,
+		"aud": audience,
+		"iat": now.Unix(),
+		"nbf": now.Add(-5 * time.Second).Unix(),
+		"exp": now.Add(5 * time.Minute).Unix(),
+		"jti": hex.EncodeToString(jti),
+	}
+	// Configured and per-token claims may override the registered ones.
+	mergeClaims(claims, configured)
 	mergeClaims(claims, extra)
 
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: s.key},
