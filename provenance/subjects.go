@@ -237,14 +237,22 @@ func matchFiles(patterns []string, dir string) ([]string, error) {
 		if !filepath.IsAbs(full) && dir != "" {
 			full = filepath.Join(dir, pattern)
 		}
-		matches, err := doublestar.FilepathGlob(full, doublestar.WithFailOnIOErrors())
-		if err != nil {
-			return nil, &InputError{Input: "subject-path", Value: pattern, Err: err}
-		}
 		literal := !strings.ContainsAny(pattern, "*?[{")
+		matches := []string{full}
+		if !literal {
+			// I/O errors below the pattern (an unrelated link loop, say)
+			// do not fail the glob; every match is checked below.
+			var err error
+			if matches, err = doublestar.FilepathGlob(full); err != nil {
+				return nil, &InputError{Input: "subject-path", Value: pattern, Err: err}
+			}
+		}
 		count := 0
 		for _, m := range matches {
 			fi, err := os.Lstat(m)
+			if errors.Is(err, fs.ErrNotExist) && literal {
+				return nil, &InputError{Input: "subject-path", Value: pattern, Err: errors.New("no such file")}
+			}
 			if err != nil {
 				return nil, &InputError{Input: "subject-path", Value: m, Err: err}
 			}
@@ -278,11 +286,6 @@ func matchFiles(patterns []string, dir string) ([]string, error) {
 			}
 		}
 		if count == 0 {
-			if literal {
-				if _, err := os.Lstat(full); err != nil {
-					return nil, &InputError{Input: "subject-path", Value: pattern, Err: errors.New("no such file")}
-				}
-			}
 			return nil, &InputError{Input: "subject-path", Value: pattern, Err: errors.New("matches no file")}
 		}
 	}

@@ -1,0 +1,192 @@
+package provenance
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/provenant/provenant/builder"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixedJob is a job as its token's claims describe it: a release of
+// octo-org/octo-repo by a reusable workflow of another repository.
+func fixedJob() *builder.Job {
+	return &builder.Job{
+		ServerURL: "https://github.com",
+		Verified:  true,
+		Claims: builder.Claims{
+			Issuer:            "https://token.actions.githubusercontent.com",
+			Ref:               "refs/tags/v1.4.0",
+			SHA:               "7f3c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
+			Repository:        "octo-org/octo-repo",
+			RepositoryID:      "567891234",
+			RepositoryOwner:   "octo-org",
+			RepositoryOwnerID: "123456789",
+			EventName:         "push",
+			WorkflowRef:       "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.4.0",
+			JobWorkflowRef:    "octo-org/shared-workflows/.github/workflows/build.yml@refs/heads/main",
+			RunnerEnvironment: "github-hosted",
+			RunID:             "9876543210",
+			RunAttempt:        "2",
+		},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, got, "", "  "); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	pretty.WriteByte('\n')
+	if *update {
+		os.WriteFile(path, pretty.Bytes(), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(pretty.Bytes(), want) {
+		t.Errorf("%s differs from the golden file:\n%s", name, pretty.String())
+	}
+}
+
+func TestProvenanceStatementGolden(t *testing.T) {
+	subjects := []Subject{
+		{Name: "octo-linux-amd64.tar.gz", Digest: map[string]string{"sha256": strings.Repeat("ab", 32)}},
+		{Name: "octo-darwin-arm64.tar.gz", Digest: map[string]string{"sha512": strings.Repeat("cd", 64)}},
+	}
+	st, err := NewProvenanceStatement(subjects, fixedJob(), PredicateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "provenance-statement.golden.json", st.JSON)
+
+	// The output is byte-for-byte stable (protojson varies its whitespace;
+	// the statement must not).
+	for i := 0; i < 20; i++ {
+		again, _ := NewProvenanceStatement(subjects, fixedJob(), PredicateOptions{})
+		if !bytes.Equal(again.JSON, st.JSON) {
+			t.Fatalf("statement bytes differ between runs:\n%s\n%s", st.JSON, again.JSON)
+		}
+	}
+}
+
+func TestProvenanceWithInputsGolden(t *testing.T) {
+	subjects := []Subject{{Name: "app", Digest: map[string]string{"sha256": strings.Repeat("01", 32)}}}
+	job := fixedJob()
+	job.Claims.EventName = "workflow_dispatch"
+	st, err := NewProvenanceStatement(subjects, job, PredicateOptions{WorkflowInputs: map[string]any{"version": "1.4.0", "dry_run": false, "count": 3.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "provenance-inputs.golden.json", st.JSON)
+}
+
+// TestProvenanceFields checks each predicate field against the claim it
+// comes from, field by field, independently of the golden file.
+func TestProvenanceFields(t *testing.T) {
+	job := fixedJob()
+	st, err := NewProvenanceStatement([]Subject{{Name: "a", Digest: map[string]string{"sha256": strings.Repeat("0", 64)}}}, job, PredicateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+		Predicate     struct {
+			BuildDefinition struct {
+				BuildType          string `json:"buildType"`
+				ExternalParameters struct {
+					Workflow map[string]any `json:"workflow"`
+				} `json:"externalParameters"`
+				InternalParameters struct {
+					GitHub map[string]string `json:"github"`
+				} `json:"internalParameters"`
+				ResolvedDependencies []struct {
+					URI    string            `json:"uri"`
+					Digest map[string]string `json:"digest"`
+				} `json:"resolvedDependencies"`
+			} `json:"buildDefinition"`
+			RunDetails struct {
+				Builder  struct{ ID string `json:"id"` } `json:"builder"`
+				Metadata struct {
+					InvocationID string `json:"invocationId"`
+				} `json:"metadata"`
+			} `json:"runDetails"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(st.JSON, &s); err != nil {
+		t.Fatal(err)
+	}
+	bd, rd := s.Predicate.BuildDefinition, s.Predicate.RunDetails
+	checks := []struct{ field, got, want string }{
+		{"_type", s.Type, "https://in-toto.io/Statement/v1"},
+		{"predicateType", s.PredicateType, "https://slsa.dev/provenance/v1"},
+		{"buildType", bd.BuildType, "https://actions.github.io/buildtypes/workflow/v1"},
+		{"workflow.ref", bd.ExternalParameters.Workflow["ref"].(string), "refs/tags/v1.4.0"},
+		{"workflow.repository", bd.ExternalParameters.Workflow["repository"].(string), "https://github.com/octo-org/octo-repo"},
+		{"workflow.path", bd.ExternalParameters.Workflow["path"].(string), ".github/workflows/release.yml"},
+		{"github.event_name", bd.InternalParameters.GitHub["event_name"], "push"},
+		{"github.repository_id", bd.InternalParameters.GitHub["repository_id"], "567891234"},
+		{"github.repository_owner_id", bd.InternalParameters.GitHub["repository_owner_id"], "123456789"},
+		{"github.runner_environment", bd.InternalParameters.GitHub["runner_environment"], "github-hosted"},
+		{"resolvedDependencies[0].uri", bd.ResolvedDependencies[0].URI, "git+https://github.com/octo-org/octo-repo@refs/tags/v1.4.0"},
+		{"resolvedDependencies[0].digest.gitCommit", bd.ResolvedDependencies[0].Digest["gitCommit"], job.Claims.SHA},
+		{"builder.id", rd.Builder.ID, "https://github.com/octo-org/shared-workflows/.github/workflows/build.yml@refs/heads/main"},
+		{"invocationId", rd.Metadata.InvocationID, "https://github.com/octo-org/octo-repo/actions/runs/9876543210/attempts/2"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+		}
+	}
+	if len(bd.ResolvedDependencies) != 1 {
+		t.Errorf("%d resolved dependencies, want 1", len(bd.ResolvedDependencies))
+	}
+	if _, ok := bd.ExternalParameters.Workflow["inputs"]; ok {
+		t.Error("inputs recorded without the opt-in")
+	}
+}
+
+func TestCustomPredicate(t *testing.T) {
+	subjects := []Subject{{Name: "sbom-for", Digest: map[string]string{"sha256": strings.Repeat("ef", 32)}}}
+	// Big integers and exact decimals must survive unchanged.
+	pred := []byte(`{ "bomFormat": "CycloneDX", "specVersion": "1.5", "serialNumber": 12345678901234567890123, "x": 0.1000000000000000055511151231257827 }`)
+	st, err := NewStatement(subjects, "https://cyclonedx.org/bom", pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"sbom-for","digest":{"sha256":"` + strings.Repeat("ef", 32) +
+		`"}}],"predicateType":"https://cyclonedx.org/bom","predicate":{"bomFormat":"CycloneDX","specVersion":"1.5","serialNumber":12345678901234567890123,"x":0.1000000000000000055511151231257827}}`
+	if string(st.JSON) != want {
+		t.Errorf("statement:\n%s\nwant\n%s", st.JSON, want)
+	}
+
+	bad := []struct {
+		name, typ string
+		pred      []byte
+		wantErr   string
+	}{
+		{"not JSON", "https://spdx.dev/Document", []byte(`{"a":`), "not valid JSON"},
+		{"array", "https://spdx.dev/Document", []byte(`[1,2]`), "must be a JSON object"},
+		{"string", "https://spdx.dev/Document", []byte(`"x"`), "must be a JSON object"},
+		{"too big", "https://spdx.dev/Document", append(append([]byte(`{"a":"`), bytes.Repeat([]byte("x"), MaxPredicateSize)...), '"', '}'), "16 MiB"},
+		{"no type", "", []byte(`{}`), "predicate-type is required"},
+	}
+	for _, b := range bad {
+		if _, err := NewStatement(subjects, b.typ, b.pred); err == nil || !strings.Contains(err.Error(), b.wantErr) {
+			t.Errorf("%s: error = %v, want %q", b.name, err, b.wantErr)
+		}
+	}
+	if _, err := NewStatement(nil, "https://spdx.dev/Document", []byte(`{}`)); err == nil {
+		t.Error("a statement without subjects was accepted")
+	}
+}
