@@ -116,7 +116,9 @@ func TestProvenanceFields(t *testing.T) {
 				} `json:"resolvedDependencies"`
 			} `json:"buildDefinition"`
 			RunDetails struct {
-				Builder  struct{ ID string `json:"id"` } `json:"builder"`
+				Builder struct {
+					ID string `json:"id"`
+				} `json:"builder"`
 				Metadata struct {
 					InvocationID string `json:"invocationId"`
 				} `json:"metadata"`
