@@ -40,6 +40,8 @@ Predicate (default: SLSA v1 build provenance of this workflow run):
 
 Signing and output:
   --no-sign                 write the unsigned statement (SLSA Build L1); needs no token
+  --dry-run                 get and verify the token, print the statement that would be
+                            signed to stdout; sign nothing, write nothing
   --sigstore WHICH          auto (default), public-good, github, or a folder holding
                             signing_config.json and trusted_root.json
   --oidc-issuer URL         expected token issuer (default: from GITHUB_SERVER_URL)
@@ -53,7 +55,7 @@ Flags:
 type attestFlags struct {
 	subjectPath, subjectName, subjectDigest, subjectChecksums string
 	predicateType, predicatePath, predicate                   string
-	includeInputs, noSign, showSummary                        bool
+	includeInputs, noSign, showSummary, dryRun                bool
 	sigstore, oidcIssuer, out                                 string
 }
 
@@ -78,6 +80,7 @@ func parseAttestFlags(args []string, e env) (*attestFlags, error) {
 	fs.BoolVar(&f.includeInputs, "include-workflow-inputs", false, "record workflow inputs")
 	fs.BoolVar(&f.noSign, "no-sign", false, "write the unsigned statement")
 	fs.BoolVar(&f.showSummary, "show-summary", true, "write a step summary")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the statement that would be signed; sign and write nothing")
 	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github or a folder")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected OIDC token issuer")
 	fs.StringVar(&f.out, "out", "", "output path")
@@ -199,6 +202,11 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	}
 	if err != nil {
 		return fail(exitUsage, err)
+	}
+
+	if f.dryRun {
+		fmt.Fprintf(e.stdout, "%s\n", st.JSON)
+		return exitOK
 	}
 
 	// 4. Sign (or not) and write.

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/provenant/provenant/builder/oidctest"
+)
+
+// binary is the provenant binary built once for the tests that run it as a
+// workflow step would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "provenant-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "provenant")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building provenant: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// step is a simulated GitHub Actions step: its environment and workspace.
+type step struct {
+	t         *testing.T
+	env       map[string]string
+	workspace string
+	temp      string
+}
+
+func newStep(t *testing.T) *step {
+	t.Helper()
+	root := t.TempDir()
+	s := &step{t: t, workspace: filepath.Join(root, "work"), temp: filepath.Join(root, "runner-temp")}
+	os.MkdirAll(s.workspace, 0o755)
+	os.MkdirAll(s.temp, 0o755)
+	s.env = map[string]string{
+		"PATH":                       os.Getenv("PATH"),
+		"HOME":                       root,
+		"GITHUB_ACTIONS":             "true",
+		"GITHUB_SERVER_URL":          "https://github.com",
+		"GITHUB_REPOSITORY":          oidctest.DefaultRepository,
+		"GITHUB_REPOSITORY_ID":       oidctest.DefaultRepositoryID,
+		"GITHUB_REPOSITORY_OWNER":    oidctest.DefaultRepositoryOwner,
+		"GITHUB_REPOSITORY_OWNER_ID": oidctest.DefaultRepositoryOwnerID,
+		"GITHUB_REF":                 oidctest.DefaultRef,
+		"GITHUB_SHA":                 oidctest.DefaultSHA,
+		"GITHUB_EVENT_NAME":          "push",
+		"GITHUB_WORKFLOW_REF":        oidctest.DefaultWorkflowRef,
+		"GITHUB_RUN_ID":              oidctest.DefaultRunID,
+		"GITHUB_RUN_ATTEMPT":         oidctest.DefaultRunAttempt,
+		"RUNNER_ENVIRONMENT":         "github-hosted",
+		"RUNNER_TEMP":                s.temp,
+		"GITHUB_WORKSPACE":           s.workspace,
+		"GITHUB_OUTPUT":              filepath.Join(root, "output"),
+		"GITHUB_STEP_SUMMARY":        filepath.Join(root, "summary"),
+	}
+	return s
+}
+
+// withTokenService gives the step an id-token permission backed by the
+// local token service.
+func (s *step) withTokenService() *oidctest.Server {
+	srv, stop, err := oidctest.Start("127.0.0.1:0")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(stop)
+	for k, v := range srv.Env() {
+		s.env[k] = v
+	}
+	s.env["INPUT_OIDC-ISSUER"] = srv.Issuer
+	return srv
+}
+
+func (s *step) file(name, content string) string {
+	p := filepath.Join(s.workspace, name)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}
+
+// run runs the binary in the workspace and returns stdout, stderr, exit code.
+func (s *step) run(args ...string) (string, string, int) {
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = s.workspace
+	for k, v := range s.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func (s *step) outputs() map[string]string {
+	data, _ := os.ReadFile(s.env["GITHUB_OUTPUT"])
+	out := map[string]string{}
+	// go-githubactions writes name<<DELIM\nvalue\nDELIM blocks.
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+// statementFields is the part of a provenance statement the tests read.
+type statementFields struct {
+	Type    string `json:"_type"`
+	Subject []struct {
+		Name   string            `json:"name"`
+		Digest map[string]string `json:"digest"`
+	} `json:"subject"`
+	PredicateType string `json:"predicateType"`
+	Predicate     struct {
+		BuildDefinition struct {
+			BuildType          string `json:"buildType"`
+			ExternalParameters struct {
+				Workflow struct {
+					Ref, Repository, Path string
+					Inputs                map[string]any
+				} `json:"workflow"`
+			} `json:"externalParameters"`
+			InternalParameters struct {
+				GitHub map[string]string `json:"github"`
+			} `json:"internalParameters"`
+			ResolvedDependencies []struct {
+				URI    string            `json:"uri"`
+				Digest map[string]string `json:"digest"`
+			} `json:"resolvedDependencies"`
+		} `json:"buildDefinition"`
+		RunDetails struct {
+			Builder struct {
+				ID string `json:"id"`
+			} `json:"builder"`
+			Metadata struct {
+				InvocationID string `json:"invocationId"`
+			} `json:"metadata"`
+		} `json:"runDetails"`
+	} `json:"predicate"`
+}
+
+// checkPredicate compares every predicate field with the claims that must
+// have produced it.
+func checkPredicate(t *testing.T, raw []byte, claims map[string]string) {
+	t.Helper()
+	var st statementFields
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("statement: %v\n%s", err, raw)
+	}
+	server := "https://github.com"
+	repo := claims["repository"]
+	wfPath := strings.TrimPrefix(claims["workflow_ref"], repo+"/")
+	wfPath = wfPath[:strings.LastIndex(wfPath, "@")]
+	bd, rd := st.Predicate.BuildDefinition, st.Predicate.RunDetails
+	for _, c := range []struct{ field, got, want string }{
+		{"_type", st.Type, "https://in-toto.io/Statement/v1"},
+		{"predicateType", st.PredicateType, "https://slsa.dev/provenance/v1"},
+		{"buildType", bd.BuildType, "https://actions.github.io/buildtypes/workflow/v1"},
+		{"externalParameters.workflow.ref", bd.ExternalParameters.Workflow.Ref, claims["ref"]},
+		{"externalParameters.workflow.repository", bd.ExternalParameters.Workflow.Repository, server + "/" + repo},
+		{"externalParameters.workflow.path", bd.ExternalParameters.Workflow.Path, wfPath},
+		{"internalParameters.github.event_name", bd.InternalParameters.GitHub["event_name"], claims["event_name"]},
+		{"internalParameters.github.repository_id", bd.InternalParameters.GitHub["repository_id"], claims["repository_id"]},
+		{"internalParameters.github.repository_owner_id", bd.InternalParameters.GitHub["repository_owner_id"], claims["repository_owner_id"]},
+		{"internalParameters.github.runner_environment", bd.InternalParameters.GitHub["runner_environment"], claims["runner_environment"]},
+		{"resolvedDependencies[0].uri", bd.ResolvedDependencies[0].URI, "git+" + server + "/" + repo + "@" + claims["ref"]},
+		{"resolvedDependencies[0].digest.gitCommit", bd.ResolvedDependencies[0].Digest["gitCommit"], claims["sha"]},
+		{"runDetails.builder.id", rd.Builder.ID, server + "/" + claims["job_workflow_ref"]},
+		{"runDetails.metadata.invocationId", rd.Metadata.InvocationID, server + "/" + repo + "/actions/runs/" + claims["run_id"] + "/attempts/" + claims["run_attempt"]},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+		}
+	}
+}
+
+func defaultClaimStrings() map[string]string {
+	out := map[string]string{}
+	for k, v := range oidctest.DefaultClaims() {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+func TestAttestAsWorkflowStepFromToken(t *testing.T) {
+	tests := []struct {
+		name   string
+		claims map[string]any
+	}{
+		{"default push to main", nil},
+		{"tag from a reusable workflow in another repository", map[string]any{
+			"ref": "refs/tags/v2.0.1", "ref_type": "tag", "event_name": "release",
+			"sha":              "0123456789abcdef0123456789abcdef01234567",
+			"workflow_ref":     "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v2.0.1",
+			"job_workflow_ref": "octo-org/build-platform/.github/workflows/slsa-build.yml@refs/tags/v1",
+			"run_id":           "42", "run_attempt": "3", "repository_id": "1001", "repository_owner_id": "2002",
+		}},
+		{"self-hosted runner, other repository", map[string]any{
+			"repository": "acme/widgets", "repository_owner": "acme",
+			"workflow_ref":       "acme/widgets/.github/workflows/ci/build.yaml@refs/heads/dev",
+			"job_workflow_ref":   "acme/widgets/.github/workflows/ci/build.yaml@refs/heads/dev",
+			"ref":                "refs/heads/dev",
+			"runner_environment": "self-hosted", "event_name": "workflow_dispatch",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			srv := s.withTokenService()
+			srv.SetClaims(tt.claims)
+			claims := defaultClaimStrings()
+			for k, v := range tt.claims {
+				claims[k] = v.(string)
+			}
+			s.file("dist/app-linux", "linux binary")
+			s.file("dist/app-darwin", "darwin binary")
+			s.env["INPUT_SUBJECT-PATH"] = "dist/*"
+			stdout, stderr, code := s.run("attest", "--dry-run")
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:%s\nstderr:%s", code, stdout, stderr)
+			}
+			// The statement is the last line; the token must never appear.
+			lines := strings.Split(strings.TrimSpace(stdout), "\n")
+			raw := []byte(lines[len(lines)-1])
+			checkPredicate(t, raw, claims)
+			var st statementFields
+			json.Unmarshal(raw, &st)
+			if len(st.Subject) != 2 || st.Subject[0].Name != "app-darwin" || st.Subject[1].Name != "app-linux" {
+				t.Errorf("subjects = %+v", st.Subject)
+			}
+			tok, _ := srv.Token("sigstore", nil)
+			header := tok[:strings.Index(tok, ".")]
+			if strings.Contains(stdout+stderr, header+".") && !strings.Contains(stdout, "::add-mask::") {
+				t.Error("token printed without a mask")
+			}
+		})
+	}
+}
+
+func TestAttestNoSignAsWorkflowStep(t *testing.T) {
+	s := newStep(t)
+	s.file("out/pkg.tgz", "package")
+	ev := s.file("event.json", `{"inputs":{"version":"3.1.4","publish":true}}`)
+	s.env["GITHUB_EVENT_PATH"] = ev
+	s.env["GITHUB_EVENT_NAME"] = "workflow_dispatch"
+	s.env["INPUT_SUBJECT-PATH"] = "out/pkg.tgz"
+	s.env["INPUT_INCLUDE-WORKFLOW-INPUTS"] = "true"
+	s.env["INPUT_SHOW-SUMMARY"] = "true"
+	stdout, stderr, code := s.run("attest", "--no-sign")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "SLSA Build L1") {
+		t.Errorf("the log does not say the provenance is unsigned L1:\n%s", stdout)
+	}
+	out := s.outputs()
+	want := filepath.Join(s.temp, "provenant", "pkg.tgz.intoto.json")
+	if out["bundle-path"] != want || out["subject-count"] != "1" {
+		t.Errorf("outputs = %v, want bundle-path %s", out, want)
+	}
+	raw, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := defaultClaimStrings()
+	claims["event_name"] = "workflow_dispatch"
+	checkPredicate(t, raw, claims)
+	var st statementFields
+	json.Unmarshal(raw, &st)
+	if st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs["version"] != "3.1.4" ||
+		st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs["publish"] != true {
+		t.Errorf("workflow inputs = %v", st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs)
+	}
+	summary, _ := os.ReadFile(s.env["GITHUB_STEP_SUMMARY"])
+	if !strings.Contains(string(summary), "| pkg.tgz | `sha256:") {
+		t.Errorf("step summary lacks the subject row:\n%s", summary)
+	}
+}
+
+func TestAttestFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(s *step)
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no id-token permission", func(s *step) { s.file("a", "a") }, []string{"attest", "--subject-path", "a"}, 1, "permissions: id-token: write"},
+		{"glob matches nothing", func(s *step) {}, []string{"attest", "--no-sign", "--subject-path", "dist/*.zip"}, 2, `subject-path "dist/*.zip": matches no file`},
+		{"directory as file", func(s *step) { s.file("d/x", "x") }, []string{"attest", "--no-sign", "--subject-path", "d"}, 2, "is a directory"},
+		{"malformed digest input", func(s *step) {
+			s.env["INPUT_SUBJECT-NAME"] = "img"
+			s.env["INPUT_SUBJECT-DIGEST"] = "sha256:123"
+		}, []string{"attest", "--no-sign"}, 2, "subject-digest"},
+		{"predicate not JSON", func(s *step) { s.file("a", "a"); s.file("p.json", "{nope") },
+			[]string{"attest", "--no-sign", "--subject-path", "a", "--predicate-type", "https://spdx.dev/Document", "--predicate-path", "p.json"}, 2, "not valid JSON"},
+		{"predicate without type", func(s *step) { s.file("a", "a") },
+			[]string{"attest", "--no-sign", "--subject-path", "a", "--predicate", "{}"}, 2, "need a predicate-type"},
+		{"missing checksums file", func(s *step) {}, []string{"attest", "--no-sign", "--subject-checksums", "SUMS"}, 2, `subject-checksums "SUMS"`},
+		{"stray argument", func(s *step) {}, []string{"attest", "file.bin"}, 2, "unexpected argument"},
+		{"bad bool input", func(s *step) { s.env["INPUT_NO-SIGN"] = "maybe" }, []string{"attest"}, 2, "input no-sign"},
+		{"environment incomplete", func(s *step) { s.file("a", "a"); delete(s.env, "GITHUB_RUN_ID") },
+			[]string{"attest", "--no-sign", "--subject-path", "a"}, 1, "GITHUB_RUN_ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			tt.setup(s)
+			stdout, stderr, code := s.run(tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d", code, tt.wantCode)
+			}
+			if !strings.Contains(stdout+stderr, tt.wantErr) {
+				t.Errorf("output lacks %q:\nstdout:%s\nstderr:%s", tt.wantErr, stdout, stderr)
+			}
+			// Nothing written: no bundle, no outputs.
+			entries, _ := os.ReadDir(filepath.Join(s.temp, "provenant"))
+			if len(entries) != 0 {
+				t.Errorf("files left behind: %v", entries)
+			}
+			if out := s.outputs(); len(out) != 0 {
+				t.Errorf("outputs set on failure: %v", out)
+			}
+		})
+	}
+}
+
+func TestAttestLocalAndCustomPredicate(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.bin"), []byte("app"), 0o644)
+	os.WriteFile(filepath.Join(dir, "sbom.json"), []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","n":18446744073709551615}`), 0o644)
+	cmd := exec.Command(binary, "attest", "--no-sign", "--subject-path", "app.bin", "--predicate-type", "https://cyclonedx.org/bom", "--predicate-path", "sbom.json", "--out", "sbom.intoto.json")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "sbom.intoto.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte(`"predicateType":"https://cyclonedx.org/bom","predicate":{"bomFormat":"CycloneDX","specVersion":"1.6","n":18446744073709551615}`)) {
+		t.Errorf("custom predicate not kept exactly:\n%s", raw)
+	}
+}
+
+func TestAttestHelpAndVersion(t *testing.T) {
+	s := newStep(t)
+	_, stderr, code := s.run("attest", "--help")
+	if code != 0 {
+		t.Errorf("--help exit %d", code)
+	}
+	for _, f := range []string{"subject-path", "subject-name", "subject-digest", "subject-checksums", "predicate-type", "predicate-path", "predicate", "include-workflow-inputs", "no-sign", "dry-run", "sigstore", "oidc-issuer", "out", "show-summary", "bundle-path"} {
+		if !strings.Contains(stderr, "--"+f) && !strings.Contains(stderr, f) {
+			t.Errorf("help does not document %s", f)
+		}
+	}
+	stdout, _, code := s.run("version")
+	if code != 0 || !strings.HasPrefix(stdout, "provenant ") {
+		t.Errorf("version: %d %q", code, stdout)
+	}
+	if _, _, code := s.run("frobnicate"); code != 2 {
+		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
