@@ -1,0 +1,28 @@
+// Package verifier checks Sigstore bundles that carry in-toto attestations,
+// link by link, and says which link failed:
+//
+//  1. bundle: the bundle parses and its media type and version are known;
+//  2. certificate: the leaf chains to a trusted Fulcio CA at signing time
+//     (and carries an SCT when the instance has CT logs);
+//  3. timestamps: the transparency log entry and/or RFC 3161 timestamps the
+//     trusted root requires;
+//  4. signature: one DSSE signature by the certificate's key over an in-toto
+//     payload;
+//  5. subject: a subject digest equals the artifact's;
+//  6. identity: the certificate's SAN, issuer and Fulcio extensions match the
+//     policy;
+//  7. predicate: the provenance predicate agrees with the certificate;
+//  8. provenance: the provenance meets the expectations (builder, source,
+//     tag or branch, workflow inputs);
+//  9. level: the SLSA Build level reached is at least the one required.
+//
+// All cryptographic checks (2–5) are sigstore-go's pkg/verify; this package
+// decides which trusted root applies, runs sigstore-go once per bundle and,
+// only when it fails, re-runs sigstore-go's individual steps to name the
+// failing link. The package never reads the environment or the network by
+// itself: trusted roots come from files or from a TUF client built with an
+// injected http.Client (see LoadTUF).
+//
+// The entry points are New and (*Verifier).VerifyBundle for callers that hold
+// parsed bundles, and Verify for callers that hold file names.
+package verifier

@@ -1,0 +1,185 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
+)
+
+// isSLSAProvenance reports whether a predicate type is SLSA provenance.
+func isSLSAProvenance(predicateType string) bool {
+	return strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
+}
+
+// checkProvenance runs check 8: the provenance expectations of the policy.
+// prov is nil when check 7 did not recognise the predicate's format.
+func (p *Policy) checkProvenance(st *statement, prov *provenance) CheckResult {
+	wantType := p.PredicateType
+	if wantType == "" {
+		wantType = SLSAProvenanceV1
+	}
+	if st.PredicateType != wantType {
+		return fail(CheckProvenance, fmt.Errorf("predicate type is %q, expected %q", st.PredicateType, wantType))
+	}
+	met := []string{"predicate type " + wantType}
+	if p.BuilderID == "" && p.SourceURI == "" && p.SourceTag == "" && p.SourceVersionedTag == "" &&
+		p.SourceBranch == "" && len(p.WorkflowInputs) == 0 {
+		return pass(CheckProvenance, strings.Join(met, "; ")+"; no other provenance expectation given")
+	}
+	if prov == nil {
+		return fail(CheckProvenance, errors.New("the predicate's format is not one whose builder, source and inputs this verifier can read (see check 7), so the expectations cannot be checked"))
+	}
+	var errs []error
+	if p.BuilderID != "" {
+		if err := matchBuilderID(prov.BuilderID, p.BuilderID); err != nil {
+			errs = append(errs, err)
+		} else {
+			met = append(met, "builder "+prov.BuilderID+" matches "+p.BuilderID)
+		}
+	}
+	if p.SourceURI != "" {
+		want := utils.NormalizeGitURI(p.SourceURI)
+		if got := utils.NormalizeGitURI(prov.SourceRepo); got != want {
+			errs = append(errs, fmt.Errorf("source is %q, expected %q", prov.SourceRepo, p.SourceURI))
+		} else {
+			met = append(met, "source "+prov.SourceRepo)
+		}
+	}
+	if p.SourceBranch != "" {
+		branch, err := utils.BranchFromGitRef(prov.SourceRef)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("the run was not on a branch (ref %q), expected branch %q", prov.SourceRef, p.SourceBranch))
+		case branch != p.SourceBranch:
+			errs = append(errs, fmt.Errorf("branch is %q, expected %q", branch, p.SourceBranch))
+		default:
+			met = append(met, "branch "+branch)
+		}
+	}
+	if p.SourceTag != "" || p.SourceVersionedTag != "" {
+		tag, err := utils.TagFromGitRef(prov.SourceRef)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("the run was not on a tag (ref %q)", prov.SourceRef))
+		case p.SourceTag != "" && tag != p.SourceTag:
+			errs = append(errs, fmt.Errorf("tag is %q, expected %q", tag, p.SourceTag))
+		case p.SourceVersionedTag != "":
+			if err := utils.VerifyVersionedTag(tag, p.SourceVersionedTag); err != nil {
+				errs = append(errs, fmt.Errorf("tag %q does not match versioned tag %q: %w", tag, p.SourceVersionedTag, err))
+			} else {
+				met = append(met, "tag "+tag+" matches "+p.SourceVersionedTag)
+			}
+		default:
+			met = append(met, "tag "+tag)
+		}
+	}
+	if len(p.WorkflowInputs) > 0 {
+		if !prov.InputsKnown {
+			errs = append(errs, fmt.Errorf("buildType %q does not record workflow inputs", prov.BuildType))
+		} else {
+			keys := make([]string, 0, len(p.WorkflowInputs))
+			for k := range p.WorkflowInputs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				got, ok := prov.Inputs[k]
+				switch {
+				case !ok:
+					errs = append(errs, fmt.Errorf("workflow input %q is not recorded", k))
+				case stringify(got) != p.WorkflowInputs[k]:
+					errs = append(errs, fmt.Errorf("workflow input %s=%q, expected %q", k, stringify(got), p.WorkflowInputs[k]))
+				default:
+					met = append(met, "input "+k+"="+p.WorkflowInputs[k])
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fail(CheckProvenance, errors.Join(errs...))
+	}
+	return pass(CheckProvenance, strings.Join(met, "; "))
+}
+
+// matchBuilderID matches the provenance's builder id against an expected
+// one with slsa-verifier's semantics (verifiers/utils.TrustedBuilderID).
+func matchBuilderID(actual, expected string) error {
+	if actual == "" {
+		return fmt.Errorf("the provenance names no builder, expected %q", expected)
+	}
+	id, err := utils.TrustedBuilderIDNew(actual, false)
+	if err != nil {
+		return fmt.Errorf("builder id %q: %w", actual, err)
+	}
+	if err := id.MatchesLoose(expected, true); err != nil {
+		return fmt.Errorf("builder is %q, expected %q: %w", actual, expected, err)
+	}
+	return nil
+}
+
+// isHostedPlatformIssuer reports whether an OIDC issuer is a hosted build
+// platform: GitHub Actions, including enterprise issuer slugs and GHE.com.
+func isHostedPlatformIssuer(issuer string) bool {
+	if issuer == GitHubActionsIssuer || strings.HasPrefix(issuer, GitHubActionsIssuer+"/") {
+		return true
+	}
+	return strings.HasPrefix(issuer, "https://token.actions.") && strings.HasSuffix(issuer, ".ghe.com")
+}
+
+// repoOfWorkflow returns the repository URL of a workflow URI
+// "https://host/o/r/.github/workflows/f.yml@ref".
+func repoOfWorkflow(uri string) string {
+	if i := strings.Index(uri, "/.github/workflows/"); i >= 0 {
+		return uri[:i]
+	}
+	return ""
+}
+
+// level computes check 9: the SLSA Build level reached and why, against the
+// minimum level required.
+func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int) (int, CheckResult) {
+	if minLevel == 0 {
+		minLevel = 1
+		if isSLSAProvenance(st.PredicateType) {
+			minLevel = 2
+		}
+	}
+	reached, why := 1, ""
+	ext := s.Extensions
+	switch {
+	case !isSLSAProvenance(st.PredicateType):
+		why = fmt.Sprintf("signed, but predicate type %q is not SLSA provenance", st.PredicateType)
+	case pred.Status == StatusFail:
+		why = "signed, but the predicate disagrees with the certificate (check 7)"
+	case pred.Status != StatusPass:
+		why = "signed, but the predicate could not be checked against the certificate (check 7): its claims are the signer's word only"
+	case !isHostedPlatformIssuer(ext.Issuer) || ext.BuildSignerURI == "":
+		why = fmt.Sprintf("signed by %s (issuer %s), which is not a hosted build platform identity", s.SubjectAlternativeName, ext.Issuer)
+	default:
+		reached = 2
+		why = "signed by the hosted build platform identity " + ext.BuildSignerURI + " and the predicate agrees with the certificate"
+		signerRepo := repoOfWorkflow(ext.BuildSignerURI)
+		switch {
+		case signerRepo == "" || strings.EqualFold(signerRepo, ext.SourceRepositoryURI):
+			why += "; not L3: the signing workflow lives in the source repository " + ext.SourceRepositoryURI + ", so the build is not isolated from the caller"
+		case ext.RunnerEnvironment != GitHubHosted:
+			env := ext.RunnerEnvironment
+			if env == "" {
+				env = "not recorded"
+			}
+			why += "; not L3: the runner environment is " + env + ", not github-hosted"
+		default:
+			reached = 3
+			why += "; the signing workflow is a reusable workflow in " + signerRepo + ", apart from the source repository " + ext.SourceRepositoryURI + ", on a GitHub-hosted runner"
+		}
+	}
+	msg := fmt.Sprintf("SLSA Build L%d: %s (required: L%d)", reached, why, minLevel)
+	if reached < minLevel {
+		return reached, fail(CheckLevel, errors.New(msg))
+	}
+	return reached, pass(CheckLevel, msg)
+}

@@ -1,0 +1,156 @@
+package verifier
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+)
+
+// TrustedRoot is the trust material of one Sigstore instance, with a name
+// for reports ("public-good", "github", or where it came from).
+type TrustedRoot struct {
+	Name string
+	Root root.TrustedMaterial
+}
+
+// ParseTrustedRoots parses a trusted_root.json, or a JSON Lines file with one
+// trusted root per line (several instances). source names the input in
+// errors and in the instance names when the content does not tell.
+func ParseTrustedRoots(source string, data []byte) ([]TrustedRoot, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if tr, err := root.NewTrustedRootFromJSON(data); err == nil {
+		return []TrustedRoot{{Name: instanceName(tr, source), Root: tr}}, nil
+	}
+	var out []TrustedRoot
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		tr, err := root.NewTrustedRootFromJSON(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: not a Sigstore trusted root: %w", source, line, err)
+		}
+		out = append(out, TrustedRoot{Name: instanceName(tr, fmt.Sprintf("%s:%d", source, line)), Root: tr})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no trusted root found", source)
+	}
+	return out, nil
+}
+
+// LoadTrustedRoots reads trusted roots from a file (see ParseTrustedRoots).
+func LoadTrustedRoots(path string) ([]TrustedRoot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading trusted root: %w", err)
+	}
+	return ParseTrustedRoots(filepath.Base(path), data)
+}
+
+// instanceName names an instance by its Fulcio URI when it is a known one.
+func instanceName(tr *root.TrustedRoot, fallback string) string {
+	for _, ca := range tr.FulcioCertificateAuthorities() {
+		f, ok := ca.(*root.FulcioCertificateAuthority)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.Contains(f.URI, "fulcio.sigstore.dev"):
+			return "public-good"
+		case strings.Contains(f.URI, "githubapp.com"), strings.Contains(f.URI, "github.com"):
+			return "github"
+		}
+	}
+	return fallback
+}
+
+// instance is a trusted root with its sigstore-go verifier, built once.
+type instance struct {
+	name     string
+	material root.TrustedMaterial
+	verifier *verify.Verifier
+	// issuers holds the raw subjects of the instance's Fulcio CA
+	// certificates: a leaf belongs to the instance whose CA issued it.
+	issuers [][]byte
+	// requires describes what the instance's verifier requires, for reports.
+	requires []string
+	sct      bool
+}
+
+// newInstance builds the sigstore-go verifier for a trusted root, requiring
+// what the root provides: a transparency log entry when it has Rekor logs,
+// an RFC 3161 timestamp when it has only timestamp authorities, an SCT when
+// it has CT logs; always at least one observer timestamp.
+func newInstance(tr TrustedRoot) (*instance, error) {
+	in := &instance{name: tr.Name, material: tr.Root}
+	opts := []verify.VerifierOption{verify.WithObserverTimestamps(1), verify.WithoutStatementPredicate()}
+	switch {
+	case len(tr.Root.RekorLogs()) > 0:
+		opts = append(opts, verify.WithTransparencyLog(1))
+		in.requires = append(in.requires, "a transparency log entry")
+	case len(tr.Root.TimestampingAuthorities()) > 0:
+		opts = append(opts, verify.WithSignedTimestamps(1))
+		in.requires = append(in.requires, "an RFC 3161 timestamp")
+	default:
+		return nil, fmt.Errorf("trusted root %s has neither transparency logs nor timestamp authorities: no signature time can be established", tr.Name)
+	}
+	if len(tr.Root.CTLogs()) > 0 {
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+		in.sct = true
+	}
+	v, err := verify.NewVerifier(tr.Root, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("trusted root %s: %w", tr.Name, err)
+	}
+	in.verifier = v
+	for _, ca := range tr.Root.FulcioCertificateAuthorities() {
+		f, ok := ca.(*root.FulcioCertificateAuthority)
+		if !ok {
+			continue
+		}
+		if f.Root != nil {
+			in.issuers = append(in.issuers, f.Root.RawSubject)
+		}
+		for _, c := range f.Intermediates {
+			in.issuers = append(in.issuers, c.RawSubject)
+		}
+	}
+	return in, nil
+}
+
+// issued reports whether one of the instance's CAs issued the leaf.
+func (in *instance) issued(leaf *x509.Certificate) bool {
+	for _, s := range in.issuers {
+		if bytes.Equal(s, leaf.RawIssuer) {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownInstanceHint says where a trusted root for an unknown issuer is.
+func unknownInstanceHint(leaf *x509.Certificate) string {
+	org := strings.Join(leaf.Issuer.Organization, ",")
+	switch {
+	case strings.Contains(org, "GitHub"):
+		return "this is GitHub's Sigstore instance (private repositories); its trusted root is published only through GitHub's TUF repository https://tuf-repo.github.com: verify online (without --trusted-root) or pass that trusted_root.json with --trusted-root"
+	case strings.Contains(org, "sigstore.dev"):
+		return "this is the Sigstore public-good instance: verify online (without --trusted-root) or pass its trusted_root.json with --trusted-root"
+	}
+	return "pass the trusted_root.json of the Sigstore instance that issued it with --trusted-root"
+}
