@@ -1,0 +1,417 @@
+package provenance
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	rekorclient "github.com/sigstore/rekor/pkg/client"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/sign"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/provenant/provenant/trust"
+)
+
+// InTotoPayloadType is the DSSE payload type of an in-toto statement.
+const InTotoPayloadType = "application/vnd.in-toto+json"
+
+// SignOptions say how a statement is signed.
+type SignOptions struct {
+	// IDToken is the OIDC token (audience "sigstore") Fulcio certifies.
+	// It is a secret: it never appears in an error.
+	IDToken string
+	// Instance is the Sigstore instance to sign with.
+	Instance *trust.Instance
+	// Identity is the certificate identity (SAN) the bundle must carry,
+	// and Issuer the OIDC issuer; the bundle is verified against both
+	// before it is returned. Empty skips that part of the check.
+	Identity, Issuer string
+	// Timeout bounds each call to a service; 0 means 30 seconds.
+	Timeout time.Duration
+	// Attempts is how many times a service call is tried on a server error
+	// (5xx, 429) or a failed connection; 0 means 4.
+	Attempts int
+	// Backoff is the wait before the second attempt, doubled each time;
+	// 0 means 500ms.
+	Backoff time.Duration
+	// Transport carries the HTTP calls to Fulcio and the timestamp
+	// authority; nil means http.DefaultTransport.
+	Transport http.RoundTripper
+	// Now is the clock for choosing valid services; nil means time.Now.
+	Now func() time.Time
+}
+
+// Signed is a statement signed into a Sigstore bundle.
+type Signed struct {
+	// JSON is the bundle (v0.3) as written.
+	JSON []byte
+	// Bundle is the parsed bundle.
+	Bundle *bundle.Bundle
+	// CertificateIdentity and CertificateIssuer come from the leaf.
+	CertificateIdentity, CertificateIssuer string
+	// LogIndex is the transparency log index, -1 without a log entry.
+	LogIndex int64
+	// LogURL is the log the entry is in, empty without one.
+	LogURL string
+	// Timestamped is true when the bundle holds an RFC 3161 timestamp.
+	Timestamped bool
+}
+
+// ServiceError is a Sigstore service that could not be used.
+type ServiceError struct {
+	// Service is "Fulcio", "Rekor", "timestamp authority" or "signing config".
+	Service string
+	// URL is the service's URL, when one was chosen.
+	URL string
+	Err error
+}
+
+func (e *ServiceError) Error() string {
+	hint := ""
+	switch e.Service {
+	case "Fulcio":
+		hint = " (check that the job's token is accepted by this Fulcio and that the service is reachable; re-run the job to retry)"
+	case "Rekor", "timestamp authority":
+		hint = " (the service may be down: re-run the job later, or choose another instance with --sigstore)"
+	}
+	if e.URL == "" {
+		return fmt.Sprintf("%s: %v%s", e.Service, e.Err, hint)
+	}
+	return fmt.Sprintf("%s at %s: %v%s", e.Service, e.URL, e.Err, hint)
+}
+
+func (e *ServiceError) Unwrap() error { return e.Err }
+
+// Sign signs the statement keylessly: an ephemeral key (never written), a
+// Fulcio certificate for the token, a DSSE envelope with one signature, and
+// the transparency log entry and/or RFC 3161 timestamp the instance's
+// signing config asks for. The bundle is verified against the instance's
+// trusted root, identity and subject digest before it is returned, so a
+// broken bundle is never written.
+func Sign(ctx context.Context, st *Statement, opts SignOptions) (*Signed, error) {
+	if opts.IDToken == "" {
+		return nil, errors.New("signing needs the job's OIDC token")
+	}
+	if opts.Instance == nil || opts.Instance.SigningConfig == nil || opts.Instance.TrustedRoot == nil {
+		return nil, errors.New("signing needs a Sigstore instance with a signing config and a trusted root")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 4
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 500 * time.Millisecond
+	}
+	transport := opts.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	rt := &retryTransport{next: transport, attempts: opts.Attempts, backoff: opts.Backoff}
+	sc := opts.Instance.SigningConfig
+
+	fulcioSvc, err := root.SelectService(sc.FulcioCertificateAuthorityURLs(), []uint32{1}, now())
+	if err != nil {
+		return nil, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable Fulcio: %w", err)}
+	}
+	tracker := &stage{}
+	bopts := sign.BundleOptions{
+		Context: ctx,
+		CertificateProvider: &namedCertProvider{
+			next:  sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioSvc.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}),
+			url:   fulcioSvc.URL,
+			stage: tracker,
+		},
+		CertificateProviderOptions: &sign.CertificateProviderOptions{IDToken: opts.IDToken},
+		TrustedRoot:                opts.Instance.TrustedRoot,
+	}
+
+	var tsaURLs []string
+	if len(sc.TimestampAuthorityURLs()) > 0 {
+		tsas, err := root.SelectServices(sc.TimestampAuthorityURLs(), sc.TimestampAuthorityURLsConfig(), []uint32{1}, now())
+		if err != nil {
+			return nil, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable timestamp authority: %w", err)}
+		}
+		for _, s := range tsas {
+			tsaURLs = append(tsaURLs, s.URL)
+			bopts.TimestampAuthorities = append(bopts.TimestampAuthorities,
+				sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: s.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}))
+		}
+	}
+	tracker.tsaURLs = tsaURLs
+
+	var rekorV2 bool
+	if len(sc.RekorLogURLs()) > 0 {
+		logs, err := root.SelectServices(sc.RekorLogURLs(), sc.RekorLogURLsConfig(), opts.Instance.RekorVersions, now())
+		if err != nil {
+			return nil, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable Rekor log: %w", err)}
+		}
+		for _, s := range logs {
+			ro := &sign.RekorOptions{BaseURL: s.URL, Timeout: opts.Timeout, Retries: uint(opts.Attempts - 1), Version: s.MajorAPIVersion}
+			if s.MajorAPIVersion == 1 {
+				c, err := rekorclient.GetRekorClient(s.URL,
+					rekorclient.WithRetryCount(uint(opts.Attempts-1)),
+					rekorclient.WithRetryWaitMin(opts.Backoff), rekorclient.WithRetryWaitMax(8*opts.Backoff))
+				if err != nil {
+					return nil, &ServiceError{Service: "Rekor", URL: s.URL, Err: err}
+				}
+				ro.Client = c.Entries
+			} else {
+				rekorV2 = true
+			}
+			bopts.TransparencyLogs = append(bopts.TransparencyLogs, &namedTransparency{
+				next: sign.NewRekor(ro), url: s.URL, retry: s.MajorAPIVersion != 1,
+				attempts: opts.Attempts, backoff: opts.Backoff, stage: tracker,
+			})
+		}
+	}
+	if rekorV2 && len(tsaURLs) == 0 {
+		return nil, &ServiceError{Service: "signing config", Err: errors.New("Rekor v2 gives no signing time: the config must name a timestamp authority too")}
+	}
+	if len(bopts.TransparencyLogs) == 0 && len(tsaURLs) == 0 {
+		return nil, &ServiceError{Service: "signing config", Err: errors.New("names neither a transparency log nor a timestamp authority")}
+	}
+
+	keypair, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		return nil, fmt.Errorf("ephemeral key: %w", err)
+	}
+	content := &sign.DSSEData{Data: st.JSON, PayloadType: InTotoPayloadType}
+	pb, err := sign.Bundle(content, keypair, bopts)
+	if err != nil {
+		return nil, tracker.wrap(err)
+	}
+	return finish(pb, st, opts)
+}
+
+// finish serialises the bundle and verifies it, with identity and subject,
+// against the instance's trusted root.
+func finish(pb *protobundle.Bundle, st *Statement, opts SignOptions) (*Signed, error) {
+	raw, err := protojson.Marshal(pb)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the bundle: %w", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return nil, err
+	}
+	b := &bundle.Bundle{}
+	if err := b.UnmarshalJSON(compact.Bytes()); err != nil {
+		return nil, fmt.Errorf("the signed bundle does not parse: %w", err)
+	}
+	res, err := VerifyBundle(b, st, opts.Instance.TrustedRoot, opts.Identity, opts.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("the signed bundle does not verify, not writing it: %w", err)
+	}
+	out := &Signed{JSON: append(compact.Bytes(), '\n'), Bundle: b, LogIndex: -1}
+	if res.Signature != nil && res.Signature.Certificate != nil {
+		out.CertificateIdentity = res.Signature.Certificate.SubjectAlternativeName
+		out.CertificateIssuer = res.Signature.Certificate.Issuer
+	}
+	for _, e := range pb.GetVerificationMaterial().GetTlogEntries() {
+		out.LogIndex = e.GetLogIndex()
+	}
+	out.Timestamped = len(pb.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0
+	return out, nil
+}
+
+// VerifyBundle verifies a bundle of st with sigstore-go against a trusted
+// root: certificate chain, SCTs when the root has CT logs, the transparency
+// log entry and/or timestamp, the DSSE signature, the identity (when given)
+// and the first subject's digest.
+func VerifyBundle(b *bundle.Bundle, st *Statement, tr root.TrustedMaterial, identity, issuer string) (*verify.VerificationResult, error) {
+	var vopts []verify.VerifierOption
+	if len(b.GetVerificationMaterial().GetTlogEntries()) > 0 {
+		vopts = append(vopts, verify.WithTransparencyLog(1))
+	}
+	if len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0 {
+		vopts = append(vopts, verify.WithSignedTimestamps(1))
+	} else {
+		vopts = append(vopts, verify.WithIntegratedTimestamps(1))
+	}
+	if len(tr.CTLogs()) > 0 {
+		vopts = append(vopts, verify.WithSignedCertificateTimestamps(1))
+	}
+	v, err := verify.NewVerifier(tr, vopts...)
+	if err != nil {
+		return nil, err
+	}
+	var policy []verify.PolicyOption
+	if identity != "" || issuer != "" {
+		id, err := verify.NewShortCertificateIdentity(issuer, "", identity, "")
+		if err != nil {
+			return nil, err
+		}
+		policy = append(policy, verify.WithCertificateIdentity(id))
+	} else {
+		policy = append(policy, verify.WithoutIdentitiesUnsafe())
+	}
+	if len(st.Subjects) == 0 {
+		return nil, errors.New("statement has no subjects")
+	}
+	s := st.Subjects[0]
+	alg := s.SortedDigestAlgorithms()[0]
+	d, err := hex.DecodeString(s.Digest[alg])
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(b, verify.NewPolicy(verify.WithArtifactDigest(alg, d), policy...))
+}
+
+// stage remembers how far signing got, to name the service that failed:
+// sign.Bundle calls Fulcio, then the timestamp authorities, then the logs.
+type stage struct {
+	certDone, tlogStarted bool
+	tsaURLs               []string
+}
+
+func (s *stage) wrap(err error) error {
+	var se *ServiceError
+	if errors.As(err, &se) {
+		return err
+	}
+	if s.certDone && !s.tlogStarted && len(s.tsaURLs) > 0 {
+		return &ServiceError{Service: "timestamp authority", URL: s.tsaURLs[0], Err: err}
+	}
+	return fmt.Errorf("signing: %w", err)
+}
+
+type namedCertProvider struct {
+	next  sign.CertificateProvider
+	url   string
+	stage *stage
+}
+
+func (p *namedCertProvider) GetCertificate(ctx context.Context, k sign.Keypair, o *sign.CertificateProviderOptions) ([]byte, error) {
+	der, err := p.next.GetCertificate(ctx, k, o)
+	if err != nil {
+		return nil, &ServiceError{Service: "Fulcio", URL: p.url, Err: redact(err, o.IDToken)}
+	}
+	if _, err := x509.ParseCertificate(der); err != nil {
+		return nil, &ServiceError{Service: "Fulcio", URL: p.url, Err: fmt.Errorf("answered with an unreadable certificate: %w", err)}
+	}
+	p.stage.certDone = true
+	return der, nil
+}
+
+// namedTransparency names the log in errors and, for Rekor v2 (whose client
+// does not retry), retries failed uploads with back-off.
+type namedTransparency struct {
+	next     sign.Transparency
+	url      string
+	retry    bool
+	attempts int
+	backoff  time.Duration
+	stage    *stage
+}
+
+func (t *namedTransparency) GetTransparencyLogEntry(ctx context.Context, pem []byte, b *protobundle.Bundle) error {
+	t.stage.tlogStarted = true
+	var err error
+	for i := 0; i < t.attempts; i++ {
+		if i > 0 {
+			if werr := sleep(ctx, t.backoff<<(i-1)); werr != nil {
+				return &ServiceError{Service: "Rekor", URL: t.url, Err: werr}
+			}
+		}
+		if err = t.next.GetTransparencyLogEntry(ctx, pem, b); err == nil || !t.retry {
+			break
+		}
+	}
+	if err != nil {
+		return &ServiceError{Service: "Rekor", URL: t.url, Err: err}
+	}
+	return nil
+}
+
+// retryTransport retries requests that fail to connect or get a 5xx or 429
+// answer, with exponential back-off.
+type retryTransport struct {
+	next     http.RoundTripper
+	attempts int
+	backoff  time.Duration
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+	}
+	var (
+		resp *http.Response
+		err  error
+	)
+	for i := 0; i < t.attempts; i++ {
+		if i > 0 {
+			if werr := sleep(req.Context(), t.backoff<<(i-1)); werr != nil {
+				return nil, werr
+			}
+		}
+		r := req.Clone(req.Context())
+		if body != nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		resp, err = t.next.RoundTrip(r)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) || isConnRefused(err) {
+				continue
+			}
+			return nil, err
+		}
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			if i < t.attempts-1 {
+				io.Copy(io.Discard, resp.Body) //nolint:errcheck // draining
+				resp.Body.Close()
+				continue
+			}
+		}
+		return resp, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (after %d attempts)", err, t.attempts)
+	}
+	return resp, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// redact removes the token from an error's text.
+func redact(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token, "***"))
+}
+
+func isConnRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }

@@ -1,0 +1,204 @@
+// Package trust names the Sigstore instances provenant signs with and
+// verifies against — the public-good instance, GitHub's own, or any other
+// described by files — and loads their signing configuration and trusted
+// root, through TUF for the public ones.
+//
+// It is its own package because both signing (provenance) and verification
+// (verifier) need it, and neither of those may import the other.
+package trust
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tuf"
+	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+)
+
+// Names of the built-in instances.
+const (
+	PublicGood = "public-good"
+	GitHub     = "github"
+	Auto       = "auto"
+)
+
+// GitHub's Sigstore instance, used for private repositories.
+const (
+	GitHubTUFURL    = "https://tuf-repo.github.com"
+	GitHubFulcioURL = "https://fulcio.githubapp.com"
+	GitHubTSAURL    = "https://timestamp.githubapp.com/api/v1/timestamp"
+)
+
+// githubTUFRoot is the root of GitHub's TUF repository that TUF clients start
+// from (as the GitHub CLI embeds it); newer roots are walked online.
+//
+//go:embed github-tuf-root.json
+var githubTUFRoot []byte
+
+// GitHubTUFRoot returns the embedded root of GitHub's TUF repository.
+func GitHubTUFRoot() []byte { return append([]byte(nil), githubTUFRoot...) }
+
+// Instance is a Sigstore instance: where to sign and what to trust.
+type Instance struct {
+	// Name is "public-good", "github" or the folder the files came from.
+	Name string
+	// SigningConfig lists the instance's Fulcio, Rekor and timestamp
+	// authority services.
+	SigningConfig *root.SigningConfig
+	// TrustedRoot holds the keys and certificates that verify its bundles.
+	TrustedRoot *root.TrustedRoot
+	// RekorVersions are the Rekor API major versions to sign with.
+	RekorVersions []uint32
+}
+
+// Options say how the public instances' TUF repositories are reached.
+type Options struct {
+	// CacheDir is the TUF cache; empty means sigstore-go's default
+	// (~/.sigstore/root).
+	CacheDir string
+	// Fetcher fetches TUF metadata and targets; nil means HTTP.
+	Fetcher fetcher.Fetcher
+}
+
+func (o Options) tufOptions(rootJSON []byte, repo string) *tuf.Options {
+	opts := tuf.DefaultOptions()
+	if rootJSON != nil {
+		opts = opts.WithRoot(rootJSON).WithRepositoryBaseURL(repo)
+	}
+	if o.CacheDir != "" {
+		opts = opts.WithCachePath(o.CacheDir)
+	}
+	if o.Fetcher != nil {
+		opts = opts.WithFetcher(o.Fetcher)
+	}
+	return opts
+}
+
+// LoadError is a failure to load an instance's trust material.
+type LoadError struct {
+	Instance string
+	Err      error
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("Sigstore instance %s: %v", e.Instance, e.Err)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// LoadPublicGood loads the public-good instance's signing config and trusted
+// root through its TUF repository. It signs with Rekor v1 only: that is what
+// the GitHub CLI and cosign verify today.
+func LoadPublicGood(o Options) (*Instance, error) {
+	opts := o.tufOptions(nil, "")
+	client, err := tuf.New(opts)
+	if err != nil {
+		return nil, &LoadError{PublicGood, fmt.Errorf("TUF repository %s: %w", opts.RepositoryBaseURL, err)}
+	}
+	tr, err := root.GetTrustedRoot(client)
+	if err != nil {
+		return nil, &LoadError{PublicGood, err}
+	}
+	sc, err := root.GetSigningConfig(client)
+	if err != nil {
+		return nil, &LoadError{PublicGood, err}
+	}
+	return &Instance{Name: PublicGood, SigningConfig: sc, TrustedRoot: tr, RekorVersions: []uint32{1}}, nil
+}
+
+// LoadGitHub loads GitHub's instance: its trusted root through GitHub's TUF
+// repository; its services (Fulcio and a timestamp authority, no
+// transparency log) are fixed.
+func LoadGitHub(o Options) (*Instance, error) {
+	client, err := tuf.New(o.tufOptions(githubTUFRoot, GitHubTUFURL))
+	if err != nil {
+		return nil, &LoadError{GitHub, fmt.Errorf("TUF repository %s: %w", GitHubTUFURL, err)}
+	}
+	tr, err := root.GetTrustedRoot(client)
+	if err != nil {
+		return nil, &LoadError{GitHub, err}
+	}
+	sc, err := GitHubSigningConfig()
+	if err != nil {
+		return nil, &LoadError{GitHub, err}
+	}
+	return &Instance{Name: GitHub, SigningConfig: sc, TrustedRoot: tr, RekorVersions: []uint32{1, 2}}, nil
+}
+
+// GitHubSigningConfig is the signing config of GitHub's instance.
+func GitHubSigningConfig() (*root.SigningConfig, error) {
+	start := time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC)
+	return root.NewSigningConfig(root.SigningConfigMediaType02,
+		[]root.Service{{URL: GitHubFulcioURL, MajorAPIVersion: 1, ValidityPeriodStart: start, Operator: "github.com"}},
+		nil,
+		nil,
+		root.ServiceConfiguration{Selector: prototrustroot.ServiceSelector_ANY},
+		[]root.Service{{URL: GitHubTSAURL, MajorAPIVersion: 1, ValidityPeriodStart: start, Operator: "github.com"}},
+		root.ServiceConfiguration{Selector: prototrustroot.ServiceSelector_ANY},
+	)
+}
+
+// LoadDir loads an instance described by a folder holding
+// signing_config.json and trusted_root.json (a company's own Sigstore, or
+// the local stack). A path to a signing config file is accepted too when
+// trusted_root.json sits beside it.
+func LoadDir(path string) (*Instance, error) {
+	dir, scPath := path, filepath.Join(path, "signing_config.json")
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		dir, scPath = filepath.Dir(path), path
+	} else if err != nil {
+		return nil, &LoadError{path, err}
+	}
+	sc, err := root.NewSigningConfigFromPath(scPath)
+	if err != nil {
+		return nil, &LoadError{path, fmt.Errorf("signing config %s: %w", scPath, err)}
+	}
+	trPath := filepath.Join(dir, "trusted_root.json")
+	tr, err := root.NewTrustedRootFromPath(trPath)
+	if err != nil {
+		return nil, &LoadError{path, fmt.Errorf("trusted root %s: %w", trPath, err)}
+	}
+	return &Instance{Name: path, SigningConfig: sc, TrustedRoot: tr, RekorVersions: []uint32{1, 2}}, nil
+}
+
+// Choose resolves the sigstore input: "auto" picks public-good for a public
+// repository and GitHub's instance otherwise (as GitHub's own action
+// decides); "public-good", "github" or a folder name one instance.
+func Choose(which, repositoryVisibility string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(which)) {
+	case "", Auto:
+		switch repositoryVisibility {
+		case "public":
+			return PublicGood, nil
+		case "private", "internal":
+			return GitHub, nil
+		case "":
+			return "", errors.New("sigstore auto: the token has no repository_visibility claim; say --sigstore public-good or github")
+		default:
+			return "", fmt.Errorf("sigstore auto: unknown repository_visibility %q", repositoryVisibility)
+		}
+	case PublicGood:
+		return PublicGood, nil
+	case GitHub:
+		return GitHub, nil
+	}
+	return which, nil
+}
+
+// Load loads the instance Choose named.
+func Load(name string, o Options) (*Instance, error) {
+	switch name {
+	case PublicGood:
+		return LoadPublicGood(o)
+	case GitHub:
+		return LoadGitHub(o)
+	}
+	return LoadDir(name)
+}
