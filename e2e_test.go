@@ -1,0 +1,405 @@
+package main
+
+// End-to-end tests of keyless signing against a real Sigstore stack on
+// loopback. They need the variables scripts/sigstore-stack sets (SIGSTORE_DIR,
+// ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN, OIDC_ISSUER):
+//
+//	scripts/sigstore-stack run --rekor v1 -- go test -run E2E -count=1 .
+//
+// Without them they skip, unless PROVENANT_E2E=1 (set by scripts/test), where a
+// missing stack is a failure.
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/provenant/provenant/builder/oidctest"
+)
+
+// stack is the local Sigstore stack the test runs in.
+type stack struct {
+	dir, issuer, tokenURL, tokenSecret string
+}
+
+func needStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{
+		dir: os.Getenv("SIGSTORE_DIR"), issuer: os.Getenv("OIDC_ISSUER"),
+		tokenURL: os.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), tokenSecret: os.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+	}
+	if s.dir == "" || s.issuer == "" || s.tokenURL == "" {
+		if os.Getenv("PROVENANT_E2E") == "1" {
+			t.Fatal("PROVENANT_E2E=1 but no Sigstore stack: run under scripts/sigstore-stack run")
+		}
+		t.Skip("no local Sigstore stack (run under scripts/sigstore-stack run)")
+	}
+	return s
+}
+
+// instanceDir makes a folder with the stack's trusted root and the named
+// signing config (optionally rewritten) as signing_config.json.
+func (s *stack) instanceDir(t *testing.T, config string, rewrite func(map[string]any)) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(s.dir, config))
+	if err != nil {
+		t.Skipf("this stack has no %s: %v", config, err)
+	}
+	if rewrite != nil {
+		var sc map[string]any
+		json.Unmarshal(raw, &sc)
+		rewrite(sc)
+		raw, _ = json.Marshal(sc)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "signing_config.json"), raw, 0o644)
+	tr, _ := os.ReadFile(filepath.Join(s.dir, "trusted_root.json"))
+	os.WriteFile(filepath.Join(dir, "trusted_root.json"), tr, 0o644)
+	return dir
+}
+
+// serviceURLs lists the URLs of one kind of service in a signing config:
+// caUrls, rekorTlogUrls or tsaUrls.
+func serviceURLs(sc map[string]any, kind string) []map[string]any {
+	var out []map[string]any
+	list, _ := sc[kind].([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// signedStep is a workflow step of the default job set up against the stack.
+func (s *stack) signedStep(t *testing.T, instance string) *step {
+	st := newStep(t)
+	st.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = s.tokenURL
+	st.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = s.tokenSecret
+	st.env["INPUT_OIDC-ISSUER"] = s.issuer
+	st.env["INPUT_SIGSTORE"] = instance
+	st.file("dist/octo-1.0.tgz", "the release artifact")
+	st.env["INPUT_SUBJECT-PATH"] = "dist/octo-1.0.tgz"
+	return st
+}
+
+const defaultSAN = "https://github.com/" + oidctest.DefaultWorkflowRef
+
+// verifyWithSigstoreGo verifies a bundle for the artifact with sigstore-go
+// against the stack's trusted root, identity and issuer.
+func verifyWithSigstoreGo(trustedRoot string, bundlePath string, artifact []byte, san, issuer string) (*verify.VerificationResult, error) {
+	tr, err := root.NewTrustedRootFromPath(trustedRoot)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bundle.LoadJSONFromPath(bundlePath)
+	if err != nil {
+		return nil, err
+	}
+	opts := []verify.VerifierOption{verify.WithSignedCertificateTimestamps(1), verify.WithObserverTimestamps(1)}
+	if len(b.GetVerificationMaterial().GetTlogEntries()) > 0 {
+		opts = append(opts, verify.WithTransparencyLog(1))
+	}
+	v, err := verify.NewVerifier(tr, opts...)
+	if err != nil {
+		return nil, err
+	}
+	id, err := verify.NewShortCertificateIdentity(issuer, "", san, "")
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(b, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(artifact)), verify.WithCertificateIdentity(id)))
+}
+
+// cosignPath finds the cosign CLI the stack script built.
+func cosignPath(t *testing.T) string {
+	if p := os.Getenv("COSIGN"); p != "" {
+		return p
+	}
+	out, err := exec.Command("scripts/sigstore-stack", "tool-path", "cosign").Output()
+	if err != nil {
+		t.Fatalf("cosign: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func cosignVerify(t *testing.T, trustedRoot, bundlePath, artifact, san, issuer string, extra ...string) (string, error) {
+	args := append([]string{"verify-blob-attestation", "--bundle", bundlePath, "--new-bundle-format",
+		"--type", "slsaprovenance1", "--trusted-root", trustedRoot,
+		"--certificate-identity", san, "--certificate-oidc-issuer", issuer}, extra...)
+	args = append(args, artifact)
+	cmd := exec.Command(cosignPath(t), args...)
+	cmd.Env = append(os.Environ(), "SIGSTORE_NO_CACHE=1", "TUF_ROOT="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestE2ESignAndVerify(t *testing.T) {
+	s := needStack(t)
+	cases := []struct {
+		name, config string
+		wantLog      bool
+	}{
+		{"stack default (Rekor + its time source)", "signing_config.json", true},
+		{"timestamp authority only", "signing_config-tsa-only.json", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			inst := s.instanceDir(t, c.config, nil)
+			st := s.signedStep(t, inst)
+			stdout, stderr, code := st.run("attest")
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:%s\nstderr:%s", code, stdout, stderr)
+			}
+			out := st.outputs()
+			bundlePath := out["bundle-path"]
+			if want := filepath.Join(st.temp, "provenant", "octo-1.0.tgz.sigstore.json"); bundlePath != want {
+				t.Errorf("bundle-path = %q, want %q", bundlePath, want)
+			}
+			if out["certificate-identity"] != defaultSAN {
+				t.Errorf("certificate-identity output = %q, want %q", out["certificate-identity"], defaultSAN)
+			}
+			if _, ok := out["log-index"]; ok != c.wantLog {
+				t.Errorf("log-index output present = %v, want %v (outputs %v)", ok, c.wantLog, out)
+			}
+			if !strings.Contains(stdout, "certificate identity: "+defaultSAN) {
+				t.Errorf("step log lacks the certificate identity:\n%s", stdout)
+			}
+			tokenHeader := strings.SplitN(st.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], ".", 2)[0]
+			if tokenHeader != "" && strings.Contains(stderr, tokenHeader) {
+				t.Error("request token printed")
+			}
+
+			raw, err := os.ReadFile(bundlePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBundleShape(t, raw)
+
+			artifact, _ := os.ReadFile(filepath.Join(st.workspace, "dist/octo-1.0.tgz"))
+			trPath := filepath.Join(inst, "trusted_root.json")
+			res, err := verifyWithSigstoreGo(trPath, bundlePath, artifact, defaultSAN, s.issuer)
+			if err != nil {
+				t.Fatalf("sigstore-go rejects our bundle: %v", err)
+			}
+			checkExtensions(t, res, s.issuer)
+			var envelope struct{ Payload string }
+			var bj map[string]json.RawMessage
+			json.Unmarshal(raw, &bj)
+			json.Unmarshal(bj["dsseEnvelope"], &envelope)
+			payload, _ := base64.StdEncoding.DecodeString(envelope.Payload)
+			checkPredicate(t, payload, defaultClaimStrings())
+
+			// cosign v2.6.5 verifies the same bundle.
+			extra := []string{}
+			if !c.wantLog {
+				extra = append(extra, "--use-signed-timestamps", "--insecure-ignore-tlog")
+			}
+			if out, err := cosignVerify(t, trPath, bundlePath, filepath.Join(st.workspace, "dist/octo-1.0.tgz"), defaultSAN, s.issuer, extra...); err != nil {
+				t.Errorf("cosign rejects our bundle: %v\n%s", err, out)
+			}
+
+			// Rejections: a wrong artifact, a wrong identity, a one-byte
+			// change in the bundle.
+			if _, err := verifyWithSigstoreGo(trPath, bundlePath, []byte("another artifact"), defaultSAN, s.issuer); err == nil {
+				t.Error("sigstore-go accepted the bundle for a wrong artifact")
+			}
+			if _, err := verifyWithSigstoreGo(trPath, bundlePath, artifact, "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main", s.issuer); err == nil {
+				t.Error("sigstore-go accepted the bundle for a wrong identity")
+			}
+			wrongArtifact := filepath.Join(t.TempDir(), "octo-1.0.tgz")
+			os.WriteFile(wrongArtifact, []byte("another artifact"), 0o644)
+			if out, err := cosignVerify(t, trPath, bundlePath, wrongArtifact, defaultSAN, s.issuer, extra...); err == nil {
+				t.Errorf("cosign accepted the bundle for a wrong artifact:\n%s", out)
+			}
+			if out, err := cosignVerify(t, trPath, bundlePath, filepath.Join(st.workspace, "dist/octo-1.0.tgz"), "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main", s.issuer, extra...); err == nil {
+				t.Errorf("cosign accepted the bundle for a wrong identity:\n%s", out)
+			}
+			tampered := tamperPayload(t, raw)
+			tp := filepath.Join(t.TempDir(), "tampered.sigstore.json")
+			os.WriteFile(tp, tampered, 0o644)
+			if _, err := verifyWithSigstoreGo(trPath, tp, artifact, defaultSAN, s.issuer); err == nil {
+				t.Error("sigstore-go accepted a bundle with one byte changed")
+			}
+		})
+	}
+}
+
+// tamperPayload changes one byte of the signed statement inside the bundle.
+func tamperPayload(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	var b map[string]any
+	json.Unmarshal(raw, &b)
+	env := b["dsseEnvelope"].(map[string]any)
+	payload, _ := base64.StdEncoding.DecodeString(env["payload"].(string))
+	i := bytes.Index(payload, []byte("octo-1.0.tgz"))
+	payload[i] = 'O'
+	env["payload"] = base64.StdEncoding.EncodeToString(payload)
+	out, _ := json.Marshal(b)
+	return out
+}
+
+// checkBundleShape checks what the signing issue requires of every bundle.
+func checkBundleShape(t *testing.T, raw []byte) {
+	t.Helper()
+	var b struct {
+		MediaType            string `json:"mediaType"`
+		VerificationMaterial struct {
+			Certificate *struct{ RawBytes string } `json:"certificate"`
+			Chain       any                        `json:"x509CertificateChain"`
+		} `json:"verificationMaterial"`
+		DSSEEnvelope struct {
+			PayloadType string
+			Signatures  []any
+		} `json:"dsseEnvelope"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.MediaType != "application/vnd.dev.sigstore.bundle.v0.3+json" {
+		t.Errorf("mediaType = %q", b.MediaType)
+	}
+	if b.VerificationMaterial.Certificate == nil || b.VerificationMaterial.Chain != nil {
+		t.Error("want a single leaf certificate, not a chain")
+	}
+	if b.DSSEEnvelope.PayloadType != "application/vnd.in-toto+json" || len(b.DSSEEnvelope.Signatures) != 1 {
+		t.Errorf("envelope: payloadType %q, %d signatures", b.DSSEEnvelope.PayloadType, len(b.DSSEEnvelope.Signatures))
+	}
+}
+
+// checkExtensions checks the GitHub Fulcio extensions of the leaf against
+// the default claims.
+func checkExtensions(t *testing.T, res *verify.VerificationResult, issuer string) {
+	t.Helper()
+	c := res.Signature.Certificate
+	repo := "https://github.com/" + oidctest.DefaultRepository
+	for _, f := range []struct{ name, got, want string }{
+		{"issuer", c.Issuer, issuer},
+		{"SAN", c.SubjectAlternativeName, defaultSAN},
+		{"BuildSignerURI", c.BuildSignerURI, defaultSAN},
+		{"BuildSignerDigest", c.BuildSignerDigest, oidctest.DefaultSHA},
+		{"RunnerEnvironment", c.RunnerEnvironment, "github-hosted"},
+		{"SourceRepositoryURI", c.SourceRepositoryURI, repo},
+		{"SourceRepositoryDigest", c.SourceRepositoryDigest, oidctest.DefaultSHA},
+		{"SourceRepositoryRef", c.SourceRepositoryRef, oidctest.DefaultRef},
+		{"SourceRepositoryIdentifier", c.SourceRepositoryIdentifier, oidctest.DefaultRepositoryID},
+		{"SourceRepositoryOwnerURI", c.SourceRepositoryOwnerURI, "https://github.com/" + oidctest.DefaultRepositoryOwner},
+		{"SourceRepositoryOwnerIdentifier", c.SourceRepositoryOwnerIdentifier, oidctest.DefaultRepositoryOwnerID},
+		{"BuildConfigURI", c.BuildConfigURI, defaultSAN},
+		{"BuildConfigDigest", c.BuildConfigDigest, oidctest.DefaultSHA},
+		{"BuildTrigger", c.BuildTrigger, "push"},
+		{"RunInvocationURI", c.RunInvocationURI, repo + "/actions/runs/" + oidctest.DefaultRunID + "/attempts/" + oidctest.DefaultRunAttempt},
+		{"SourceRepositoryVisibilityAtSigning", c.SourceRepositoryVisibilityAtSigning, "public"},
+	} {
+		if f.got != f.want {
+			t.Errorf("certificate %s = %q, want %q", f.name, f.got, f.want)
+		}
+	}
+}
+
+// flakyProxy forwards to target after answering the first `fail` requests
+// with 503; fail < 0 means it never forwards.
+type flakyProxy struct {
+	mu    sync.Mutex
+	fail  int
+	count int
+	proxy *httputil.ReverseProxy
+}
+
+func startFlakyProxy(t *testing.T, target string, fail int) (*httptest.Server, *flakyProxy) {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &flakyProxy{fail: fail, proxy: httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.count++
+		n := p.count
+		p.mu.Unlock()
+		if p.fail < 0 || n <= p.fail {
+			http.Error(w, "service unavailable (test)", http.StatusServiceUnavailable)
+			return
+		}
+		p.proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, p
+}
+
+func TestE2EServiceFaults(t *testing.T) {
+	s := needStack(t)
+	services := []struct {
+		name, kind, config, wantErr string
+	}{
+		{"Fulcio", "caUrls", "signing_config.json", "Fulcio at"},
+		{"Rekor", "rekorTlogUrls", "signing_config.json", "Rekor at"},
+		{"timestamp authority", "tsaUrls", "signing_config-tsa-only.json", "timestamp authority at"},
+	}
+	for _, svc := range services {
+		for _, mode := range []struct {
+			name string
+			fail int
+		}{{"503 twice then up", 2}, {"down for good", -1}} {
+			t.Run(svc.name+"/"+mode.name, func(t *testing.T) {
+				var proxy *flakyProxy
+				var proxied bool
+				inst := s.instanceDir(t, svc.config, func(sc map[string]any) {
+					for _, e := range serviceURLs(sc, svc.kind) {
+						orig := e["url"].(string)
+						srv, p := startFlakyProxy(t, orig, mode.fail)
+						u, _ := url.Parse(orig)
+						e["url"] = srv.URL + u.Path
+						proxy, proxied = p, true
+					}
+				})
+				if !proxied {
+					t.Skipf("%s names no %s", svc.config, svc.kind)
+				}
+				st := s.signedStep(t, inst)
+				stdout, stderr, code := st.run("attest")
+				bundlePath := filepath.Join(st.temp, "provenant", "octo-1.0.tgz.sigstore.json")
+				if mode.fail >= 0 {
+					if code != 0 {
+						t.Fatalf("exit %d after transient 503s\n%s\n%s", code, stdout, stderr)
+					}
+					if proxy.count <= mode.fail {
+						t.Errorf("the %s proxy saw %d requests: the fault was not exercised", svc.name, proxy.count)
+					}
+					if _, err := os.Stat(bundlePath); err != nil {
+						t.Errorf("no bundle: %v", err)
+					}
+					return
+				}
+				if code == 0 {
+					t.Fatalf("exit 0 with %s down", svc.name)
+				}
+				if !strings.Contains(stdout+stderr, svc.wantErr) {
+					t.Errorf("error does not name the service (%q):\n%s\n%s", svc.wantErr, stdout, stderr)
+				}
+				if _, err := os.Stat(bundlePath); err == nil {
+					t.Error("a bundle was left behind")
+				}
+				entries, _ := os.ReadDir(filepath.Dir(bundlePath))
+				if len(entries) != 0 {
+					t.Errorf("files left behind: %v", entries)
+				}
+			})
+		}
+	}
+}
+
