@@ -59,7 +59,7 @@ func TestLoadTUFOfflineUsesCacheWithAge(t *testing.T) {
 	if !strings.Contains(warnings[0], "cached 72h0m0s ago (2026-01-02T03:04:00Z)") {
 		t.Errorf("warning %q does not give the cache's age", warnings[0])
 	}
-	if !strings.Contains(warnings[1], "github: TUF update from https://tuf-repo.github.com failed and no trusted root is cached") {
+	if !strings.Contains(warnings[1], "github: TUF update failed and no trusted root is cached") {
 		t.Errorf("warning %q", warnings[1])
 	}
 	// The cached root verifies a public-good bundle.
@@ -87,13 +87,5 @@ func TestLoadTUFNothingCached(t *testing.T) {
 	}
 	if _, _, err := LoadTUF(context.Background(), TUFOptions{}); err == nil {
 		t.Error("no cache dir and no client: want an error")
-	}
-}
-
-func TestEmbeddedTUFRoots(t *testing.T) {
-	for _, s := range []TUFSource{PublicGoodTUF(), GitHubTUF()} {
-		if !strings.Contains(string(s.Root), `"_type": "root"`) && !strings.Contains(string(s.Root), `"_type":"root"`) {
-			t.Errorf("%s: embedded TUF root is not a root.json", s.Name)
-		}
 	}
 }
