@@ -2,11 +2,289 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/verifier"
 )
+
+const verifyUsage = `Usage: provenant verify [flags] [ARTIFACT...]
+
+Verifies Sigstore bundles of in-toto attestations for artifacts, link by
+link, and says which link failed: 1 bundle, 2 certificate, 3 timestamps,
+4 signature, 5 subject, 6 identity, 7 predicate against certificate,
+8 provenance expectations, 9 SLSA Build level. Exit status: 0 verified,
+1 a check failed, 2 bad usage or unreadable input. In a GitHub Actions step
+every flag can also be given as the action input of the same name
+(INPUT_<NAME>); ARTIFACT as the input "artifacts" (one path or glob a line).
+
+Attestations:
+  --bundle FILE              bundle file, JSON or JSON Lines (repeatable)
+  --bundle-dir DIR           release assets with <asset>.sigstore.json,
+                             <asset>.intoto.jsonl, multiple.intoto.jsonl...;
+                             without ARTIFACT, every asset in DIR is verified
+  --digest ALG:HEX           an artifact by digest, sha256 or sha512 (repeatable)
+
+Identity (as gh attestation verify; regexps are anchored):
+  --owner, --repo, --signer-repo, --signer-workflow, --cert-identity,
+  --cert-identity-regexp, --cert-oidc-issuer, --source-ref, --source-digest,
+  --signer-digest, --deny-self-hosted-runners, --predicate-type
+
+Provenance (as slsa-verifier):
+  --builder-id, --source-uri, --source-tag, --source-versioned-tag,
+  --source-branch, --workflow-input K=V (repeatable), --min-level 1|2|3
+
+Trust:
+  --trusted-root FILE        trusted_root.json, or JSON Lines of several
+                             instances; without it, TUF for the public-good
+                             and GitHub instances (cached in --tuf-cache)
+
+Flags:
+`
+
+// listFlag is a repeatable flag; a value from an action input may hold
+// several, one a line.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, "\n") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// verifyFlags are the parsed flags and inputs of "provenant verify".
+type verifyFlags struct {
+	opts        verifier.Options
+	bundles     listFlag
+	digests     listFlag
+	inputs      listFlag
+	trustedRoot string
+	tufCache    string
+	format      string
+	reportPath  string
+	summary     bool
+}
+
+func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
+	f := &verifyFlags{}
+	p := &f.opts.Policy
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, verifyUsage)
+		fs.PrintDefaults()
+	}
+	fs.Var(&f.bundles, "bundle", "bundle file, JSON or JSON Lines (repeatable)")
+	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "directory of release assets and their attestations")
+	fs.Var(&f.digests, "digest", "artifact digest sha256:HEX or sha512:HEX (repeatable)")
+	fs.StringVar(&p.Owner, "owner", "", "source repository owner")
+	fs.StringVar(&p.Repo, "repo", "", "source repository, owner/name")
+	fs.StringVar(&p.SignerRepo, "signer-repo", "", "repository of the signing workflow, owner/name")
+	fs.StringVar(&p.SignerWorkflow, "signer-workflow", "", "signing workflow, [host/]owner/name/.github/workflows/file.yml")
+	fs.StringVar(&p.CertIdentity, "cert-identity", "", "certificate SAN, exactly")
+	fs.StringVar(&p.CertIdentityRegexp, "cert-identity-regexp", "", "certificate SAN, anchored regexp")
+	fs.StringVar(&p.CertOIDCIssuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "certificate OIDC issuer")
+	fs.StringVar(&p.SourceRef, "source-ref", "", "Source Repository Ref, e.g. refs/heads/main")
+	fs.StringVar(&p.SourceDigest, "source-digest", "", "Source Repository Digest (commit)")
+	fs.StringVar(&p.SignerDigest, "signer-digest", "", "Build Signer Digest (signing workflow's commit)")
+	fs.BoolVar(&p.DenySelfHostedRunners, "deny-self-hosted-runners", false, "require a GitHub-hosted runner")
+	fs.StringVar(&p.PredicateType, "predicate-type", verifier.SLSAProvenanceV1, "predicate type")
+	fs.StringVar(&p.BuilderID, "builder-id", "", "expected builder id (without @: any ref)")
+	fs.StringVar(&p.SourceURI, "source-uri", "", "expected source repository, e.g. github.com/owner/name")
+	fs.StringVar(&p.SourceTag, "source-tag", "", "expected tag")
+	fs.StringVar(&p.SourceVersionedTag, "source-versioned-tag", "", "expected semver tag prefix, e.g. v1 or v1.2")
+	fs.StringVar(&p.SourceBranch, "source-branch", "", "expected branch")
+	fs.Var(&f.inputs, "workflow-input", "expected workflow input K=V (repeatable)")
+	fs.IntVar(&p.MinLevel, "min-level", 0, "SLSA Build level required (default 2 for SLSA provenance, else 1)")
+	fs.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines); default: TUF")
+	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory (default: user cache dir/provenant/tuf)")
+	fs.StringVar(&f.format, "format", "text", "output format: text or json")
+	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this file")
+	fs.BoolVar(&f.summary, "summary", true, "in GitHub Actions, write a step summary")
+	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at once")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := applyInputs(fs, e); err != nil {
+		return nil, err
+	}
+	f.opts.Artifacts = fs.Args()
+	if len(f.opts.Artifacts) == 0 {
+		if in := strings.TrimSpace(e.getenv("INPUT_ARTIFACTS")); in != "" {
+			for _, line := range strings.Split(in, "\n") {
+				if line = strings.TrimSpace(line); line == "" {
+					continue
+				}
+				matches, _ := filepath.Glob(line)
+				if len(matches) == 0 {
+					matches = []string{line} // reported as unreadable
+				}
+				f.opts.Artifacts = append(f.opts.Artifacts, matches...)
+			}
+		}
+	}
+	f.opts.BundleFiles, f.opts.Digests = f.bundles, f.digests
+	if len(f.inputs) > 0 {
+		p.WorkflowInputs = map[string]string{}
+		for _, kv := range f.inputs {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("--workflow-input %q: want KEY=VALUE", kv)
+			}
+			p.WorkflowInputs[k] = v
+		}
+	}
+	if f.format != "text" && f.format != "json" {
+		return nil, fmt.Errorf("--format %q: want text or json", f.format)
+	}
+	if p.MinLevel < 0 || p.MinLevel > 3 {
+		return nil, fmt.Errorf("--min-level %d: want 1, 2 or 3", p.MinLevel)
+	}
+	return f, nil
+}
+
+// applyInputs sets every flag not given on the command line from the action
+// input of the same name (INPUT_<NAME>), as "provenant attest" does.
+func applyInputs(fs *flag.FlagSet, e env) error {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	var err error
+	fs.VisitAll(func(fl *flag.Flag) {
+		if set[fl.Name] || err != nil {
+			return
+		}
+		if v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(fl.Name))); v != "" {
+			if serr := fs.Set(fl.Name, v); serr != nil {
+				err = fmt.Errorf("input %s: %w", fl.Name, serr)
+			}
+		}
+	})
+	return err
+}
 
 // runVerify implements "provenant verify".
 func runVerify(ctx context.Context, args []string, e env) int {
-	fmt.Fprintln(e.stderr, "provenant verify: not implemented yet")
-	return exitFailed
+	f, err := parseVerifyFlags(args, e)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		return exitUsage
+	}
+	var warnings []string
+	if f.trustedRoot != "" {
+		if f.opts.TrustedRoots, err = verifier.LoadTrustedRoots(f.trustedRoot); err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		roots, w, err := verifier.LoadTUF(ctx, verifier.TUFOptions{
+			CacheDir:   tufCacheDir(f.tufCache, e),
+			HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		})
+		warnings = w
+		for _, w := range w {
+			fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+			return exitFailed
+		}
+		f.opts.TrustedRoots = roots
+	}
+	rep, err := verifier.Verify(ctx, f.opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		var ie *verifier.InputError
+		if errors.As(err, &ie) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	rep.Warnings = warnings
+	if f.format == "json" {
+		err = rep.WriteJSON(e.stdout)
+	} else {
+		err = rep.WriteText(e.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		return exitFailed
+	}
+	if code := writeVerifyOutputs(f, rep, e); code != exitOK {
+		return code
+	}
+	if !rep.Verified {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// writeVerifyOutputs writes the JSON report file and, in GitHub Actions,
+// the step outputs and summary.
+func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
+	path := f.reportPath
+	inActions := builder.InActions(e.getenv)
+	if path == "" && inActions && e.getenv("RUNNER_TEMP") != "" {
+		path = filepath.Join(e.getenv("RUNNER_TEMP"), "provenant", "verify-report.json")
+	}
+	if path != "" {
+		var b strings.Builder
+		if err := rep.WriteJSON(&b); err == nil {
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+			if err == nil {
+				err = os.WriteFile(path, []byte(b.String()), 0o644)
+			}
+			if err != nil {
+				fmt.Fprintf(e.stderr, "provenant verify: writing report: %v\n", err)
+				return exitFailed
+			}
+		}
+	}
+	if !inActions {
+		return exitOK
+	}
+	action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(e.stderr))
+	action.SetOutput("verified", strconv.FormatBool(rep.Verified))
+	action.SetOutput("level", strconv.Itoa(rep.Level()))
+	if path != "" {
+		action.SetOutput("report-path", path)
+	}
+	if f.summary && e.getenv("GITHUB_STEP_SUMMARY") != "" {
+		var b strings.Builder
+		_ = rep.WriteMarkdown(&b)
+		action.AddStepSummary(b.String())
+	}
+	return exitOK
+}
+
+// tufCacheDir is the TUF cache: the flag, else $XDG_CACHE_HOME/provenant/tuf,
+// else ~/.cache/provenant/tuf.
+func tufCacheDir(flagValue string, e env) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if d := e.getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "provenant", "tuf")
+	}
+	if h := e.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "provenant", "tuf")
+	}
+	return filepath.Join(os.TempDir(), "provenant-tuf")
 }

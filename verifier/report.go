@@ -223,3 +223,51 @@ func (r *Report) WriteText(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Level is the SLSA Build level every artifact reached (the lowest among
+// them), or 0 when one is not verified.
+func (r *Report) Level() int {
+	lvl := 0
+	for i, a := range r.Artifacts {
+		if !a.Verified {
+			return 0
+		}
+		if i == 0 || a.Level < lvl {
+			lvl = a.Level
+		}
+	}
+	return lvl
+}
+
+// WriteMarkdown writes the report as a GitHub step summary: a table with
+// one row per artifact and check.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	verdict := "❌ not verified"
+	if r.Verified {
+		verdict = fmt.Sprintf("✅ verified, SLSA Build L%d", r.Level())
+	}
+	fmt.Fprintf(&b, "### provenant verify: %s\n\n", verdict)
+	for _, wmsg := range r.Warnings {
+		fmt.Fprintf(&b, "> warning: %s\n\n", mdCell(wmsg))
+	}
+	b.WriteString("| artifact | bundle | check | result | reason |\n|---|---|---|---|---|\n")
+	for _, a := range r.Artifacts {
+		name := mdCell(filepath.Base(a.Artifact))
+		if a.Error != "" {
+			fmt.Fprintf(&b, "| %s | | | fail | %s |\n", name, mdCell(a.Error))
+		}
+		for _, br := range a.Bundles {
+			for _, c := range br.Checks {
+				fmt.Fprintf(&b, "| %s | %s | %d %s | %s | %s |\n", name, mdCell(filepath.Base(br.Source)), c.Number, c.Name, c.Status, mdCell(c.Reason))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdCell makes text safe inside a Markdown table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ").Replace(s)
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runVerifyIn runs "provenant verify" in-process with the given environment.
+func runVerifyIn(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return vars[k] }
+	code = runVerify(context.Background(), args, env{stdout: &out, stderr: &errOut, getenv: getenv})
+	return code, out.String(), errOut.String()
+}
+
+const (
+	fixturesDir = "testdata/fixtures"
+	pgRoot      = fixturesDir + "/trusted-roots/public-good-cli.json"
+	npmBundle   = fixturesDir + "/npm/sigstore-js-2.1.0-bundle.json"
+	npmTgz      = fixturesDir + "/npm/sigstore-js-2.1.0.tgz"
+)
+
+func TestVerifyExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // substring of stdout
+		err  string // substring of stderr
+	}{
+		{"verified", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz}, exitOK,
+			"VERIFIED at SLSA Build L2", ""},
+		{"two bundles in JSON Lines", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", fixturesDir + "/npm/sigstore-js-2.1.0_with_2_bundles.jsonl", npmTgz}, exitOK,
+			"sigstore-js-2.1.0_with_2_bundles.jsonl:2: verified", ""},
+		{"tampered: check 3", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", fixturesDir + "/npm/sigstoreBundle-invalid-signature.json", npmTgz}, exitFailed,
+			"FAIL      3 timestamps  transparency log entry does not verify", ""},
+		{"min level 3 not reached: check 9", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--min-level", "3", "--bundle", npmBundle, npmTgz}, exitFailed,
+			"FAIL      9 level       SLSA Build L2", ""},
+		{"digest instead of file", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", fixturesDir + "/sigstore-go/sigstore.js@2.0.0-provenance.sigstore.json",
+			"--digest", "sha512:46d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c"}, exitOK, "VERIFIED", ""},
+		{"workflow inputs and versioned tag", []string{"--trusted-root", pgRoot, "--repo", "slsa-framework/example-package", "--signer-repo", "slsa-framework/slsa-github-generator",
+			"--source-versioned-tag", "v13.0", "--workflow-input", "rekor-log-public=false", "--bundle", fixturesDir + "/slsa-github-generator/gha_delegator-v2.1.0/binary-linux-amd64-push-v13.0.30.build.slsa",
+			fixturesDir + "/slsa-github-generator/gha_delegator-v2.1.0/binary-linux-amd64-push-v13.0.30"}, exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"no identity", []string{"--trusted-root", pgRoot, "--bundle", npmBundle, npmTgz}, exitUsage, "", "the policy names no signer"},
+		{"unreadable bundle", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", "does-not-exist.json", npmTgz}, exitUsage, "", "reading bundle"},
+		{"unreadable artifact", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", npmBundle, "does-not-exist.tgz"}, exitUsage, "", "reading artifact"},
+		{"unreadable trusted root", []string{"--trusted-root", "nope.json", "--repo", "a/b", "--bundle", npmBundle, npmTgz}, exitUsage, "", "reading trusted root"},
+		{"bad digest", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", npmBundle, "--digest", "md5:00"}, exitUsage, "", "want sha256"},
+		{"bad format", []string{"--format", "yaml", "--repo", "a/b"}, exitUsage, "", "--format"},
+		{"bad workflow input", []string{"--workflow-input", "novalue", "--repo", "a/b"}, exitUsage, "", "KEY=VALUE"},
+		{"bad min level", []string{"--min-level", "4", "--repo", "a/b"}, exitUsage, "", "--min-level"},
+		{"unknown flag", []string{"--nope"}, exitUsage, "", "flag provided but not defined"},
+		{"nothing to verify", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", npmBundle}, exitUsage, "", "nothing to verify"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runVerifyIn(t, nil, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestVerifyJSONFormat(t *testing.T) {
+	code, out, _ := runVerifyIn(t, nil, "--format", "json", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	var rep struct {
+		Verified  bool
+		Artifacts []struct {
+			Level   int
+			Bundles []struct {
+				Signer struct{ SubjectAlternativeName string }
+				Checks []struct {
+					Number int
+					Name   string
+					Status string
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if !rep.Verified || len(rep.Artifacts) != 1 || rep.Artifacts[0].Level != 2 || len(rep.Artifacts[0].Bundles[0].Checks) != 9 {
+		t.Fatalf("report %+v", rep)
+	}
+	b := rep.Artifacts[0].Bundles[0]
+	if b.Signer.SubjectAlternativeName != "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main" {
+		t.Errorf("signer %q", b.Signer.SubjectAlternativeName)
+	}
+	for i, c := range b.Checks {
+		if c.Number != i+1 || c.Status != "pass" {
+			t.Errorf("check %+v", c)
+		}
+	}
+}
+
+// TestVerifyAsActionStep: inputs from INPUT_*, outputs, step summary and
+// the JSON report file, as verify/action.yml runs it.
+func TestVerifyAsActionStep(t *testing.T) {
+	dir := t.TempDir()
+	assets := filepath.Join(dir, "assets")
+	if err := os.MkdirAll(assets, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{npmTgz: "sigstore-js-2.1.0.tgz", npmBundle: "sigstore-js-2.1.0.tgz.sigstore.json"} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(assets, dst), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"RUNNER_TEMP":         filepath.Join(dir, "tmp"),
+		"GITHUB_OUTPUT":       filepath.Join(dir, "output"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+		"INPUT_BUNDLE-DIR":    assets,
+		"INPUT_REPO":          "sigstore/sigstore-js",
+		"INPUT_TRUSTED-ROOT":  pgRoot,
+		"INPUT_MIN-LEVEL":     "2",
+	}
+	code, out, errOut := runVerifyIn(t, vars)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	outputs, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
+	for _, want := range []string{"verified", "true", "level", "2", "report-path", "verify-report.json"} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("outputs lack %q:\n%s", want, outputs)
+		}
+	}
+	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
+	if !strings.Contains(string(summary), "| sigstore-js-2.1.0.tgz | sigstore-js-2.1.0.tgz.sigstore.json | 7 predicate | pass |") {
+		t.Errorf("summary lacks the check rows:\n%s", summary)
+	}
+	if n := strings.Count(string(summary), "| sigstore-js-2.1.0.tgz |"); n != 9 {
+		t.Errorf("summary has %d rows for the artifact, want one per check (9)", n)
+	}
+	report, err := os.ReadFile(filepath.Join(vars["RUNNER_TEMP"], "provenant", "verify-report.json"))
+	if err != nil || !json.Valid(report) {
+		t.Errorf("report file: %v", err)
+	}
+}
