@@ -394,3 +394,49 @@ func TestAttestHelpAndVersion(t *testing.T) {
 		t.Errorf("unknown command exit %d, want 2", code)
 	}
 }
+
+func TestAttestTenThousandFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 10,000 files")
+	}
+	s := newStep(t)
+	const n = 10000
+	for i := 0; i < n; i++ {
+		dir := filepath.Join(s.workspace, "release", fmt.Sprintf("part-%02d", i%40))
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("asset-%05d.bin", i)), []byte(fmt.Sprint("asset ", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.env["INPUT_SUBJECT-PATH"] = "release/**/*.bin"
+	stdout, stderr, code := s.run("attest", "--no-sign")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := s.outputs()
+	if out["subject-count"] != fmt.Sprint(n) {
+		t.Errorf("subject-count = %q, want %d", out["subject-count"], n)
+	}
+	raw, err := os.ReadFile(out["bundle-path"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statementFields
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Subject) != n {
+		t.Fatalf("%d subjects in the statement, want %d", len(st.Subject), n)
+	}
+	seen := map[string]bool{}
+	for _, sub := range st.Subject {
+		seen[sub.Name] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct subject names, want %d", len(seen), n)
+	}
+	summary, _ := os.ReadFile(s.env["GITHUB_STEP_SUMMARY"])
+	if !strings.Contains(string(summary), fmt.Sprintf("and %d more", n-maxSummaryRows)) {
+		t.Error("the step summary of 10,000 subjects is not capped")
+	}
+}

@@ -1,0 +1,103 @@
+package trust
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+)
+
+func TestChoose(t *testing.T) {
+	tests := []struct {
+		which, visibility, want, wantErr string
+	}{
+		{"auto", "public", PublicGood, ""},
+		{"", "public", PublicGood, ""},
+		{"auto", "private", GitHub, ""},
+		{"auto", "internal", GitHub, ""},
+		{"AUTO", "public", PublicGood, ""},
+		{"auto", "", "", "no repository_visibility claim"},
+		{"auto", "secret", "", "unknown repository_visibility"},
+		{"public-good", "private", PublicGood, ""},
+		{"github", "public", GitHub, ""},
+		{"/etc/sigstore/acme", "public", "/etc/sigstore/acme", ""},
+	}
+	for _, tt := range tests {
+		got, err := Choose(tt.which, tt.visibility)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Choose(%q, %q) error = %v, want %q", tt.which, tt.visibility, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Choose(%q, %q) = %q, %v; want %q", tt.which, tt.visibility, got, err, tt.want)
+		}
+	}
+}
+
+func TestGitHubSigningConfig(t *testing.T) {
+	sc, err := GitHubSigningConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ca, err := root.SelectService(sc.FulcioCertificateAuthorityURLs(), []uint32{1}, now)
+	if err != nil || ca.URL != GitHubFulcioURL {
+		t.Errorf("Fulcio = %v, %v", ca.URL, err)
+	}
+	tsas, err := root.SelectServices(sc.TimestampAuthorityURLs(), sc.TimestampAuthorityURLsConfig(), []uint32{1}, now)
+	if err != nil || len(tsas) != 1 || tsas[0].URL != GitHubTSAURL {
+		t.Errorf("TSA = %v, %v", tsas, err)
+	}
+	if len(sc.RekorLogURLs()) != 0 {
+		t.Errorf("GitHub's instance has no transparency log, config names %v", sc.RekorLogURLs())
+	}
+	if len(GitHubTUFRoot()) == 0 {
+		t.Error("no embedded GitHub TUF root")
+	}
+}
+
+func TestLoadDirErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadDir(filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing folder: no error")
+	}
+	if _, err := LoadDir(dir); err == nil || !strings.Contains(err.Error(), "signing config") {
+		t.Errorf("empty folder: error = %v", err)
+	}
+	sc, _ := GitHubSigningConfig()
+	data, _ := sc.MarshalJSON()
+	os.WriteFile(filepath.Join(dir, "signing_config.json"), data, 0o644)
+	if _, err := LoadDir(dir); err == nil || !strings.Contains(err.Error(), "trusted root") {
+		t.Errorf("no trusted root: error = %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "trusted_root.json"), []byte(`{"mediaType": "nope"}`), 0o644)
+	if _, err := LoadDir(dir); err == nil || !strings.Contains(err.Error(), "trusted root") {
+		t.Errorf("bad trusted root: error = %v", err)
+	}
+}
+
+func TestLoadDir(t *testing.T) {
+	dir := t.TempDir()
+	sc, _ := GitHubSigningConfig()
+	data, _ := sc.MarshalJSON()
+	os.WriteFile(filepath.Join(dir, "signing_config.json"), data, 0o644)
+	tr, err := os.ReadFile("../testdata/fixtures/trusted-roots/public-good-cli.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "trusted_root.json"), tr, 0o644)
+	for _, p := range []string{dir, filepath.Join(dir, "signing_config.json")} {
+		inst, err := LoadDir(p)
+		if err != nil {
+			t.Fatalf("LoadDir(%s): %v", p, err)
+		}
+		if len(inst.TrustedRoot.FulcioCertificateAuthorities()) == 0 || len(inst.SigningConfig.TimestampAuthorityURLs()) != 1 {
+			t.Errorf("LoadDir(%s) = %+v", p, inst)
+		}
+	}
+}
