@@ -329,3 +329,89 @@ func TestRekorV2WithTSA(t *testing.T) {
 		t.Errorf("level %d, check 7 %s\n%s", res.Level, res.Check(CheckPredicate).Status, bundleText(res))
 	}
 }
+
+// TestSeveralInstances: with several trusted roots, each bundle is verified
+// by the instance that issued its certificate, even when two instances'
+// CAs carry the same names (the test CA is named like public-good's).
+func TestSeveralInstances(t *testing.T) {
+	s := newTestSigstore(t)
+	dir := t.TempDir()
+	pg := mustRead(t, fx("trusted-roots/public-good-cli.json"))
+	own, err := s.trusted.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonl := filepath.Join(dir, "roots.jsonl")
+	if err := os.WriteFile(jsonl, append(append(bytes.ReplaceAll(pg, []byte("\n"), nil), '\n'), own...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := LoadTrustedRoots(jsonl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roots) != 2 || roots[0].Name != "public-good" || roots[1].Name != "roots.jsonl:2" {
+		t.Fatalf("roots %v", roots)
+	}
+	data, art := ownBundle(t, s, defaultRun(), nil, signOpts{})
+	v, err := New(roots, Policy{Owner: "provenant"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := v.VerifyBundle(ParseAttestations("own", data)[0], art); res.Err() != nil || res.Instance != "roots.jsonl:2" {
+		t.Errorf("own bundle: instance %q, err %v", res.Instance, res.Err())
+	}
+	v, err = New(roots, Policy{Repo: "sigstore/sigstore-js"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	npm, err := ArtifactFromFile(fx("npm/sigstore-js-2.1.0.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	atts, err := LoadAttestations(fx("npm/sigstore-js-2.1.0-bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := v.VerifyBundle(atts[0], npm); res.Err() != nil || res.Instance != "public-good" {
+		t.Errorf("npm bundle: instance %q, err %v", res.Instance, res.Err())
+	}
+}
+
+// TestVerifyItemsKeepsOrder: many artifacts verified in parallel come back
+// in input order, each with its own result.
+func TestVerifyItemsKeepsOrder(t *testing.T) {
+	s := newTestSigstore(t)
+	v, err := New(s.roots(), Policy{Repo: "provenant/demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, art := ownBundle(t, s, defaultRun(), nil, signOpts{})
+	att := ParseAttestations("own", data)[0]
+	other, _ := ArtifactFromReader("other", strings.NewReader("not in the bundle"))
+	var items []Item
+	for i := 0; i < 40; i++ {
+		it := Item{Artifact: art, Attestations: []Attestation{att}}
+		if i%3 == 0 {
+			it.Artifact = other
+		}
+		if i%7 == 0 {
+			it.Attestations = nil
+			it.Missing = "no attestation"
+		}
+		items = append(items, it)
+	}
+	got := v.VerifyItems(context.Background(), items, 3)
+	for i, r := range got {
+		want := i%3 != 0 && i%7 != 0
+		if r.Verified != want || r.Artifact != items[i].Artifact.Name {
+			t.Errorf("item %d: verified %v (%s), want %v", i, r.Verified, r.Artifact, want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, r := range v.VerifyItems(ctx, items[:5], 1) {
+		if r.Verified || !strings.Contains(r.Error, "canceled") {
+			t.Errorf("canceled run: %+v", r)
+		}
+	}
+}

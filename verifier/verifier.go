@@ -169,8 +169,8 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 		r.set(fail(CheckCertificate, errors.New("the bundle is signed with a public key, not a Fulcio certificate: only keyless bundles are verified")))
 		return
 	}
-	in := v.instanceFor(leaf)
-	if in == nil {
+	candidates := v.instancesFor(leaf)
+	if len(candidates) == 0 {
 		known := make([]string, len(v.instances))
 		for i, x := range v.instances {
 			known[i] = x.name
@@ -179,6 +179,7 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 		r.set(fail(CheckCertificate, &UnknownInstanceError{Issuer: issuer, Known: known, Hint: unknownInstanceHint(leaf)}))
 		return
 	}
+	in := candidates[0]
 	res.Instance = in.name
 
 	// The statement, read before the signature is checked only to choose
@@ -201,8 +202,18 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 		return
 	}
 
-	// Checks 2–5: sigstore-go verifies the whole bundle at once.
-	vr, err := in.verifier.Verify(b, verify.NewPolicy(verify.WithArtifactDigest(digests[0].Algorithm, digests[0].Digest), verify.WithoutIdentitiesUnsafe()))
+	// Checks 2–5: sigstore-go verifies the whole bundle at once, with each
+	// instance whose CA names match the leaf's issuer (two instances may
+	// use the same names) until one verifies it.
+	policy := verify.NewPolicy(verify.WithArtifactDigest(digests[0].Algorithm, digests[0].Digest), verify.WithoutIdentitiesUnsafe())
+	var vr *verify.VerificationResult
+	for _, c := range candidates {
+		if vr, err = c.verifier.Verify(b, policy); err == nil {
+			in = c
+			res.Instance = c.name
+			break
+		}
+	}
 	if err != nil {
 		// Name the failing link by re-running sigstore-go's steps.
 		if v.diagnose(in, b, leaf, art, digests, r, "") {
@@ -235,14 +246,16 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 	r.set(lc)
 }
 
-// instanceFor returns the instance whose Fulcio CA issued the leaf.
-func (v *Verifier) instanceFor(leaf *x509.Certificate) *instance {
+// instancesFor returns the instances whose Fulcio CA names match the
+// leaf's issuer, in the order the trusted roots were given.
+func (v *Verifier) instancesFor(leaf *x509.Certificate) []*instance {
+	var out []*instance
 	for _, in := range v.instances {
 		if in.issued(leaf) {
-			return in
+			out = append(out, in)
 		}
 	}
-	return nil
+	return out
 }
 
 // diagnose re-runs sigstore-go's verification steps one by one, in
@@ -458,6 +471,10 @@ func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism in
 	var wg sync.WaitGroup
 	for i, it := range items {
 		out[i] = ArtifactResult{Artifact: it.Artifact.Name, Digest: it.Artifact.String()}
+		if ctx.Err() != nil {
+			out[i].Error = "not verified: " + ctx.Err().Error()
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			out[i].Error = "not verified: " + ctx.Err().Error()
