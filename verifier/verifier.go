@@ -145,7 +145,11 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 		r.set(fail(CheckBundle, att.Err))
 		return
 	}
-	b := att.Bundle
+	// sigstore-go's Bundle caches flags as it is read: verify a shallow
+	// copy, so that one parsed bundle can serve many artifacts at once
+	// (the protobuf message itself is only read).
+	bc := *att.Bundle
+	b := &bc
 	version, err := b.Version()
 	if err != nil {
 		r.set(fail(CheckBundle, err))
