@@ -80,15 +80,9 @@ type verifyFlags struct {
 	summary     bool
 }
 
-func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
-	f := &verifyFlags{}
+// defineVerifyFlags declares the flags of "provenant verify" into f.
+func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
 	p := &f.opts.Policy
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, verifyUsage)
-		fs.PrintDefaults()
-	}
 	fs.Var(&f.bundles, "bundle", "bundle file, JSON or JSON Lines (repeatable)")
 	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "directory of release assets and their attestations")
 	fs.Var(&f.digests, "digest", "artifact digest sha256:HEX or sha512:HEX (repeatable)")
@@ -117,6 +111,18 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this file")
 	fs.BoolVar(&f.summary, "summary", true, "in GitHub Actions, write a step summary")
 	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at once")
+}
+
+func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
+	f := &verifyFlags{}
+	p := &f.opts.Policy
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, verifyUsage)
+		fs.PrintDefaults()
+	}
+	defineVerifyFlags(fs, f)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

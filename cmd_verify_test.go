@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // runVerifyIn runs "provenant verify" in-process with the given environment.
@@ -151,5 +155,46 @@ func TestVerifyAsActionStep(t *testing.T) {
 	report, err := os.ReadFile(filepath.Join(vars["RUNNER_TEMP"], "provenant", "verify-report.json"))
 	if err != nil || !json.Valid(report) {
 		t.Errorf("report file: %v", err)
+	}
+}
+
+// TestVerifyActionInputsAreFlags: every input of verify/action.yml is a
+// flag of "provenant verify" (or "artifacts") and is passed to the step.
+func TestVerifyActionInputsAreFlags(t *testing.T) {
+	data, err := os.ReadFile("verify/action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]any
+		Runs   struct {
+			Steps []struct {
+				ID  string
+				Env map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	var stepEnv map[string]string
+	for _, s := range action.Runs.Steps {
+		if s.ID == "verify" {
+			stepEnv = s.Env
+		}
+	}
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	defineVerifyFlags(fs, &verifyFlags{})
+	if len(action.Inputs) < 20 {
+		t.Fatalf("only %d inputs", len(action.Inputs))
+	}
+	for name := range action.Inputs {
+		if name != "artifacts" && fs.Lookup(name) == nil {
+			t.Errorf("input %s is not a flag", name)
+		}
+		if want := "${{ inputs." + name + " }}"; stepEnv["INPUT_"+strings.ToUpper(name)] != want {
+			t.Errorf("input %s is not passed as INPUT_%s", name, strings.ToUpper(name))
+		}
 	}
 }
