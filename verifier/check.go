@@ -3,6 +3,7 @@ package verifier
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // CheckName names one link of the verification chain.
@@ -95,7 +96,7 @@ type UnknownInstanceError struct {
 }
 
 func (e *UnknownInstanceError) Error() string {
-	msg := fmt.Sprintf("the certificate was issued by %q, which no trusted root given holds (trusted: %v)", e.Issuer, e.Known)
+	msg := fmt.Sprintf("the certificate was issued by %s, which no trusted root given holds (trusted: %s)", e.Issuer, strings.Join(e.Known, ", "))
 	if e.Hint != "" {
 		msg += "; " + e.Hint
 	}

@@ -398,7 +398,7 @@ func subjectAlgorithms(st *statement) string {
 }
 
 func certificateReason(in *instance, leaf *x509.Certificate) string {
-	s := fmt.Sprintf("leaf certificate issued by %q chains to the %s Fulcio CA at the verified signature time", leaf.Issuer.String(), in.name)
+	s := fmt.Sprintf("leaf certificate issued by %s chains to the %s Fulcio CA at the verified signature time", leaf.Issuer.String(), in.name)
 	if in.sct {
 		s += "; its SCT verifies against the instance's CT log"
 	}
