@@ -198,3 +198,31 @@ func TestVerifyActionInputsAreFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyDocJSONExample: the --format json example of docs/verify.md is
+// the output of the command printed above it.
+func TestVerifyDocJSONExample(t *testing.T) {
+	doc, err := os.ReadFile("docs/verify.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "<!-- json-example")
+	if !ok {
+		t.Fatal("docs/verify.md has no json-example marker")
+	}
+	_, rest, _ = strings.Cut(rest, "```sh\n")
+	command, rest, _ := strings.Cut(rest, "\n```")
+	_, rest, _ = strings.Cut(rest, "```json\n")
+	example, _, _ := strings.Cut(rest, "```")
+	args := strings.Fields(command)
+	if len(args) < 3 || args[0] != "provenant" || args[1] != "verify" {
+		t.Fatalf("example command %q", command)
+	}
+	code, out, errOut := runVerifyIn(t, nil, args[2:]...)
+	if code != exitOK {
+		t.Fatalf("example command: exit %d: %s", code, errOut)
+	}
+	if out != example {
+		t.Errorf("docs/verify.md JSON example differs from the output of %q:\n%s", command, out)
+	}
+}
