@@ -4,10 +4,12 @@
 // the stack, verifies the bundle with sigstore-go against trusted_root.json and,
 // with -cosign, verifies it again with the cosign CLI.
 //
-// Run it inside the stack:
+// Run it with "scripts/sigstore-stack smoke [--rekor v1|v2|both]", or by hand
+// inside the stack (it is a module of its own, so that the signing side of
+// sigstore-go stays out of the project's go.mod):
 //
-//	scripts/sigstore-stack run --rekor v2 -- \
-//	  go run ./scripts/internal/stacksmoke -cosign "$(scripts/sigstore-stack tool-path cosign)"
+//	scripts/sigstore-stack run --rekor v2 -- sh -c 'cd scripts/internal/stacksmoke &&
+//	  go run . -cosign "$(../../sigstore-stack tool-path cosign)"'
 //
 // Without -signing-config it tries every signing_config*.json in SIGSTORE_DIR.
 package main
