@@ -121,13 +121,23 @@ func matchBuilderID(actual, expected string) error {
 	return nil
 }
 
-// isHostedPlatformIssuer reports whether an OIDC issuer is a hosted build
-// platform: GitHub Actions, including enterprise issuer slugs and GHE.com.
-func isHostedPlatformIssuer(issuer string) bool {
-	if issuer == GitHubActionsIssuer || strings.HasPrefix(issuer, GitHubActionsIssuer+"/") {
+// isPlatformIdentity reports whether a certificate names a hosted build
+// platform's workflow: Fulcio's CI extensions (Build Signer URI, Run
+// Invocation URI) from GitHub Actions' issuer (including enterprise issuer
+// slugs and GHE.com), or from the issuer the policy names explicitly (a
+// GitHub Enterprise Server, or a test stack's GitHub-type issuer).
+func isPlatformIdentity(ext certificate.Extensions, policyIssuer string) bool {
+	if ext.BuildSignerURI == "" || ext.RunInvocationURI == "" {
+		return false
+	}
+	issuer := ext.Issuer
+	switch {
+	case issuer == GitHubActionsIssuer, strings.HasPrefix(issuer, GitHubActionsIssuer+"/"):
+		return true
+	case strings.HasPrefix(issuer, "https://token.actions.") && strings.HasSuffix(issuer, ".ghe.com"):
 		return true
 	}
-	return strings.HasPrefix(issuer, "https://token.actions.") && strings.HasSuffix(issuer, ".ghe.com")
+	return policyIssuer != "" && issuer == policyIssuer
 }
 
 // repoOfWorkflow returns the repository URL of a workflow URI
@@ -141,7 +151,7 @@ func repoOfWorkflow(uri string) string {
 
 // level computes check 9: the SLSA Build level reached and why, against the
 // minimum level required.
-func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int) (int, CheckResult) {
+func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int, policyIssuer string) (int, CheckResult) {
 	if minLevel == 0 {
 		minLevel = 1
 		if isSLSAProvenance(st.PredicateType) {
@@ -157,7 +167,7 @@ func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int)
 		why = "signed, but the predicate disagrees with the certificate (check 7)"
 	case pred.Status != StatusPass:
 		why = "signed, but the predicate could not be checked against the certificate (check 7): its claims are the signer's word only"
-	case !isHostedPlatformIssuer(ext.Issuer) || ext.BuildSignerURI == "":
+	case !isPlatformIdentity(ext, policyIssuer):
 		why = fmt.Sprintf("signed by %s (issuer %s), which is not a hosted build platform identity", s.SubjectAlternativeName, ext.Issuer)
 	default:
 		reached = 2

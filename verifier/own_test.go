@@ -116,6 +116,10 @@ func TestOwnBundles(t *testing.T) {
 				bd["internalParameters"].(map[string]any)["github"].(map[string]any)["runner_environment"] = GitHubHosted
 			},
 			failed: CheckPredicate, reason: "runner_environment"},
+		// The local Sigstore stack's token service is a GitHub-type issuer
+		// at another URL: named by the policy, it is a build platform.
+		{name: "GitHub-type issuer named by the policy", run: func() ghRun { r := run.reusable(); r.Issuer = "http://127.0.0.1:8081"; return r }(),
+			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", CertOIDCIssuer: "http://127.0.0.1:8081", MinLevel: 3}, level: 3},
 		{name: "unknown buildType is unchecked and L1", run: run, policy: Policy{Repo: "provenant/demo", MinLevel: 1}, level: 1,
 			edit: func(st map[string]any) {
 				predicateOf(st)["buildDefinition"].(map[string]any)["buildType"] = "https://example.com/custom@v1"

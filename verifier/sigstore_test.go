@@ -117,6 +117,7 @@ type ghRun struct {
 	Runner         string // github-hosted | self-hosted
 	RunID          string
 	Attempt        string
+	Issuer         string // default GitHub Actions'
 }
 
 func defaultRun() ghRun {
@@ -139,8 +140,12 @@ func (r ghRun) reusable() ghRun {
 
 func (r ghRun) extensions() certificate.Extensions {
 	owner, _, _ := cut(r.Repo, "/")
+	issuer := r.Issuer
+	if issuer == "" {
+		issuer = GitHubActionsIssuer
+	}
 	return certificate.Extensions{
-		Issuer:                              GitHubActionsIssuer,
+		Issuer:                              issuer,
 		BuildSignerURI:                      r.Server + "/" + r.JobWorkflowRef,
 		BuildSignerDigest:                   r.JobWorkflowSHA,
 		RunnerEnvironment:                   r.Runner,
