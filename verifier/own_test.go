@@ -419,3 +419,28 @@ func TestVerifyItemsKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTimestampAuthorityOnly: an instance without a transparency log (as
+// GitHub's) requires an RFC 3161 timestamp; a bundle without one fails
+// check 3.
+func TestTimestampAuthorityOnly(t *testing.T) {
+	s := newTestSigstore(t)
+	v, err := New(s.tsaOnlyRoots(t), Policy{Repo: "provenant/demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, art := ownBundle(t, s, defaultRun(), nil, signOpts{noTlog: true})
+	res := v.VerifyBundle(ParseAttestations("tsa.sigstore.json", data)[0], art)
+	if res.Err() != nil || res.Level != 2 {
+		t.Fatalf("TSA-only bundle: level %d, %v\n%s", res.Level, res.Err(), bundleText(res))
+	}
+	if r := res.Check(CheckTimestamps).Reason; !strings.Contains(r, "RFC 3161 timestamp") || strings.Contains(r, "Rekor") {
+		t.Errorf("check 3 reason %q", r)
+	}
+	data, art = ownBundle(t, s, defaultRun(), nil, signOpts{noTlog: true, noTimestamp: true})
+	res = v.VerifyBundle(ParseAttestations("none.sigstore.json", data)[0], art)
+	var ce *CheckError
+	if !errors.As(res.Err(), &ce) || ce.Check != CheckTimestamps {
+		t.Fatalf("no timestamp at all: %v, want check 3\n%s", res.Err(), bundleText(res))
+	}
+}

@@ -86,6 +86,17 @@ func (s *testSigstore) roots() []TrustedRoot {
 	return []TrustedRoot{{Name: "test", Root: s.trusted}}
 }
 
+// tsaOnlyRoots is the instance's trust without its Rekor log, as GitHub's
+// instance is: a timestamp authority alone dates signatures.
+func (s *testSigstore) tsaOnlyRoots(t testing.TB) []TrustedRoot {
+	t.Helper()
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, s.trusted.FulcioCertificateAuthorities(), nil, s.trusted.TimestampingAuthorities(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []TrustedRoot{{Name: "tsa-only", Root: tr}}
+}
+
 // writeTrustedRoot writes the instance's trusted_root.json, as the e2e
 // tests and the command read it.
 func (s *testSigstore) writeTrustedRoot(t testing.TB, dir string) string {
@@ -275,6 +286,7 @@ type signOpts struct {
 	parentKey   *ecdsa.PrivateKey
 	breakSET    bool   // corrupt the Rekor signed entry timestamp
 	noTimestamp bool   // leave out the RFC 3161 timestamp
+	noTlog      bool   // leave out the transparency log entry (GitHub's instance)
 	mediaType   string // another bundle media type
 	payloadType string // another DSSE payload type
 }
@@ -335,6 +347,9 @@ func (s *testSigstore) sign(t testing.TB, run ghRun, stmt map[string]any, o sign
 	vm := &protobundle.VerificationMaterial{
 		Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: leaf.Raw}},
 		TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+	}
+	if o.noTlog {
+		vm.TlogEntries = nil
 	}
 	if !o.noTimestamp {
 		tsr, err := s.vs.TimestampResponse(sig)
