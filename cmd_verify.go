@@ -38,7 +38,8 @@ Attestations:
 Identity (as gh attestation verify; regexps are anchored):
   --owner, --repo, --signer-repo, --signer-workflow, --cert-identity,
   --cert-identity-regexp, --cert-oidc-issuer, --source-ref, --source-digest,
-  --signer-digest, --deny-self-hosted-runners, --predicate-type
+  --signer-digest, --deny-self-hosted-runners, --predicate-type,
+  --cert-extension NAME=VALUE (any Fulcio extension, repeatable)
 
 Provenance (as slsa-verifier):
   --builder-id, --source-uri, --source-tag, --source-versioned-tag,
@@ -73,6 +74,7 @@ type verifyFlags struct {
 	bundles     listFlag
 	digests     listFlag
 	inputs      listFlag
+	extensions  listFlag
 	trustedRoot string
 	tufCache    string
 	format      string
@@ -97,6 +99,7 @@ func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
 	fs.StringVar(&p.SourceDigest, "source-digest", "", "Source Repository Digest (commit)")
 	fs.StringVar(&p.SignerDigest, "signer-digest", "", "Build Signer Digest (signing workflow's commit)")
 	fs.BoolVar(&p.DenySelfHostedRunners, "deny-self-hosted-runners", false, "require a GitHub-hosted runner")
+	fs.Var(&f.extensions, "cert-extension", "further Fulcio extension NAME=VALUE, sigstore-go's JSON name, e.g. buildTrigger=push (repeatable)")
 	fs.StringVar(&p.PredicateType, "predicate-type", verifier.SLSAProvenanceV1, "predicate type")
 	fs.StringVar(&p.BuilderID, "builder-id", "", "expected builder id (without @: any ref)")
 	fs.StringVar(&p.SourceURI, "source-uri", "", "expected source repository, e.g. github.com/owner/name")
@@ -145,15 +148,12 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 		}
 	}
 	f.opts.BundleFiles, f.opts.Digests = f.bundles, f.digests
-	if len(f.inputs) > 0 {
-		p.WorkflowInputs = map[string]string{}
-		for _, kv := range f.inputs {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok || k == "" {
-				return nil, fmt.Errorf("--workflow-input %q: want KEY=VALUE", kv)
-			}
-			p.WorkflowInputs[k] = v
-		}
+	var err error
+	if p.WorkflowInputs, err = keyValues("workflow-input", f.inputs); err != nil {
+		return nil, err
+	}
+	if p.Extensions, err = keyValues("cert-extension", f.extensions); err != nil {
+		return nil, err
 	}
 	if f.format != "text" && f.format != "json" {
 		return nil, fmt.Errorf("--format %q: want text or json", f.format)
@@ -162,6 +162,22 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 		return nil, fmt.Errorf("--min-level %d: want 1, 2 or 3", p.MinLevel)
 	}
 	return f, nil
+}
+
+// keyValues parses repeated KEY=VALUE flags; nil when there are none.
+func keyValues(flagName string, list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--%s %q: want KEY=VALUE", flagName, kv)
+		}
+		m[k] = v
+	}
+	return m, nil
 }
 
 // applyInputs sets every flag not given on the command line from the action

@@ -79,6 +79,11 @@ func TestOwnBundles(t *testing.T) {
 				SourceRef: "refs/tags/v1.2.3", SourceDigest: run.SHA, SignerDigest: "fedcba9876543210fedcba9876543210fedcba98",
 				DenySelfHostedRunners: true, BuilderID: "https://github.com/provenant/builders/.github/workflows/provenance.yml@v2.0.0",
 				SourceURI: "github.com/provenant/demo", SourceTag: "v1.2.3", SourceVersionedTag: "v1.2", MinLevel: 3}, level: 3},
+		{name: "further extensions required by name", run: run,
+			policy: Policy{Repo: "provenant/demo", Extensions: map[string]string{"buildTrigger": "push", "sourceRepositoryVisibilityAtSigning": "public"}}, level: 2},
+		{name: "further extension mismatch", run: run,
+			policy: Policy{Repo: "provenant/demo", Extensions: map[string]string{"buildTrigger": "workflow_dispatch"}}, level: 2,
+			failed: CheckIdentity, reason: `expected BuildTrigger to be "workflow_dispatch", got "push"`},
 		{name: "reusable workflow on a self-hosted runner is L2", run: func() ghRun { r := run.reusable(); r.Runner = "self-hosted"; return r }(),
 			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders"}, level: 2, reason: "runner environment is self-hosted"},
 		{name: "self-hosted runner denied", run: func() ghRun { r := run.reusable(); r.Runner = "self-hosted"; return r }(),
@@ -442,5 +447,27 @@ func TestTimestampAuthorityOnly(t *testing.T) {
 	var ce *CheckError
 	if !errors.As(res.Err(), &ce) || ce.Check != CheckTimestamps {
 		t.Fatalf("no timestamp at all: %v, want check 3\n%s", res.Err(), bundleText(res))
+	}
+}
+
+func TestPolicyErrors(t *testing.T) {
+	s := newTestSigstore(t)
+	for _, p := range []Policy{
+		{},
+		{Repo: "no-slash"},
+		{Owner: "a", Repo: "b/c"},
+		{Repo: "a/b", CertIdentity: "x", CertIdentityRegexp: "y"},
+		{CertIdentityRegexp: "("},
+		{Repo: "a/b", Extensions: map[string]string{"noSuchExtension": "x"}},
+		{Repo: "a/b", Extensions: map[string]string{"issuer": "x"}},
+		{Repo: "a/b", SourceRef: "refs/heads/main", Extensions: map[string]string{"sourceRepositoryRef": "refs/heads/dev"}},
+		{Repo: "a/b", MinLevel: 4},
+	} {
+		if _, err := New(s.roots(), p); err == nil {
+			t.Errorf("New(%+v) accepted the policy", p)
+		}
+	}
+	if _, err := New(nil, Policy{Repo: "a/b"}); err == nil {
+		t.Error("New without trusted roots accepted")
 	}
 }

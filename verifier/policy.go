@@ -1,9 +1,12 @@
 package verifier
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -55,6 +58,11 @@ type Policy struct {
 	SignerDigest string
 	// DenySelfHostedRunners requires Runner Environment "github-hosted".
 	DenySelfHostedRunners bool
+	// Extensions are further Fulcio extensions (1.3.6.1.4.1.57264.1.9–.22)
+	// the certificate must hold, by sigstore-go's JSON name of the field
+	// (certificate.Extensions), e.g. "buildTrigger": "push" or
+	// "sourceRepositoryVisibilityAtSigning": "public".
+	Extensions map[string]string
 	// GitHubServer is the server of Owner, Repo and SignerRepo
 	// (default "https://github.com").
 	GitHubServer string
@@ -188,11 +196,62 @@ func (p *Policy) compileIdentity() (*identityMatcher, error) {
 		ext.RunnerEnvironment = GitHubHosted
 		m.constraints = append(m.constraints, "runner = "+GitHubHosted)
 	}
+	if ext, err = mergeExtensions(ext, p.Extensions); err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(p.Extensions) {
+		m.constraints = append(m.constraints, k+" = "+p.Extensions[k])
+	}
 	m.id, err = verify.NewCertificateIdentity(san, iss, ext)
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// mergeExtensions adds extension values named by their JSON names to those
+// the other identity fields require; a name twice with two values, an
+// unknown name or the issuer (see CertOIDCIssuer) is an error.
+func mergeExtensions(ext certificate.Extensions, extra map[string]string) (certificate.Extensions, error) {
+	if len(extra) == 0 {
+		return ext, nil
+	}
+	var have map[string]string
+	b, err := json.Marshal(ext)
+	if err == nil {
+		err = json.Unmarshal(b, &have)
+	}
+	if err != nil {
+		return ext, err
+	}
+	for k, v := range extra {
+		if k == "issuer" {
+			return ext, errors.New("extension issuer: give the issuer as cert-oidc-issuer")
+		}
+		if old, ok := have[k]; ok && old != v {
+			return ext, fmt.Errorf("extension %s: required both %q and %q", k, old, v)
+		}
+		have[k] = v
+	}
+	if b, err = json.Marshal(have); err != nil {
+		return ext, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	var out certificate.Extensions
+	if err := d.Decode(&out); err != nil {
+		return ext, fmt.Errorf("extensions: %w (names are those of sigstore-go's certificate.Extensions, e.g. buildTrigger)", err)
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // check runs check 6 on a verified certificate summary.
