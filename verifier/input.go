@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,31 +27,47 @@ type Attestation struct {
 	Err error
 }
 
+// document is one JSON document of a JSON or JSON Lines file.
+type document struct {
+	source string // the file, with ":LINE" for JSON Lines
+	data   []byte
+}
+
+// documents splits a file into JSON documents: the whole file when it is one
+// JSON value (pretty-printed or not), else one document per non-empty line.
+func documents(source string, data []byte) ([]document, error) {
+	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if json.Valid(data) {
+		return []document{{source, data}}, nil
+	}
+	var out []document
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		if text := bytes.TrimSpace(sc.Bytes()); len(text) > 0 {
+			out = append(out, document{fmt.Sprintf("%s:%d", source, line), text})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("%s: %w", source, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: empty file", source)
+	}
+	return out, nil
+}
+
 // ParseAttestations parses a bundle file: one JSON bundle, or JSON Lines
 // with one bundle per line. Entries that are not bundles are returned with
 // Err set, so that every entry is reported.
 func ParseAttestations(source string, data []byte) []Attestation {
-	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if json.Valid(data) {
-		return []Attestation{parseAttestation(source, data)}
-	}
+	docs, err := documents(source, data)
 	var out []Attestation
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
-		out = append(out, parseAttestation(fmt.Sprintf("%s:%d", source, line), text))
+	for _, d := range docs {
+		out = append(out, parseAttestation(d.source, d.data))
 	}
-	if err := sc.Err(); err != nil {
-		out = append(out, Attestation{Source: source, Err: fmt.Errorf("reading bundle file: %w", err)})
-	}
-	if len(out) == 0 {
-		out = append(out, Attestation{Source: source, Err: errors.New("empty file: no bundle")})
+	if err != nil {
+		out = append(out, Attestation{Source: source, Err: fmt.Errorf("not a bundle file: %w", err)})
 	}
 	return out
 }

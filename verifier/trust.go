@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/x509"
 	"fmt"
@@ -24,31 +23,17 @@ type TrustedRoot struct {
 // trusted root per line (several instances). source names the input in
 // errors and in the instance names when the content does not tell.
 func ParseTrustedRoots(source string, data []byte) ([]TrustedRoot, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if tr, err := root.NewTrustedRootFromJSON(data); err == nil {
-		return []TrustedRoot{{Name: instanceName(tr, source), Root: tr}}, nil
+	docs, err := documents(source, data)
+	if err != nil {
+		return nil, err
 	}
 	var out []TrustedRoot
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
-		tr, err := root.NewTrustedRootFromJSON(text)
+	for _, d := range docs {
+		tr, err := root.NewTrustedRootFromJSON(d.data)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: not a Sigstore trusted root: %w", source, line, err)
+			return nil, fmt.Errorf("%s: not a Sigstore trusted root: %w", d.source, err)
 		}
-		out = append(out, TrustedRoot{Name: instanceName(tr, fmt.Sprintf("%s:%d", source, line)), Root: tr})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no trusted root found", source)
+		out = append(out, TrustedRoot{Name: instanceName(tr, d.source), Root: tr})
 	}
 	return out, nil
 }

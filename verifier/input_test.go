@@ -1,0 +1,69 @@
+package verifier
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseAttestations(t *testing.T) {
+	bundle := string(mustRead(t, fx("npm/sigstore-js-2.1.0-bundle.json")))
+	oneLine := strings.ReplaceAll(strings.ReplaceAll(bundle, "\n", ""), "\r", "")
+	tests := []struct {
+		name    string
+		data    string
+		sources []string
+		errs    []string // "" for a parsed bundle
+	}{
+		{"pretty JSON", bundle, []string{"f"}, []string{""}},
+		{"BOM and blank lines", "\xef\xbb\xbf\n" + bundle + "\n\n", []string{"f"}, []string{""}},
+		{"JSON Lines", oneLine + "\n\n" + oneLine + "\n", []string{"f:1", "f:3"}, []string{"", ""}},
+		{"JSON Lines with a bad line", oneLine + "\n{not json\n", []string{"f:1", "f:2"}, []string{"", "not JSON"}},
+		{"unknown media type", `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.9+json"}`, []string{"f"}, []string{"not a usable Sigstore bundle"}},
+		{"bare DSSE", `{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}`, []string{"f"}, []string{"looked up online"}},
+		{"empty", "  \n", []string{"f"}, []string{"empty file"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ParseAttestations("f", []byte(tc.data))
+			if len(got) != len(tc.sources) {
+				t.Fatalf("%d attestations, want %d: %+v", len(got), len(tc.sources), got)
+			}
+			for i, a := range got {
+				if a.Source != tc.sources[i] {
+					t.Errorf("source %q, want %q", a.Source, tc.sources[i])
+				}
+				switch {
+				case tc.errs[i] == "" && (a.Err != nil || a.Bundle == nil):
+					t.Errorf("entry %d: %v", i, a.Err)
+				case tc.errs[i] != "" && (a.Err == nil || !strings.Contains(a.Err.Error(), tc.errs[i])):
+					t.Errorf("entry %d: error %v, want %q", i, a.Err, tc.errs[i])
+				}
+			}
+		})
+	}
+	if a := ParseAttestations("f", []byte(`{"payloadType":"x","payload":"","signatures":[]}`)); !errors.Is(a[0].Err, ErrOnlineLookupRequired) {
+		t.Errorf("bare DSSE: %v", a[0].Err)
+	}
+}
+
+func TestParseTrustedRootsErrors(t *testing.T) {
+	for _, data := range []string{"", "{}", "[1]\n[2]", `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}` + "\nnot json"} {
+		if _, err := ParseTrustedRoots("tr", []byte(data)); err == nil {
+			t.Errorf("ParseTrustedRoots(%q) accepted", data)
+		}
+	}
+}
+
+func TestArtifactFromDigest(t *testing.T) {
+	good := "sha256:" + strings.Repeat("ab", 32)
+	if a, err := ArtifactFromDigest(good); err != nil || a.String() != good {
+		t.Errorf("%q: %v %q", good, err, a.String())
+	}
+	for _, bad := range []string{"sha256:abc", "sha1:" + strings.Repeat("ab", 20), "sha256" + strings.Repeat("ab", 32), "sha512:" + strings.Repeat("zz", 64)} {
+		var ie *InputError
+		if _, err := ArtifactFromDigest(bad); !errors.As(err, &ie) {
+			t.Errorf("%q: %v, want *InputError", bad, err)
+		}
+	}
+}
