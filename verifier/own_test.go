@@ -197,6 +197,7 @@ func TestEachCheckFailsAlone(t *testing.T) {
 		// A log would refuse a bad signature; a signed and logged envelope
 		// whose payload is not in-toto fails check 4 alone.
 		{check: CheckSignature, opts: signOpts{payloadType: "application/json"}, policy: good, reason: `DSSE payload type is "application/json"`},
+		{check: CheckSignature, edit: func(st map[string]any) { st["_type"] = "https://example.com/not-in-toto" }, policy: good, reason: "not an in-toto statement"},
 		{check: CheckSubject, policy: good, art: "another asset", reason: "no subject of the statement has sha256:"},
 		{check: CheckIdentity, policy: Policy{Repo: "provenant/other"}, reason: "does not meet the policy"},
 		{check: CheckPredicate, policy: Policy{Repo: "provenant/demo", MinLevel: 1},

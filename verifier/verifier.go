@@ -3,7 +3,6 @@ package verifier
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -350,13 +349,16 @@ func readStatement(b *bundle.Bundle) (*statement, error) {
 	if n := len(env.Signatures); n != 1 {
 		return nil, fmt.Errorf("the DSSE envelope has %d signatures; a Sigstore bundle must have exactly one", n)
 	}
-	raw, err := base64.StdEncoding.DecodeString(env.Payload)
+	raw, err := env.DecodeB64Payload()
 	if err != nil {
 		return nil, fmt.Errorf("DSSE payload is not base64: %w", err)
 	}
 	var st statement
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, fmt.Errorf("DSSE payload is not an in-toto statement: %w", err)
+	}
+	if st.Type != "https://in-toto.io/Statement/v1" && st.Type != "https://in-toto.io/Statement/v0.1" {
+		return nil, fmt.Errorf("DSSE payload has _type %q, not an in-toto statement (v0.1 or v1)", st.Type)
 	}
 	return &st, nil
 }
