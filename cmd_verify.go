@@ -57,8 +57,10 @@ Flags:
 // several, one a line.
 type listFlag []string
 
+// String joins the values, for flag defaults.
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// Set appends a value, or one value per line.
 func (l *listFlag) Set(v string) error {
 	for _, s := range strings.Split(v, "\n") {
 		if s = strings.TrimSpace(s); s != "" {

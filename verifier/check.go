@@ -77,10 +77,12 @@ type CheckError struct {
 	Err   error
 }
 
+// Error names the check and its reason.
 func (e *CheckError) Error() string {
 	return fmt.Sprintf("check %d (%s) failed: %v", e.Check.Number(), e.Check, e.Err)
 }
 
+// Unwrap returns the check's reason, e.g. a *MismatchError.
 func (e *CheckError) Unwrap() error { return e.Err }
 
 // UnknownInstanceError reports a bundle whose certificate was issued by a CA
@@ -95,6 +97,7 @@ type UnknownInstanceError struct {
 	Hint string
 }
 
+// Error names the issuer, the trusted roots consulted and where to look.
 func (e *UnknownInstanceError) Error() string {
 	msg := fmt.Sprintf("the certificate was issued by %s, which no trusted root given holds (trusted: %s)", e.Issuer, strings.Join(e.Known, ", "))
 	if e.Hint != "" {
@@ -122,6 +125,7 @@ type MismatchError struct {
 	Certificate string
 }
 
+// Error gives the field, the extension and both values.
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("predicate %s is %q but the certificate's %s is %q", e.Field, e.Predicate, e.Extension, e.Certificate)
 }

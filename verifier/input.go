@@ -211,5 +211,7 @@ func assetsIn(dir string) ([]string, error) {
 // an impossible combination of options. The command exits with status 2.
 type InputError struct{ Err error }
 
+// Error returns the underlying error's text.
 func (e *InputError) Error() string { return e.Err.Error() }
+// Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
