@@ -112,6 +112,11 @@ func (e *UnknownInstanceError) Error() string {
 // found by searching Rekor online, which this verifier does not do.
 var ErrOnlineLookupRequired = errors.New("not a Sigstore bundle but a bare DSSE envelope with the certificate inside the signature and no transparency log proof: its Rekor entry must be looked up online (for example with slsa-verifier), which offline verification cannot do")
 
+// ErrUnsigned is returned for a bare in-toto statement (as `provenant attest
+// --no-sign` writes): provenance that nothing vouches for, SLSA Build L1 at
+// most, with no signature to verify.
+var ErrUnsigned = errors.New("an unsigned in-toto statement, not a Sigstore bundle: SLSA Build L1 provenance at most, with no signature or signer to verify")
+
 // MismatchError reports a predicate field that disagrees with the
 // certificate extension that records the same fact (check 7).
 type MismatchError struct {

@@ -84,6 +84,11 @@ func parseAttestation(source string, doc []byte) Attestation {
 	if hasPayload && hasSigs && !hasMedia {
 		return Attestation{Source: source, Err: ErrOnlineLookupRequired}
 	}
+	_, hasType := probe["_type"]
+	_, hasSubject := probe["subject"]
+	if hasType && hasSubject && !hasMedia {
+		return Attestation{Source: source, Err: ErrUnsigned}
+	}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(doc); err != nil {
 		return Attestation{Source: source, Err: fmt.Errorf("not a usable Sigstore bundle: %w", err)}

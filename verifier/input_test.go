@@ -21,6 +21,7 @@ func TestParseAttestations(t *testing.T) {
 		{"JSON Lines with a bad line", oneLine + "\n{not json\n", []string{"f:1", "f:2"}, []string{"", "not JSON"}},
 		{"unknown media type", `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.9+json"}`, []string{"f"}, []string{"not a usable Sigstore bundle"}},
 		{"bare DSSE", `{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}`, []string{"f"}, []string{"looked up online"}},
+		{"unsigned statement", `{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}`, []string{"f"}, []string{"unsigned in-toto statement"}},
 		{"empty", "  \n", []string{"f"}, []string{"empty file"}},
 	}
 	for _, tc := range tests {
