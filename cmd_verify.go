@@ -36,7 +36,7 @@ Attestations:
   --digest ALG:HEX           an artifact by digest, sha256 or sha512 (repeatable)
 
 Identity (as gh attestation verify; regexps are anchored):
-  --owner, --repo, --signer-repo, --signer-workflow, --cert-identity,
+  --hostname, --owner, --repo, --signer-repo, --signer-workflow, --cert-identity,
   --cert-identity-regexp, --cert-oidc-issuer, --source-ref, --source-digest,
   --signer-digest, --deny-self-hosted-runners, --predicate-type,
   --cert-extension NAME=VALUE (any Fulcio extension, repeatable)
@@ -77,6 +77,7 @@ type verifyFlags struct {
 	digests     listFlag
 	inputs      listFlag
 	extensions  listFlag
+	hostname    string
 	trustedRoot string
 	tufCache    string
 	format      string
@@ -90,6 +91,7 @@ func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
 	fs.Var(&f.bundles, "bundle", "bundle file, JSON or JSON Lines (repeatable)")
 	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "directory of release assets and their attestations")
 	fs.Var(&f.digests, "digest", "artifact digest sha256:HEX or sha512:HEX (repeatable)")
+	fs.StringVar(&f.hostname, "hostname", "github.com", "GitHub host of owner, repo and signer-repo (GitHub Enterprise Server)")
 	fs.StringVar(&p.Owner, "owner", "", "source repository owner")
 	fs.StringVar(&p.Repo, "repo", "", "source repository, owner/name")
 	fs.StringVar(&p.SignerRepo, "signer-repo", "", "repository of the signing workflow, owner/name")
@@ -150,6 +152,7 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 		}
 	}
 	f.opts.BundleFiles, f.opts.Digests = f.bundles, f.digests
+	p.GitHubServer = "https://" + strings.TrimSuffix(strings.TrimPrefix(f.hostname, "https://"), "/")
 	var err error
 	if p.WorkflowInputs, err = keyValues("workflow-input", f.inputs); err != nil {
 		return nil, err

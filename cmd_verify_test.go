@@ -56,6 +56,8 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"further extension mismatch: check 6", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--cert-extension", "buildTrigger=release",
 			"--bundle", npmBundle, npmTgz}, exitFailed, `FAIL      6 identity`, ""},
 		{"unknown extension", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--cert-extension", "nope=1", "--bundle", npmBundle, npmTgz}, exitUsage, "", "unknown field"},
+		{"other host", []string{"--trusted-root", pgRoot, "--hostname", "ghes.example.com", "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz}, exitFailed,
+			"https://ghes\\.example\\.com/sigstore/sigstore-js/", ""},
 		{"no identity", []string{"--trusted-root", pgRoot, "--bundle", npmBundle, npmTgz}, exitUsage, "", "the policy names no signer"},
 		{"unreadable bundle", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", "does-not-exist.json", npmTgz}, exitUsage, "", "reading bundle"},
 		{"unreadable artifact", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", npmBundle, "does-not-exist.tgz"}, exitUsage, "", "reading artifact"},
