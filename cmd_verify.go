@@ -133,7 +133,7 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if err := applyInputs(fs, e); err != nil {
+	if err := applyInputs(fs, e, nil); err != nil {
 		return nil, err
 	}
 	f.opts.Artifacts = fs.Args()
@@ -186,8 +186,9 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 }
 
 // applyInputs sets every flag not given on the command line from the action
-// input of the same name (INPUT_<NAME>), as "provenant attest" does.
-func applyInputs(fs *flag.FlagSet, e env) error {
+// input of the same name (INPUT_<NAME>), or of the name renames gives it.
+// "provenant attest" reads its inputs the same way.
+func applyInputs(fs *flag.FlagSet, e env, renames map[string]string) error {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	var err error
@@ -195,9 +196,13 @@ func applyInputs(fs *flag.FlagSet, e env) error {
 		if set[fl.Name] || err != nil {
 			return
 		}
-		if v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(fl.Name))); v != "" {
+		name := fl.Name
+		if n, ok := renames[name]; ok {
+			name = n
+		}
+		if v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(name))); v != "" {
 			if serr := fs.Set(fl.Name, v); serr != nil {
-				err = fmt.Errorf("input %s: %w", fl.Name, serr)
+				err = fmt.Errorf("input %s: %w", name, serr)
 			}
 		}
 	})
