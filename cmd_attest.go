@@ -91,24 +91,7 @@ func parseAttestFlags(args []string, e env) (*attestFlags, error) {
 		return nil, fmt.Errorf("unexpected argument %q (subjects are given with --subject-path)", fs.Arg(0))
 	}
 	// Action inputs fill the flags not given on the command line.
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	var inputErr error
-	fs.VisitAll(func(fl *flag.Flag) {
-		if set[fl.Name] || inputErr != nil {
-			return
-		}
-		name := fl.Name
-		if n, ok := inputNames[name]; ok {
-			name = n
-		}
-		if v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(name))); v != "" {
-			if err := fs.Set(fl.Name, v); err != nil {
-				inputErr = fmt.Errorf("input %s: %w", name, err)
-			}
-		}
-	})
-	return f, inputErr
+	return f, applyInputs(fs, e, inputNames)
 }
 
 // runAttest implements "provenant attest".

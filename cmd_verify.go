@@ -185,30 +185,6 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 	return m, nil
 }
 
-// applyInputs sets every flag not given on the command line from the action
-// input of the same name (INPUT_<NAME>), or of the name renames gives it.
-// "provenant attest" reads its inputs the same way.
-func applyInputs(fs *flag.FlagSet, e env, renames map[string]string) error {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	var err error
-	fs.VisitAll(func(fl *flag.Flag) {
-		if set[fl.Name] || err != nil {
-			return
-		}
-		name := fl.Name
-		if n, ok := renames[name]; ok {
-			name = n
-		}
-		if v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(name))); v != "" {
-			if serr := fs.Set(fl.Name, v); serr != nil {
-				err = fmt.Errorf("input %s: %w", name, serr)
-			}
-		}
-	})
-	return err
-}
-
 // runVerify implements "provenant verify".
 func runVerify(ctx context.Context, args []string, e env) int {
 	f, err := parseVerifyFlags(args, e)
