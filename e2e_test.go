@@ -11,8 +11,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -29,6 +31,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/verifier"
 )
 
 // stack is the local Sigstore stack the test runs in.
@@ -440,5 +443,98 @@ func TestE2EServiceFaults(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestE2EVerifyLevels signs on the stack as different jobs and checks the
+// level provenant verify gives, and that a workflow which edits its own
+// predicate before signing is caught by check 7.
+func TestE2EVerifyLevels(t *testing.T) {
+	s := needStack(t)
+	inst := s.instanceDir(t, "signing_config.json", nil)
+	reusable := map[string]any{
+		"job_workflow_ref": "octo-org/build-platform/.github/workflows/slsa-build.yml@refs/tags/v1",
+		"job_workflow_sha": "1111111111111111111111111111111111111111",
+	}
+	editRepo := func(p map[string]any) {
+		wf := p["buildDefinition"].(map[string]any)["externalParameters"].(map[string]any)["workflow"].(map[string]any)
+		wf["repository"] = "https://github.com/octo-org/trusted-repo"
+	}
+	editCommit := func(p map[string]any) {
+		dep := p["buildDefinition"].(map[string]any)["resolvedDependencies"].([]any)[0].(map[string]any)
+		dep["digest"].(map[string]any)["gitCommit"] = "2222222222222222222222222222222222222222"
+	}
+	tests := []struct {
+		name       string
+		claims     map[string]any
+		edit       func(map[string]any)
+		policy     verifier.Policy
+		wantOK     bool
+		wantLevel  int
+		wantFailed verifier.CheckName
+	}{
+		{"own bundle: L2", nil, nil, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, true, 2, ""},
+		{"own bundle asked for L3: fails on level", nil, nil, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 3}, false, 2, verifier.CheckLevel},
+		{"reusable workflow of another repository: L3", reusable, nil,
+			verifier.Policy{Repo: oidctest.DefaultRepository, SignerRepo: "octo-org/build-platform", MinLevel: 3}, true, 3, ""},
+		{"predicate repository edited before signing", nil, editRepo, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, false, 0, verifier.CheckPredicate},
+		{"predicate commit edited before signing", nil, editCommit, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, false, 0, verifier.CheckPredicate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := s.signedStep(t, inst)
+			if tt.claims != nil {
+				c, _ := json.Marshal(tt.claims)
+				st.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = s.tokenURL + "&claims=" + url.QueryEscape(string(c))
+			}
+			args := []string{"attest"}
+			if tt.edit != nil {
+				// A workflow that edits its predicate: take the statement
+				// provenant would sign, change it, sign the changed one.
+				stdout, stderr, code := st.run("attest", "--dry-run")
+				if code != 0 {
+					t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+				}
+				lines := strings.Split(strings.TrimSpace(stdout), "\n")
+				var stmt map[string]any
+				json.Unmarshal([]byte(lines[len(lines)-1]), &stmt)
+				pred := stmt["predicate"].(map[string]any)
+				tt.edit(pred)
+				raw, _ := json.Marshal(pred)
+				st.file("edited-predicate.json", string(raw))
+				args = append(args, "--predicate-type", "https://slsa.dev/provenance/v1", "--predicate-path", "edited-predicate.json")
+			}
+			stdout, stderr, code := st.run(args...)
+			if code != 0 {
+				t.Fatalf("attest: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			bundlePath := st.outputs()["bundle-path"]
+			policy := tt.policy
+			policy.CertOIDCIssuer = s.issuer
+			rep, err := verifier.Verify(context.Background(), verifier.Options{
+				Artifacts:       []string{filepath.Join(st.workspace, "dist/octo-1.0.tgz")},
+				BundleFiles:     []string{bundlePath},
+				TrustedRootFile: filepath.Join(inst, "trusted_root.json"),
+				Policy:          policy,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text bytes.Buffer
+			rep.WriteText(&text)
+			a := rep.Artifacts[0]
+			if rep.Verified != tt.wantOK {
+				t.Fatalf("verified = %v, want %v\n%s", rep.Verified, tt.wantOK, text.String())
+			}
+			if tt.wantOK && a.Level != tt.wantLevel {
+				t.Errorf("level = %d, want %d\n%s", a.Level, tt.wantLevel, text.String())
+			}
+			if tt.wantFailed != "" {
+				var ce *verifier.CheckError
+				if !errors.As(a.Bundles[0].Err(), &ce) || ce.Check != tt.wantFailed {
+					t.Errorf("failed check = %v, want %s\n%s", a.Bundles[0].Err(), tt.wantFailed, text.String())
+				}
+			}
+		})
 	}
 }

@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, e env) int {
 
 // applyInputs sets every flag not given on the command line from the action
 // input of the same name (INPUT_<NAME>), or of the name renames gives it.
-// "provenant attest" reads its inputs the same way.
+// Every subcommand reads its action inputs this way.
 func applyInputs(fs *flag.FlagSet, e env, renames map[string]string) error {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
