@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/provenance/provenancetest"
 )
 
 // binary is the provenant binary built once for the tests that run it as a
@@ -132,75 +132,11 @@ func (s *step) outputs() map[string]string {
 	return out
 }
 
-// statementFields is the part of a provenance statement the tests read.
-type statementFields struct {
-	Type    string `json:"_type"`
-	Subject []struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	} `json:"subject"`
-	PredicateType string `json:"predicateType"`
-	Predicate     struct {
-		BuildDefinition struct {
-			BuildType          string `json:"buildType"`
-			ExternalParameters struct {
-				Workflow struct {
-					Ref, Repository, Path string
-					Inputs                map[string]any
-				} `json:"workflow"`
-			} `json:"externalParameters"`
-			InternalParameters struct {
-				GitHub map[string]string `json:"github"`
-			} `json:"internalParameters"`
-			ResolvedDependencies []struct {
-				URI    string            `json:"uri"`
-				Digest map[string]string `json:"digest"`
-			} `json:"resolvedDependencies"`
-		} `json:"buildDefinition"`
-		RunDetails struct {
-			Builder struct {
-				ID string `json:"id"`
-			} `json:"builder"`
-			Metadata struct {
-				InvocationID string `json:"invocationId"`
-			} `json:"metadata"`
-		} `json:"runDetails"`
-	} `json:"predicate"`
-}
-
 // checkPredicate compares every predicate field with the claims that must
-// have produced it.
+// have produced it, on github.com.
 func checkPredicate(t *testing.T, raw []byte, claims map[string]string) {
 	t.Helper()
-	var st statementFields
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatalf("statement: %v\n%s", err, raw)
-	}
-	server := "https://github.com"
-	repo := claims["repository"]
-	wfPath := strings.TrimPrefix(claims["workflow_ref"], repo+"/")
-	wfPath = wfPath[:strings.LastIndex(wfPath, "@")]
-	bd, rd := st.Predicate.BuildDefinition, st.Predicate.RunDetails
-	for _, c := range []struct{ field, got, want string }{
-		{"_type", st.Type, "https://in-toto.io/Statement/v1"},
-		{"predicateType", st.PredicateType, "https://slsa.dev/provenance/v1"},
-		{"buildType", bd.BuildType, "https://actions.github.io/buildtypes/workflow/v1"},
-		{"externalParameters.workflow.ref", bd.ExternalParameters.Workflow.Ref, claims["ref"]},
-		{"externalParameters.workflow.repository", bd.ExternalParameters.Workflow.Repository, server + "/" + repo},
-		{"externalParameters.workflow.path", bd.ExternalParameters.Workflow.Path, wfPath},
-		{"internalParameters.github.event_name", bd.InternalParameters.GitHub["event_name"], claims["event_name"]},
-		{"internalParameters.github.repository_id", bd.InternalParameters.GitHub["repository_id"], claims["repository_id"]},
-		{"internalParameters.github.repository_owner_id", bd.InternalParameters.GitHub["repository_owner_id"], claims["repository_owner_id"]},
-		{"internalParameters.github.runner_environment", bd.InternalParameters.GitHub["runner_environment"], claims["runner_environment"]},
-		{"resolvedDependencies[0].uri", bd.ResolvedDependencies[0].URI, "git+" + server + "/" + repo + "@" + claims["ref"]},
-		{"resolvedDependencies[0].digest.gitCommit", bd.ResolvedDependencies[0].Digest["gitCommit"], claims["sha"]},
-		{"runDetails.builder.id", rd.Builder.ID, server + "/" + claims["job_workflow_ref"]},
-		{"runDetails.metadata.invocationId", rd.Metadata.InvocationID, server + "/" + repo + "/actions/runs/" + claims["run_id"] + "/attempts/" + claims["run_attempt"]},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
-		}
-	}
+	provenancetest.CheckGitHubPredicate(t, raw, "https://github.com", claims)
 }
 
 func defaultClaimStrings() map[string]string {
@@ -254,8 +190,7 @@ func TestAttestAsWorkflowStepFromToken(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(stdout), "\n")
 			raw := []byte(lines[len(lines)-1])
 			checkPredicate(t, raw, claims)
-			var st statementFields
-			json.Unmarshal(raw, &st)
+			st := provenancetest.Decode(t, raw)
 			if len(st.Subject) != 2 || st.Subject[0].Name != "app-darwin" || st.Subject[1].Name != "app-linux" {
 				t.Errorf("subjects = %+v", st.Subject)
 			}
@@ -296,8 +231,7 @@ func TestAttestNoSignAsWorkflowStep(t *testing.T) {
 	claims := defaultClaimStrings()
 	claims["event_name"] = "workflow_dispatch"
 	checkPredicate(t, raw, claims)
-	var st statementFields
-	json.Unmarshal(raw, &st)
+	st := provenancetest.Decode(t, raw)
 	if st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs["version"] != "3.1.4" ||
 		st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs["publish"] != true {
 		t.Errorf("workflow inputs = %v", st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs)
@@ -421,10 +355,7 @@ func TestAttestTenThousandFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st statementFields
-	if err := json.Unmarshal(raw, &st); err != nil {
-		t.Fatal(err)
-	}
+	st := provenancetest.Decode(t, raw)
 	if len(st.Subject) != n {
 		t.Fatalf("%d subjects in the statement, want %d", len(st.Subject), n)
 	}
