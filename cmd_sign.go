@@ -26,7 +26,7 @@ func signStatement(ctx context.Context, e env, action *githubactions.Action, f *
 	if err != nil {
 		return nil, err
 	}
-	inst, err := trust.Load(name, trust.Options{})
+	inst, err := trust.Load(name, trust.Options{CacheDir: tufCacheDir("", e)})
 	if err != nil {
 		return nil, err
 	}

@@ -255,11 +255,7 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 	if path != "" {
 		var b strings.Builder
 		if err := rep.WriteJSON(&b); err == nil {
-			err = os.MkdirAll(filepath.Dir(path), 0o755)
-			if err == nil {
-				err = os.WriteFile(path, []byte(b.String()), 0o644)
-			}
-			if err != nil {
+			if err = writeAtomic(path, []byte(b.String())); err != nil {
 				fmt.Fprintf(e.stderr, "provenant verify: writing report: %v\n", err)
 				return exitFailed
 			}
