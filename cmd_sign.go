@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -26,7 +27,7 @@ func signStatement(ctx context.Context, e env, action *githubactions.Action, f *
 	if err != nil {
 		return nil, err
 	}
-	inst, err := trust.Load(name, trust.Options{CacheDir: tufCacheDir("", e)})
+	inst, err := trust.Load(name, trust.Options{CacheDir: filepath.Join(tufCacheDir("", e), "tuf")})
 	if err != nil {
 		return nil, err
 	}
