@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,7 +49,8 @@ Signing and output:
   --out PATH                where to write (action input: bundle-path)
   --show-summary BOOL       write a step summary of the subjects (default true)
 
-Flags:
+Exit status: 0 written, 1 the work failed (token, signing, a service),
+2 bad usage or input. On failure nothing is written.
 `
 
 // attestFlags are the parsed flags and inputs of "provenant attest".
@@ -65,11 +67,9 @@ var inputNames = map[string]string{"out": "bundle-path"}
 func parseAttestFlags(args []string, e env) (*attestFlags, error) {
 	f := &attestFlags{}
 	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, attestUsage)
-		fs.PrintDefaults()
-	}
+	// runAttest prints help on --help and one line for a bad flag.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.StringVar(&f.subjectPath, "subject-path", "", "file globs to attest")
 	fs.StringVar(&f.subjectName, "subject-name", "", "subject name (with --subject-digest)")
 	fs.StringVar(&f.subjectDigest, "subject-digest", "", "subject digest, ALG:HEX")
@@ -98,10 +98,11 @@ func parseAttestFlags(args []string, e env) (*attestFlags, error) {
 func runAttest(ctx context.Context, args []string, e env) int {
 	f, err := parseAttestFlags(args, e)
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, attestUsage)
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant attest: %v\n", err)
+		fmt.Fprintf(e.stderr, "provenant attest: %v (see provenant attest --help)\n", err)
 		return exitUsage
 	}
 	inActions := builder.InActions(e.getenv)

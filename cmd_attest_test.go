@@ -311,12 +311,12 @@ func TestAttestLocalAndCustomPredicate(t *testing.T) {
 
 func TestAttestHelpAndVersion(t *testing.T) {
 	s := newStep(t)
-	_, stderr, code := s.run("attest", "--help")
+	help, _, code := s.run("attest", "--help")
 	if code != 0 {
 		t.Errorf("--help exit %d", code)
 	}
 	for _, f := range []string{"subject-path", "subject-name", "subject-digest", "subject-checksums", "predicate-type", "predicate-path", "predicate", "include-workflow-inputs", "no-sign", "dry-run", "sigstore", "oidc-issuer", "out", "show-summary", "bundle-path"} {
-		if !strings.Contains(stderr, "--"+f) && !strings.Contains(stderr, f) {
+		if !strings.Contains(help, "--"+f) && !strings.Contains(help, f) {
 			t.Errorf("help does not document %s", f)
 		}
 	}
