@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +115,10 @@ func TestFromTokenFailures(t *testing.T) {
 		}, "verifying the job's OIDC token", nil},
 		{"issuer claim differs", func(srv *oidctest.Server, _ map[string]string, _ *Options) {
 			srv.SetClaims(map[string]any{"iss": "https://evil.example"})
-		}, "issued by a different provider", nil},
+		}, `token issued by "https://evil.example"`, nil},
+		{"issuer prefix without a slash", func(srv *oidctest.Server, _ map[string]string, _ *Options) {
+			srv.SetClaims(map[string]any{"iss": srv.Issuer + "evil"})
+		}, "or an enterprise issuer below it", nil},
 		{"expired token", func(srv *oidctest.Server, _ map[string]string, _ *Options) {
 			srv.SetClaims(map[string]any{"exp": time.Now().Add(-time.Hour).Unix()})
 		}, "expired", nil},
@@ -239,5 +243,27 @@ func TestWorkflowInputs(t *testing.T) {
 	os.WriteFile(bad, []byte(`{`), 0o644)
 	if _, err := WorkflowInputs(bad); err == nil {
 		t.Error("bad event JSON: want an error")
+	}
+}
+
+// TestFromTokenEnterpriseIssuer: an enterprise's tokens carry an issuer of
+// its own below the expected one, served with its own discovery and keys.
+func TestFromTokenEnterpriseIssuer(t *testing.T) {
+	mux := http.NewServeMux()
+	front := httptest.NewServer(mux)
+	defer front.Close()
+	srv, err := oidctest.New(front.URL + "/octo-enterprise")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/octo-enterprise/", http.StripPrefix("/octo-enterprise", srv.Handler()))
+	env := srv.Env()
+	env["ACTIONS_ID_TOKEN_REQUEST_URL"] = front.URL + "/octo-enterprise/token?api-version=2.0"
+	job, err := FromToken(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Issuer: front.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Claims.Issuer != front.URL+"/octo-enterprise" {
+		t.Errorf("issuer = %q", job.Claims.Issuer)
 	}
 }

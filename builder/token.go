@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -85,6 +88,13 @@ func FromToken(ctx context.Context, opts Options) (*Job, error) {
 		return nil, &TokenError{Step: "request", Err: err}
 	}
 
+	// An enterprise can give its tokens an issuer of its own below the
+	// expected one (https://token.actions.githubusercontent.com/<slug>);
+	// the token is then verified against that issuer's keys.
+	issuer, err = tokenIssuer(raw, issuer)
+	if err != nil {
+		return nil, &TokenError{Step: "verify", Err: err}
+	}
 	octx := oidc.ClientContext(ctx, client)
 	provider, err := oidc.NewProvider(octx, issuer)
 	if err != nil {
@@ -147,4 +157,29 @@ func requestToken(ctx context.Context, client *http.Client, getenv func(string) 
 		}
 	}
 	return "", fmt.Errorf("%w (after %d attempts)", lastErr, attempts)
+}
+
+// tokenIssuer returns the issuer to verify the token against: expected, or
+// the token's own issuer when it is an enterprise issuer below expected
+// (expected + "/<slug>"). Any other issuer is refused before a request is
+// made to it.
+func tokenIssuer(raw, expected string) (string, error) {
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.PS256})
+	if err != nil {
+		return "", fmt.Errorf("not a signed JWT: %w", err)
+	}
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		return "", err
+	}
+	if c.Issuer == expected {
+		return expected, nil
+	}
+	slug, ok := strings.CutPrefix(c.Issuer, strings.TrimSuffix(expected, "/")+"/")
+	if ok && slug != "" && !strings.ContainsAny(slug, "/?#@") {
+		return c.Issuer, nil
+	}
+	return "", fmt.Errorf("token issued by %q, want %q (or an enterprise issuer below it)", c.Issuer, expected)
 }
