@@ -355,10 +355,12 @@ func checkExtensions(t *testing.T, res *verify.VerificationResult, issuer string
 }
 
 // flakyProxy forwards to target after answering the first `fail` requests
-// with 503; fail < 0 means it never forwards.
+// with 503; fail < 0 means it never forwards. With lose set, the failed
+// requests do reach the target, only its answers are lost (a 503 instead).
 type flakyProxy struct {
 	mu    sync.Mutex
 	fail  int
+	lose  bool
 	count int
 	proxy *httputil.ReverseProxy
 }
@@ -375,6 +377,9 @@ func startFlakyProxy(t *testing.T, target string, fail int) (*httptest.Server, *
 		n := p.count
 		p.mu.Unlock()
 		if p.fail < 0 || n <= p.fail {
+			if p.lose {
+				p.proxy.ServeHTTP(httptest.NewRecorder(), r)
+			}
 			http.Error(w, "service unavailable (test)", http.StatusServiceUnavailable)
 			return
 		}
@@ -536,5 +541,42 @@ func TestE2EVerifyLevels(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestE2ERekorConflict: the log stores the entry but its answer is lost;
+// the retry gets 409 Conflict and the existing entry is used.
+func TestE2ERekorConflict(t *testing.T) {
+	s := needStack(t)
+	var proxy *flakyProxy
+	inst := s.instanceDir(t, "signing_config.json", func(sc map[string]any) {
+		for _, e := range serviceURLs(sc, "rekorTlogUrls") {
+			if v, _ := e["majorApiVersion"].(float64); v != 1 {
+				continue
+			}
+			orig := e["url"].(string)
+			srv, p := startFlakyProxy(t, orig, 1)
+			p.lose = true
+			u, _ := url.Parse(orig)
+			e["url"] = srv.URL + u.Path
+			proxy = p
+		}
+	})
+	if proxy == nil {
+		t.Skip("this stack has no Rekor v1 (409 Conflict is Rekor v1's answer to a repeated entry)")
+	}
+	st := s.signedStep(t, inst)
+	stdout, stderr, code := st.run("attest")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// create (lost) + create (409) + fetch of the existing entry
+	if proxy.count < 3 {
+		t.Errorf("Rekor saw %d requests, want the lost create, the conflicting retry and the fetch", proxy.count)
+	}
+	bundlePath := st.outputs()["bundle-path"]
+	artifact, _ := os.ReadFile(filepath.Join(st.workspace, "dist/octo-1.0.tgz"))
+	if _, err := verifyWithSigstoreGo(filepath.Join(inst, "trusted_root.json"), bundlePath, artifact, defaultSAN, s.issuer); err != nil {
+		t.Fatalf("bundle with the existing entry does not verify: %v", err)
 	}
 }
