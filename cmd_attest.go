@@ -64,12 +64,8 @@ type attestFlags struct {
 // inputNames maps flags to action inputs where the names differ.
 var inputNames = map[string]string{"out": "bundle-path"}
 
-func parseAttestFlags(args []string, e env) (*attestFlags, error) {
-	f := &attestFlags{}
-	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
-	// runAttest prints help on --help and one line for a bad flag.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+// defineAttestFlags defines the flags of "provenant attest" on fs.
+func defineAttestFlags(fs *flag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.subjectPath, "subject-path", "", "file globs to attest")
 	fs.StringVar(&f.subjectName, "subject-name", "", "subject name (with --subject-digest)")
 	fs.StringVar(&f.subjectDigest, "subject-digest", "", "subject digest, ALG:HEX")
@@ -84,6 +80,15 @@ func parseAttestFlags(args []string, e env) (*attestFlags, error) {
 	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github or a folder")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected OIDC token issuer")
 	fs.StringVar(&f.out, "out", "", "output path")
+}
+
+func parseAttestFlags(args []string, e env) (*attestFlags, error) {
+	f := &attestFlags{}
+	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
+	// runAttest prints help on --help and one line for a bad flag.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defineAttestFlags(fs, f)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

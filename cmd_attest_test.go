@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -370,4 +371,12 @@ func TestAttestTenThousandFiles(t *testing.T) {
 	if !strings.Contains(string(summary), fmt.Sprintf("and %d more", n-maxSummaryRows)) {
 		t.Error("the step summary of 10,000 subjects is not capped")
 	}
+}
+
+// TestAttestActionInputsAreFlags: every input of action.yml is a flag of
+// "provenant attest" and is passed to the step.
+func TestAttestActionInputsAreFlags(t *testing.T) {
+	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
+	defineAttestFlags(fs, &attestFlags{})
+	checkActionInputs(t, "action.yml", "attest", fs, inputNames)
 }
