@@ -173,7 +173,11 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		if err != nil {
 			return fail(exitFailed, err)
 		}
-		action.AddMask(job.Token)
+		if inActions {
+			// The runner hides the token in the log from now on. Outside
+			// a runner the mask command would only print it.
+			action.AddMask(job.Token)
+		}
 	}
 
 	// 3. The statement.
@@ -204,9 +208,7 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	outputs := map[string]string{}
 	if f.noSign {
 		content = append(st.JSON, '\n')
-		if out == "" {
-			out = defaultOutPath(e, subjects, ".intoto.json")
-		}
+		out = outPath(out, e, subjects, ".intoto.json")
 	} else {
 		res, err := signStatement(ctx, e, action, f, job, st)
 		if err != nil {
@@ -216,9 +218,7 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		for k, v := range res.outputs {
 			outputs[k] = v
 		}
-		if out == "" {
-			out = defaultOutPath(e, subjects, ".sigstore.json")
-		}
+		out = outPath(out, e, subjects, ".sigstore.json")
 	}
 	if err := writeAtomic(out, content); err != nil {
 		return fail(exitFailed, fmt.Errorf("writing %s: %w", out, err))
@@ -305,17 +305,34 @@ func readPredicate(f *attestFlags) ([]byte, error) {
 	return nil, nil
 }
 
-// defaultOutPath is <subject><ext> for one subject, attestation<ext> for
-// several; under $RUNNER_TEMP/provenant in a workflow, else here.
+// outPath is where to write: the flag's path, the default name inside it
+// when it names a folder, or the default path.
+func outPath(flagValue string, e env, subjects []provenance.Subject, ext string) string {
+	if flagValue == "" {
+		return defaultOutPath(e, subjects, ext)
+	}
+	if fi, err := os.Stat(flagValue); (err == nil && fi.IsDir()) || strings.HasSuffix(flagValue, string(filepath.Separator)) {
+		return filepath.Join(flagValue, defaultName(subjects, ext))
+	}
+	return flagValue
+}
+
+// defaultOutPath is the default name under $RUNNER_TEMP/provenant in a
+// workflow, in the current folder elsewhere.
 func defaultOutPath(e env, subjects []provenance.Subject, ext string) string {
-	name := "attestation" + ext
-	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) {
-		name = subjects[0].Name + ext
-	}
 	if t := e.getenv("RUNNER_TEMP"); t != "" && builder.InActions(e.getenv) {
-		return filepath.Join(t, "provenant", name)
+		return filepath.Join(t, "provenant", defaultName(subjects, ext))
 	}
-	return name
+	return defaultName(subjects, ext)
+}
+
+// defaultName is <subject><ext> for one subject, attestation<ext> for
+// several.
+func defaultName(subjects []provenance.Subject, ext string) string {
+	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) {
+		return subjects[0].Name + ext
+	}
+	return "attestation" + ext
 }
 
 // writeAtomic writes data to path through a temporary file in the same

@@ -380,3 +380,19 @@ func TestAttestActionInputsAreFlags(t *testing.T) {
 	defineAttestFlags(fs, &attestFlags{})
 	checkActionInputs(t, "action.yml", "attest", fs, inputNames)
 }
+
+func TestAttestOutToFolder(t *testing.T) {
+	s := newStep(t)
+	s.file("bin/tool", "tool")
+	out := filepath.Join(s.workspace, "attestations")
+	os.MkdirAll(out, 0o755)
+	if stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "bin/tool", "--out", out); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "tool.intoto.json")); err != nil {
+		t.Errorf("--out FOLDER: %v", err)
+	}
+	if got := s.outputs()["bundle-path"]; got != filepath.Join(out, "tool.intoto.json") {
+		t.Errorf("bundle-path = %q", got)
+	}
+}
