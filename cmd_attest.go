@@ -229,8 +229,10 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	if inActions {
 		outputs["bundle-path"] = abs
 		outputs["subject-count"] = strconv.Itoa(len(subjects))
-		for k, v := range outputs {
-			action.SetOutput(k, v)
+		if e.getenv("GITHUB_OUTPUT") != "" { // go-githubactions panics without it
+			for k, v := range outputs {
+				action.SetOutput(k, v)
+			}
 		}
 		if f.showSummary && e.getenv("GITHUB_STEP_SUMMARY") != "" {
 			action.AddStepSummary(subjectSummary(st, !f.noSign))

@@ -396,3 +396,18 @@ func TestAttestOutToFolder(t *testing.T) {
 		t.Errorf("bundle-path = %q", got)
 	}
 }
+
+// TestAttestWithoutOutputFile: a runner-like environment without
+// GITHUB_OUTPUT or GITHUB_STEP_SUMMARY still works (no panic).
+func TestAttestWithoutOutputFile(t *testing.T) {
+	s := newStep(t)
+	delete(s.env, "GITHUB_OUTPUT")
+	delete(s.env, "GITHUB_STEP_SUMMARY")
+	s.file("a.bin", "a")
+	if stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "a.bin"); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(s.temp, "provenant", "a.bin.intoto.json")); err != nil {
+		t.Error(err)
+	}
+}
