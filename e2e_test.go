@@ -580,3 +580,53 @@ func TestE2ERekorConflict(t *testing.T) {
 		t.Fatalf("bundle with the existing entry does not verify: %v", err)
 	}
 }
+
+// TestE2EGitHubCLI: `gh attestation verify` (GitHub CLI v2.83.1, built by
+// scripts/sigstore-stack) accepts our bundles, offline, with the stack's
+// trusted root, and rejects them for another artifact or owner. (A
+// timestamp-only bundle is left out: gh treats a leaf whose CA is not
+// "GitHub, Inc." as public-good's, which requires a log entry.)
+func TestE2EGitHubCLI(t *testing.T) {
+	s := needStack(t)
+	out, err := exec.Command("scripts/sigstore-stack", "tool-path", "gh").Output()
+	if err != nil {
+		t.Fatalf("gh: %v", err)
+	}
+	gh := strings.TrimSpace(string(out))
+	inst := s.instanceDir(t, "signing_config.json", nil)
+	// gh reads a custom trusted root as JSON Lines.
+	tr, _ := os.ReadFile(filepath.Join(inst, "trusted_root.json"))
+	var compact bytes.Buffer
+	json.Compact(&compact, tr)
+	trLines := filepath.Join(t.TempDir(), "trusted_root.jsonl")
+	os.WriteFile(trLines, append(compact.Bytes(), '\n'), 0o644)
+
+	st := s.signedStep(t, inst)
+	if stdout, stderr, code := st.run("attest"); code != 0 {
+		t.Fatalf("attest: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	bundlePath := st.outputs()["bundle-path"]
+	artifact := filepath.Join(st.workspace, "dist/octo-1.0.tgz")
+	ghVerify := func(artifact string, args ...string) (string, error) {
+		cmd := exec.Command(gh, append([]string{"attestation", "verify", artifact, "--bundle", bundlePath,
+			"--custom-trusted-root", trLines, "--cert-oidc-issuer", s.issuer}, args...)...)
+		home := t.TempDir()
+		cmd.Env = append(os.Environ(), "HOME="+home, "GH_CONFIG_DIR="+home, "GH_TOKEN=unused-offline", "GH_NO_UPDATE_NOTIFIER=1", "NO_COLOR=1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := ghVerify(artifact, "--owner", "octo-org"); err != nil {
+		t.Errorf("gh attestation verify --owner rejects our bundle: %v\n%s", err, out)
+	}
+	if out, err := ghVerify(artifact, "--repo", "octo-org/octo-repo", "--signer-workflow", "octo-org/octo-repo/.github/workflows/release.yml"); err != nil {
+		t.Errorf("gh attestation verify --repo --signer-workflow rejects our bundle: %v\n%s", err, out)
+	}
+	if out, err := ghVerify(artifact, "--owner", "someone-else"); err == nil {
+		t.Errorf("gh accepted our bundle for another owner:\n%s", out)
+	}
+	wrong := filepath.Join(t.TempDir(), "octo-1.0.tgz")
+	os.WriteFile(wrong, []byte("not the release"), 0o644)
+	if out, err := ghVerify(wrong, "--owner", "octo-org"); err == nil {
+		t.Errorf("gh accepted our bundle for another artifact:\n%s", out)
+	}
+}
