@@ -94,8 +94,9 @@ func (e *LoadError) Error() string {
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // LoadPublicGood loads the public-good instance's signing config and trusted
-// root through its TUF repository. It signs with Rekor v1 only: that is what
-// the GitHub CLI and cosign verify today.
+// root through its TUF repository. It signs with Fulcio and Rekor v1 only, as
+// GitHub's attest action does: that is what the GitHub CLI and cosign verify
+// by default today.
 func LoadPublicGood(o Options) (*Instance, error) {
 	opts := o.tufOptions(nil, "")
 	client, err := tuf.New(opts)
@@ -110,7 +111,14 @@ func LoadPublicGood(o Options) (*Instance, error) {
 	if err != nil {
 		return nil, &LoadError{PublicGood, err}
 	}
-	return &Instance{Name: PublicGood, SigningConfig: sc, TrustedRoot: tr, RekorVersions: []uint32{1}}, nil
+	return &Instance{Name: PublicGood, SigningConfig: publicGoodAsGitHubSigns(sc), TrustedRoot: tr, RekorVersions: []uint32{1}}, nil
+}
+
+// publicGoodAsGitHubSigns keeps what GitHub's attest action uses of the
+// public-good instance: Fulcio and the Rekor v1 log (whose integrated time
+// dates the signature), not its timestamp authorities.
+func publicGoodAsGitHubSigns(sc *root.SigningConfig) *root.SigningConfig {
+	return sc.WithTimestampAuthorityURLs()
 }
 
 // LoadGitHub loads GitHub's instance: its trusted root through GitHub's TUF

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
@@ -99,5 +100,31 @@ func TestLoadDir(t *testing.T) {
 		if len(inst.TrustedRoot.FulcioCertificateAuthorities()) == 0 || len(inst.SigningConfig.TimestampAuthorityURLs()) != 1 {
 			t.Errorf("LoadDir(%s) = %+v", p, inst)
 		}
+	}
+}
+
+// TestPublicGoodAsGitHubSigns: of a public-good signing config naming Rekor
+// v1, Rekor v2 and a TSA, signing uses Fulcio and Rekor v1 only.
+func TestPublicGoodAsGitHubSigns(t *testing.T) {
+	start := time.Now().Add(-time.Hour)
+	anyOne := root.ServiceConfiguration{Selector: prototrustroot.ServiceSelector_ANY}
+	sc, err := root.NewSigningConfig(root.SigningConfigMediaType02,
+		[]root.Service{{URL: "https://fulcio.sigstore.dev", MajorAPIVersion: 1, ValidityPeriodStart: start}},
+		nil,
+		[]root.Service{
+			{URL: "https://rekor.sigstore.dev", MajorAPIVersion: 1, ValidityPeriodStart: start},
+			{URL: "https://log2025-1.rekor.sigstore.dev", MajorAPIVersion: 2, ValidityPeriodStart: start},
+		}, anyOne,
+		[]root.Service{{URL: "https://timestamp.sigstore.dev/api/v1/timestamp", MajorAPIVersion: 1, ValidityPeriodStart: start}}, anyOne)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc = publicGoodAsGitHubSigns(sc)
+	if n := len(sc.TimestampAuthorityURLs()); n != 0 {
+		t.Errorf("%d timestamp authorities kept", n)
+	}
+	logs, err := root.SelectServices(sc.RekorLogURLs(), sc.RekorLogURLsConfig(), []uint32{1}, time.Now())
+	if err != nil || len(logs) != 1 || logs[0].URL != "https://rekor.sigstore.dev" {
+		t.Errorf("logs = %v, %v", logs, err)
 	}
 }
