@@ -82,7 +82,7 @@ func LoadTUF(ctx context.Context, o TUFOptions) ([]TrustedRoot, []string, error)
 		roots = append(roots, TrustedRoot{Name: name, Root: cached})
 	}
 	if len(roots) == 0 {
-		return nil, warnings, fmt.Errorf("no trusted root from TUF: %v", warnings)
+		return nil, warnings, fmt.Errorf("no trusted root: TUF could not be reached and nothing is cached (offline? pass the instance's trusted_root.json with --trusted-root)")
 	}
 	return roots, warnings, nil
 }
