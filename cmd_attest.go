@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -84,10 +83,7 @@ func defineAttestFlags(fs *flag.FlagSet, f *attestFlags) {
 
 func parseAttestFlags(args []string, e env) (*attestFlags, error) {
 	f := &attestFlags{}
-	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
-	// runAttest prints help on --help and one line for a bad flag.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := newFlagSet("attest")
 	defineAttestFlags(fs, f)
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -123,12 +123,7 @@ func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
 func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 	f := &verifyFlags{}
 	p := &f.opts.Policy
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, verifyUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("verify")
 	defineVerifyFlags(fs, f)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -189,10 +184,16 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 func runVerify(ctx context.Context, args []string, e env) int {
 	f, err := parseVerifyFlags(args, e)
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, verifyUsage)
+		fs := newFlagSet("verify")
+		defineVerifyFlags(fs, &verifyFlags{})
+		fs.SetOutput(e.stdout)
+		fmt.Fprintln(e.stdout, "\nAll flags:")
+		fs.PrintDefaults()
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.stderr, "provenant verify: %v (see provenant verify --help)\n", err)
 		return exitUsage
 	}
 	var warnings []string

@@ -98,3 +98,12 @@ func applyInputs(fs *flag.FlagSet, e env, renames map[string]string) error {
 	})
 	return err
 }
+
+// newFlagSet is a subcommand's flag set that prints nothing itself: the
+// subcommand prints its help to stdout on --help and one line for a bad flag.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
