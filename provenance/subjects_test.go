@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -102,6 +103,7 @@ func TestCollectSubjectsErrors(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "missing"), filepath.Join(dir, "dangling"))
 	os.Symlink(filepath.Join(dir, "loop2"), filepath.Join(dir, "loop1"))
 	os.Symlink(filepath.Join(dir, "loop1"), filepath.Join(dir, "loop2"))
+	syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644)
 	unreadable := filepath.Join(dir, "secret")
 	os.WriteFile(unreadable, []byte("s"), 0o000)
 
@@ -128,6 +130,7 @@ func TestCollectSubjectsErrors(t *testing.T) {
 		{"empty checksums", SubjectOptions{Checksums: "# nothing\n", ChecksumsSource: "SUMS"}, []string{"no checksum lines"}},
 		{"no subjects", SubjectOptions{}, []string{"no subjects"}},
 		{"bad glob", SubjectOptions{Paths: []string{"[x"}}, []string{`"[x"`}},
+		{"named pipe", SubjectOptions{Paths: []string{"pipe"}}, []string{"pipe", "is not a regular file"}},
 	}
 	if os.Geteuid() != 0 { // root reads anything
 		tests = append(tests, struct {
