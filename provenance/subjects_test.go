@@ -131,6 +131,9 @@ func TestCollectSubjectsErrors(t *testing.T) {
 		{"no subjects", SubjectOptions{}, []string{"no subjects"}},
 		{"bad glob", SubjectOptions{Paths: []string{"[x"}}, []string{`"[x"`}},
 		{"named pipe", SubjectOptions{Paths: []string{"pipe"}}, []string{"pipe", "is not a regular file"}},
+		// A file that opens but fails to read, even for root: reading a
+		// process's memory at offset 0 is an I/O error.
+		{"read error", SubjectOptions{Paths: []string{"/proc/self/mem"}}, []string{"/proc/self/mem", "input/output error"}},
 	}
 	if os.Geteuid() != 0 { // root reads anything
 		tests = append(tests, struct {
