@@ -11,23 +11,7 @@ import (
 // npm fixture bundle.
 func benchSetup(b *testing.B) (*Verifier, Attestation, Artifact) {
 	b.Helper()
-	roots, err := LoadTrustedRoots(fx("trusted-roots/public-good-cli.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	v, err := New(roots, Policy{Repo: "sigstore/sigstore-js"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	atts, err := LoadAttestations(fx("npm/sigstore-js-2.1.0-bundle.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	art, err := ArtifactFromFile(fx("npm/sigstore-js-2.1.0.tgz"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return v, atts[0], art
+	return setupFixture(b, nil, Policy{Repo: "sigstore/sigstore-js"}, "npm/sigstore-js-2.1.0-bundle.json", "npm/sigstore-js-2.1.0.tgz")
 }
 
 // BenchmarkVerifyBundle verifies one real bundle (all nine checks) again

@@ -13,6 +13,32 @@ const fixtures = "../testdata/fixtures"
 
 func fx(p string) string { return filepath.Join(fixtures, filepath.FromSlash(p)) }
 
+// setupFixture builds a verifier over roots (the public-good fixture root
+// when nil) with policy, and loads the first attestation of a bundle
+// fixture and an artifact fixture.
+func setupFixture(tb testing.TB, roots []TrustedRoot, policy Policy, bundle, artifact string) (*Verifier, Attestation, Artifact) {
+	tb.Helper()
+	if roots == nil {
+		var err error
+		if roots, err = LoadTrustedRoots(fx("trusted-roots/public-good-cli.json")); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	v, err := New(roots, policy)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	atts, err := LoadAttestations(fx(bundle))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	art, err := ArtifactFromFile(fx(artifact))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v, atts[0], art
+}
+
 const (
 	examplePackage = "slsa-framework/example-package"
 	generator      = "slsa-framework/slsa-github-generator"
@@ -253,23 +279,10 @@ func TestFixtures(t *testing.T) {
 // TestFixturesNamedErrors: the two fixtures that cannot be verified offline
 // say exactly why, with typed errors, not a cryptographic failure.
 func TestFixturesNamedErrors(t *testing.T) {
-	roots, err := LoadTrustedRoots(fx("trusted-roots/public-good-cli.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := New(roots, Policy{Owner: "actions"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	atts, err := LoadAttestations(fx("github-attest/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	art, err := ArtifactFromFile(fx("github-attest/github_provenance_demo-0.0.12-py3-none-any.whl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := v.VerifyBundle(atts[0], art)
+	v, att, art := setupFixture(t, nil, Policy{Owner: "actions"},
+		"github-attest/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl",
+		"github-attest/github_provenance_demo-0.0.12-py3-none-any.whl")
+	res := v.VerifyBundle(att, art)
 	var uie *UnknownInstanceError
 	if !errors.As(res.Err(), &uie) {
 		t.Fatalf("GitHub-instance bundle: err = %v, want *UnknownInstanceError", res.Err())

@@ -370,19 +370,8 @@ func TestSeveralInstances(t *testing.T) {
 	if res := v.VerifyBundle(ParseAttestations("own", data)[0], art); res.Err() != nil || res.Instance != "roots.jsonl:2" {
 		t.Errorf("own bundle: instance %q, err %v", res.Instance, res.Err())
 	}
-	v, err = New(roots, Policy{Repo: "sigstore/sigstore-js"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	npm, err := ArtifactFromFile(fx("npm/sigstore-js-2.1.0.tgz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	atts, err := LoadAttestations(fx("npm/sigstore-js-2.1.0-bundle.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := v.VerifyBundle(atts[0], npm); res.Err() != nil || res.Instance != "public-good" {
+	v, att, npm := setupFixture(t, roots, Policy{Repo: "sigstore/sigstore-js"}, "npm/sigstore-js-2.1.0-bundle.json", "npm/sigstore-js-2.1.0.tgz")
+	if res := v.VerifyBundle(att, npm); res.Err() != nil || res.Instance != "public-good" {
 		t.Errorf("npm bundle: instance %q, err %v", res.Instance, res.Err())
 	}
 }

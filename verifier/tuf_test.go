@@ -63,19 +63,8 @@ func TestLoadTUFOfflineUsesCacheWithAge(t *testing.T) {
 		t.Errorf("warning %q", warnings[1])
 	}
 	// The cached root verifies a public-good bundle.
-	v, err := New(roots, Policy{Repo: "sigstore/sigstore-js"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	art, err := ArtifactFromFile(fx("npm/sigstore-js-2.1.0.tgz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	atts, err := LoadAttestations(fx("npm/sigstore-js-2.1.0-bundle.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := v.VerifyBundle(atts[0], art); res.Err() != nil {
+	v, att, art := setupFixture(t, roots, Policy{Repo: "sigstore/sigstore-js"}, "npm/sigstore-js-2.1.0-bundle.json", "npm/sigstore-js-2.1.0.tgz")
+	if res := v.VerifyBundle(att, art); res.Err() != nil {
 		t.Errorf("cached root: %v", res.Err())
 	}
 }
