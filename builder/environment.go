@@ -4,27 +4,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 )
 
-// envClaims maps each required claim to the variable that holds the same
-// fact in a job's environment.
+// envClaims maps the variables of a job's environment to the claims that
+// hold the same facts; the required ones must be set in a workflow.
 var envClaims = []struct {
 	variable string
+	required bool
 	set      func(*Claims, string)
 }{
-	{"GITHUB_REF", func(c *Claims, v string) { c.Ref = v }},
-	{"GITHUB_SHA", func(c *Claims, v string) { c.SHA = v }},
-	{"GITHUB_REPOSITORY", func(c *Claims, v string) { c.Repository = v }},
-	{"GITHUB_REPOSITORY_ID", func(c *Claims, v string) { c.RepositoryID = v }},
-	{"GITHUB_REPOSITORY_OWNER", func(c *Claims, v string) { c.RepositoryOwner = v }},
-	{"GITHUB_REPOSITORY_OWNER_ID", func(c *Claims, v string) { c.RepositoryOwnerID = v }},
-	{"GITHUB_EVENT_NAME", func(c *Claims, v string) { c.EventName = v }},
-	{"GITHUB_WORKFLOW_REF", func(c *Claims, v string) { c.WorkflowRef = v; c.JobWorkflowRef = v }},
-	{"GITHUB_WORKFLOW_SHA", func(c *Claims, v string) { c.WorkflowSHA = v; c.JobWorkflowSHA = v }},
-	{"RUNNER_ENVIRONMENT", func(c *Claims, v string) { c.RunnerEnvironment = v }},
-	{"GITHUB_RUN_ID", func(c *Claims, v string) { c.RunID = v }},
-	{"GITHUB_RUN_ATTEMPT", func(c *Claims, v string) { c.RunAttempt = v }},
+	{"GITHUB_REF", true, func(c *Claims, v string) { c.Ref = v }},
+	{"GITHUB_SHA", true, func(c *Claims, v string) { c.SHA = v }},
+	{"GITHUB_REPOSITORY", true, func(c *Claims, v string) { c.Repository = v }},
+	{"GITHUB_REPOSITORY_ID", true, func(c *Claims, v string) { c.RepositoryID = v }},
+	{"GITHUB_REPOSITORY_OWNER", true, func(c *Claims, v string) { c.RepositoryOwner = v }},
+	{"GITHUB_REPOSITORY_OWNER_ID", true, func(c *Claims, v string) { c.RepositoryOwnerID = v }},
+	{"GITHUB_EVENT_NAME", true, func(c *Claims, v string) { c.EventName = v }},
+	{"GITHUB_WORKFLOW_REF", true, func(c *Claims, v string) { c.WorkflowRef = v; c.JobWorkflowRef = v }},
+	{"GITHUB_WORKFLOW_SHA", false, func(c *Claims, v string) { c.WorkflowSHA = v; c.JobWorkflowSHA = v }},
+	{"RUNNER_ENVIRONMENT", true, func(c *Claims, v string) { c.RunnerEnvironment = v }},
+	{"GITHUB_RUN_ID", true, func(c *Claims, v string) { c.RunID = v }},
+	{"GITHUB_RUN_ATTEMPT", true, func(c *Claims, v string) { c.RunAttempt = v }},
 }
 
 // InActions reports whether the environment is that of a GitHub Actions job.
@@ -42,17 +42,20 @@ func InActions(getenv func(string) string) bool {
 // repository, as the caller found them), and the builder is local:<host>.
 func FromEnvironment(getenv func(string) string, local LocalFacts) (*Job, error) {
 	var c Claims
+	var missing []string
 	for _, e := range envClaims {
 		if v := getenv(e.variable); v != "" {
 			e.set(&c, v)
+		} else if e.required {
+			missing = append(missing, e.variable)
 		}
 	}
 	job := &Job{ServerURL: serverURL(getenv), Claims: c}
 	if InActions(getenv) {
-		job.Claims.Issuer, _ = IssuerFor(job.ServerURL)
-		if m := job.Claims.missing(); len(m) > 0 {
-			return nil, &MissingClaimsError{Source: "environment", Names: envNames(m)}
+		if len(missing) > 0 {
+			return nil, &MissingClaimsError{Source: "environment", Names: missing}
 		}
+		job.Claims.Issuer, _ = IssuerFor(job.ServerURL)
 		return job, nil
 	}
 	job.Local = true
@@ -87,25 +90,6 @@ type LocalFacts struct {
 	Ref string
 	// Repository is "owner/name" of the origin remote on the server.
 	Repository string
-}
-
-func envNames(claims []string) []string {
-	var out []string
-	for _, c := range claims {
-		switch c {
-		case "iss":
-			out = append(out, "GITHUB_SERVER_URL")
-		case "job_workflow_ref", "workflow_ref":
-			if len(out) == 0 || out[len(out)-1] != "GITHUB_WORKFLOW_REF" {
-				out = append(out, "GITHUB_WORKFLOW_REF")
-			}
-		case "runner_environment":
-			out = append(out, "RUNNER_ENVIRONMENT")
-		default:
-			out = append(out, "GITHUB_"+strings.ToUpper(c))
-		}
-	}
-	return out
 }
 
 // WorkflowInputs reads the inputs of a workflow_dispatch event from the event file at path
