@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,43 +13,34 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/provenance"
 )
 
-const attestUsage = `Usage: provenant attest [flags]
-
-Records how artifacts were built as a SLSA v1 in-toto statement and signs it
+const attestLong = `Records how artifacts were built as a SLSA v1 in-toto statement and signs it
 keylessly with the job's OIDC token through Sigstore, writing a Sigstore
 bundle. In a GitHub Actions step every flag can also be given as the action
-input of the same name (INPUT_<NAME>); a flag on the command line wins.
+input of the same name (INPUT_<NAME>; --out is the input bundle-path); a flag
+on the command line wins. Inputs are read only when GITHUB_ACTIONS=true.
 
-Subjects (at least one form):
-  --subject-path GLOBS      newline- or comma-separated file globs (** allowed)
-  --subject-name NAME       with --subject-digest: a subject named by digest
-  --subject-digest ALG:HEX  sha256, sha384 or sha512
-  --subject-checksums FILE  sha256sum-format file (or the text itself)
-
-Predicate (default: SLSA v1 build provenance of this workflow run):
-  --predicate-type URI      attest this predicate type instead
-  --predicate-path FILE     the predicate, a JSON object (at most 16 MiB)
-  --predicate JSON          the predicate inline
-  --include-workflow-inputs record the workflow_dispatch inputs in the provenance
-
-Signing and output:
-  --no-sign                 write the unsigned statement (SLSA Build L1); needs no token
-  --dry-run                 get and verify the token, print the statement that would be
-                            signed to stdout; sign nothing, write nothing
-  --sigstore WHICH          auto (default), public-good, github, or a folder holding
-                            signing_config.json and trusted_root.json
-  --oidc-issuer URL         expected token issuer (default: from GITHUB_SERVER_URL)
-  --out PATH                where to write (action input: bundle-path)
-  --show-summary BOOL       write a step summary of the subjects (default true)
+Subjects come from at least one of --subject-path, --subject-name with
+--subject-digest, or --subject-checksums. The predicate is SLSA v1 build
+provenance of this workflow run unless --predicate-type names another.
 
 Exit status: 0 written, 1 the work failed (token, signing, a service),
-2 bad usage or input. On failure nothing is written.
-`
+2 bad usage or input. On failure nothing is written.`
+
+const attestExample = `  # in a workflow step (id-token: write): sign provenance for the release files
+  provenant attest --subject-path 'dist/*'
+
+  # anywhere: unsigned provenance of a local build (SLSA Build L1)
+  provenant attest --no-sign --subject-path go.mod,go.sum
+
+  # an SBOM over the same subjects
+  provenant attest --subject-path 'dist/*' --predicate-type https://cyclonedx.org/bom --predicate-path sbom.json`
 
 // attestFlags are the parsed flags and inputs of "provenant attest".
 type attestFlags struct {
@@ -64,48 +54,55 @@ type attestFlags struct {
 var inputNames = map[string]string{"out": "bundle-path"}
 
 // defineAttestFlags defines the flags of "provenant attest" on fs.
-func defineAttestFlags(fs *flag.FlagSet, f *attestFlags) {
-	fs.StringVar(&f.subjectPath, "subject-path", "", "file globs to attest")
-	fs.StringVar(&f.subjectName, "subject-name", "", "subject name (with --subject-digest)")
-	fs.StringVar(&f.subjectDigest, "subject-digest", "", "subject digest, ALG:HEX")
-	fs.StringVar(&f.subjectChecksums, "subject-checksums", "", "sha256sum-format file or text")
-	fs.StringVar(&f.predicateType, "predicate-type", "", "custom predicate type URI")
-	fs.StringVar(&f.predicatePath, "predicate-path", "", "custom predicate file (JSON)")
-	fs.StringVar(&f.predicate, "predicate", "", "custom predicate inline (JSON)")
-	fs.BoolVar(&f.includeInputs, "include-workflow-inputs", false, "record workflow inputs")
-	fs.BoolVar(&f.noSign, "no-sign", false, "write the unsigned statement")
-	fs.BoolVar(&f.showSummary, "show-summary", true, "write a step summary")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print the statement that would be signed; sign and write nothing")
-	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github or a folder")
-	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected OIDC token issuer")
-	fs.StringVar(&f.out, "out", "", "output path")
+func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
+	fs.StringVar(&f.subjectPath, "subject-path", "", "newline- or comma-separated file `GLOBS` to attest (** allowed)")
+	fs.StringVar(&f.subjectName, "subject-name", "", "a subject given by digest: its `NAME` (with --subject-digest)")
+	fs.StringVar(&f.subjectDigest, "subject-digest", "", "that subject's digest, `ALG:HEX` (sha256, sha384 or sha512)")
+	fs.StringVar(&f.subjectChecksums, "subject-checksums", "", "sha256sum-format `FILE` (or the text itself) listing subjects")
+	fs.StringVar(&f.predicateType, "predicate-type", "", "attest this predicate type `URI` instead of SLSA provenance")
+	fs.StringVar(&f.predicatePath, "predicate-path", "", "the predicate, a JSON object `FILE` of at most 16 MiB")
+	fs.StringVar(&f.predicate, "predicate", "", "the predicate inline, a `JSON` object")
+	fs.BoolVar(&f.includeInputs, "include-workflow-inputs", false, "record the workflow_dispatch inputs in the provenance")
+	fs.BoolVar(&f.noSign, "no-sign", false, "write the unsigned statement (SLSA Build L1); needs no token")
+	fs.BoolVar(&f.showSummary, "show-summary", true, "in GitHub Actions, write a step summary of the subjects")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "get and verify the token, print the statement that would be signed; sign and write nothing")
+	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github, or a `FOLDER` with signing_config.json and trusted_root.json")
+	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
+	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path)")
 }
 
-func parseAttestFlags(args []string, e env) (*attestFlags, error) {
+// newAttestCmd is "provenant attest".
+func newAttestCmd(e env) *cobra.Command {
 	f := &attestFlags{}
-	fs := newFlagSet("attest")
-	defineAttestFlags(fs, f)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	cmd := &cobra.Command{
+		Use:     "attest [flags]",
+		Short:   "Record (and sign) SLSA provenance for artifacts",
+		Long:    attestLong,
+		Example: attestExample,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unexpected argument %q (subjects are given with --subject-path)", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Action inputs fill the flags not given on the command line.
+			applied, err := applyInputs(cmd.Flags(), e, inputNames)
+			if err != nil {
+				return err
+			}
+			if len(applied) > 0 {
+				fmt.Fprintf(e.stderr, "provenant attest: action inputs applied: %s\n", strings.Join(applied, ", "))
+			}
+			return asExit(runAttest(cmd.Context(), f, e))
+		},
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (subjects are given with --subject-path)", fs.Arg(0))
-	}
-	// Action inputs fill the flags not given on the command line.
-	return f, applyInputs(fs, e, inputNames)
+	defineAttestFlags(cmd.Flags(), f)
+	return cmd
 }
 
-// runAttest implements "provenant attest".
-func runAttest(ctx context.Context, args []string, e env) int {
-	f, err := parseAttestFlags(args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(e.stdout, attestUsage)
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant attest: %v (see provenant attest --help)\n", err)
-		return exitUsage
-	}
+// runAttest implements "provenant attest" once flags and inputs are parsed.
+func runAttest(ctx context.Context, f *attestFlags, e env) int {
 	inActions := builder.InActions(e.getenv)
 	// In a workflow, logs and workflow commands go to stdout where the
 	// runner reads them; elsewhere stdout stays clean.

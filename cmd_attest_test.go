@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -376,7 +376,7 @@ func TestAttestTenThousandFiles(t *testing.T) {
 // TestAttestActionInputsAreFlags: every input of action.yml is a flag of
 // "provenant attest" and is passed to the step.
 func TestAttestActionInputsAreFlags(t *testing.T) {
-	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("attest", pflag.ContinueOnError)
 	defineAttestFlags(fs, &attestFlags{})
 	checkActionInputs(t, "action.yml", "attest", fs, inputNames)
 }

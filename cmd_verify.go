@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,45 +12,53 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/trust"
 	"github.com/provenant/provenant/verifier"
 )
 
-const verifyUsage = `Usage: provenant verify [flags] [ARTIFACT...]
-
-Verifies Sigstore bundles of in-toto attestations for artifacts, link by
+const verifyLong = `Verifies Sigstore bundles of in-toto attestations for artifacts, link by
 link, and says which link failed: 1 bundle, 2 certificate, 3 timestamps,
 4 signature, 5 subject, 6 identity, 7 predicate against certificate,
-8 provenance expectations, 9 SLSA Build level. Exit status: 0 verified,
-1 a check failed, 2 bad usage or unreadable input. In a GitHub Actions step
-every flag can also be given as the action input of the same name
-(INPUT_<NAME>); ARTIFACT as the input "artifacts" (one path or glob a line).
+8 provenance expectations, 9 SLSA Build level.
 
-Attestations:
-  --bundle FILE              bundle file, JSON or JSON Lines (repeatable)
-  --bundle-dir DIR           release assets with <asset>.sigstore.json,
-                             <asset>.intoto.jsonl, multiple.intoto.jsonl...;
-                             without ARTIFACT, every asset in DIR is verified
-  --digest ALG:HEX           an artifact by digest, sha256 or sha512 (repeatable)
+Flags follow gh attestation verify (--repo/-R, --owner/-o, --signer-workflow,
+--custom-trusted-root, --format json), slsa-verifier verify-artifact
+(--provenance-path, --source-uri, --source-tag, --builder-id) and cosign
+(--certificate-identity, --certificate-oidc-issuer), so their command lines
+run unchanged. A policy names the source: --repo, --owner or --source-uri.
 
-Identity (as gh attestation verify; regexps are anchored):
-  --hostname, --owner, --repo, --signer-repo, --signer-workflow, --cert-identity,
-  --cert-identity-regexp, --cert-oidc-issuer, --source-ref, --source-digest,
-  --signer-digest, --deny-self-hosted-runners, --predicate-type,
-  --cert-extension NAME=VALUE (any Fulcio extension, repeatable)
+Without --trusted-root, the trusted roots of the public-good and GitHub
+instances come from their TUF repositories (cached in --tuf-cache).
 
-Provenance (as slsa-verifier):
-  --builder-id, --source-uri, --source-tag, --source-versioned-tag,
-  --source-branch, --workflow-input K=V (repeatable), --min-level 1|2|3
+In a GitHub Actions step (GITHUB_ACTIONS=true) every flag can also be given as
+the action input of the same name (INPUT_<NAME>), ARTIFACT as the input
+"artifacts" (one path or glob a line); a flag on the command line wins.
 
-Trust:
-  --trusted-root FILE        trusted_root.json, or JSON Lines of several
-                             instances; without it, TUF for the public-good
-                             and GitHub instances (cached in --tuf-cache)
+Exit status: 0 verified, 1 a check failed, 2 bad usage or unreadable input.`
 
-Flags:
-`
+const verifyExample = `  # as gh attestation verify
+  provenant verify app.tgz --bundle app.sigstore.json --repo octo-org/octo-repo
+
+  # as slsa-verifier verify-artifact
+  provenant verify app.tgz --provenance-path app.intoto.jsonl --source-uri github.com/octo-org/octo-repo --source-tag v1.2.3
+
+  # a whole downloaded release, offline
+  provenant verify --bundle-dir dist/ --repo octo-org/octo-repo --trusted-root trusted_root.jsonl`
+
+// verifyAliases are the names other verifiers give provenant's flags.
+var verifyAliases = map[string]string{
+	"custom-trusted-root":         "trusted-root",         // gh
+	"provenance-path":             "bundle",               // slsa-verifier
+	"build-workflow-input":        "workflow-input",       // slsa-verifier
+	"certificate-identity":        "cert-identity",        // cosign
+	"certificate-identity-regexp": "cert-identity-regexp", // cosign
+	"certificate-oidc-issuer":     "cert-oidc-issuer",     // cosign
+	"cert-identity-regex":         "cert-identity-regexp", // gh
+}
 
 // listFlag is a repeatable flag; a value from an action input may hold
 // several, one a line.
@@ -59,6 +66,9 @@ type listFlag []string
 
 // String joins the values, for flag defaults.
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Type names the value in help.
+func (l *listFlag) Type() string { return "strings" }
 
 // Set appends a value, or one value per line.
 func (l *listFlag) Set(v string) error {
@@ -72,67 +82,108 @@ func (l *listFlag) Set(v string) error {
 
 // verifyFlags are the parsed flags and inputs of "provenant verify".
 type verifyFlags struct {
-	opts        verifier.Options
-	bundles     listFlag
-	digests     listFlag
-	inputs      listFlag
-	extensions  listFlag
-	hostname    string
-	trustedRoot string
-	tufCache    string
-	format      string
-	reportPath  string
-	summary     bool
+	opts         verifier.Options
+	bundles      listFlag
+	digests      listFlag
+	inputs       listFlag
+	extensions   listFlag
+	hostname     string
+	trustedRoot  string
+	tufCache     string
+	format       string
+	reportPath   string
+	digestAlg    string
+	summary      bool
+	verbose      bool
+	noPublicGood bool
+	cosignType   string
+}
+
+// cosignTypes are the predicate types cosign's --type names.
+var cosignTypes = map[string]string{
+	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance1":  verifier.SLSAProvenanceV1,
+	"spdx":             "https://spdx.dev/Document",
+	"spdxjson":         "https://spdx.dev/Document",
+	"cyclonedx":        "https://cyclonedx.org/bom",
+	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
+	"openvex":          "https://openvex.dev/ns",
+	"link":             "https://in-toto.io/Link/v1",
 }
 
 // defineVerifyFlags declares the flags of "provenant verify" into f.
-func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
+func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	p := &f.opts.Policy
-	fs.Var(&f.bundles, "bundle", "bundle file, JSON or JSON Lines (repeatable)")
-	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "directory of release assets and their attestations")
-	fs.Var(&f.digests, "digest", "artifact digest sha256:HEX or sha512:HEX (repeatable)")
-	fs.StringVar(&f.hostname, "hostname", "github.com", "GitHub host of owner, repo and signer-repo (GitHub Enterprise Server)")
-	fs.StringVar(&p.Owner, "owner", "", "source repository owner")
-	fs.StringVar(&p.Repo, "repo", "", "source repository, owner/name")
-	fs.StringVar(&p.SignerRepo, "signer-repo", "", "repository of the signing workflow, owner/name")
-	fs.StringVar(&p.SignerWorkflow, "signer-workflow", "", "signing workflow, [host/]owner/name/.github/workflows/file.yml")
-	fs.StringVar(&p.CertIdentity, "cert-identity", "", "certificate SAN, exactly")
-	fs.StringVar(&p.CertIdentityRegexp, "cert-identity-regexp", "", "certificate SAN, anchored regexp")
-	fs.StringVar(&p.CertOIDCIssuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "certificate OIDC issuer")
-	fs.StringVar(&p.SourceRef, "source-ref", "", "Source Repository Ref, e.g. refs/heads/main")
-	fs.StringVar(&p.SourceDigest, "source-digest", "", "Source Repository Digest (commit)")
-	fs.StringVar(&p.SignerDigest, "signer-digest", "", "Build Signer Digest (signing workflow's commit)")
+	fs.VarP(&f.bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable; alias --provenance-path)")
+	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
+	fs.Var(&f.digests, "digest", "an artifact by digest, `ALG:HEX` (sha256 or sha512; repeatable)")
+	fs.StringVarP(&f.digestAlg, "digest-alg", "d", "sha256", "accepted as gh has it: the artifact is hashed with every `ALG` its subjects use")
+	fs.StringVar(&f.hostname, "hostname", "github.com", "GitHub `HOST` of owner, repo and signer-repo (GitHub Enterprise Server)")
+	fs.StringVarP(&p.Owner, "owner", "o", "", "source repository `OWNER`")
+	fs.StringVarP(&p.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
+	fs.StringVar(&p.SignerRepo, "signer-repo", "", "repository of the signing workflow, `OWNER/NAME`")
+	fs.StringVar(&p.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml")
+	fs.StringVar(&p.CertIdentity, "cert-identity", "", "certificate `SAN`, exactly (alias --certificate-identity)")
+	fs.StringVarP(&p.CertIdentityRegexp, "cert-identity-regexp", "i", "", "certificate SAN, anchored `REGEXP` (aliases --cert-identity-regex, --certificate-identity-regexp)")
+	fs.StringVar(&p.CertOIDCIssuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "certificate OIDC `ISSUER` (alias --certificate-oidc-issuer)")
+	fs.StringVar(&p.SourceRef, "source-ref", "", "Source Repository `REF`, e.g. refs/heads/main")
+	fs.StringVar(&p.SourceDigest, "source-digest", "", "Source Repository Digest (the `COMMIT`)")
+	fs.StringVar(&p.SignerDigest, "signer-digest", "", "Build Signer Digest (the signing workflow's `COMMIT`)")
 	fs.BoolVar(&p.DenySelfHostedRunners, "deny-self-hosted-runners", false, "require a GitHub-hosted runner")
-	fs.Var(&f.extensions, "cert-extension", "further Fulcio extension NAME=VALUE, sigstore-go's JSON name, e.g. buildTrigger=push (repeatable)")
-	fs.StringVar(&p.PredicateType, "predicate-type", verifier.SLSAProvenanceV1, "predicate type")
-	fs.StringVar(&p.BuilderID, "builder-id", "", "expected builder id (without @: any ref)")
-	fs.StringVar(&p.SourceURI, "source-uri", "", "expected source repository, e.g. github.com/owner/name")
-	fs.StringVar(&p.SourceTag, "source-tag", "", "expected tag")
-	fs.StringVar(&p.SourceVersionedTag, "source-versioned-tag", "", "expected semver tag prefix, e.g. v1 or v1.2")
-	fs.StringVar(&p.SourceBranch, "source-branch", "", "expected branch")
-	fs.Var(&f.inputs, "workflow-input", "expected workflow input K=V (repeatable)")
-	fs.IntVar(&p.MinLevel, "min-level", 0, "SLSA Build level required (default 2 for SLSA provenance, else 1)")
-	fs.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines); default: TUF")
-	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory (default: user cache dir/provenant/tuf)")
-	fs.StringVar(&f.format, "format", "text", "output format: text or json")
-	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this file")
+	fs.Var(&f.extensions, "cert-extension", "further Fulcio extension `NAME=VALUE` by sigstore-go's JSON name, e.g. buildTrigger=push (repeatable)")
+	fs.StringVar(&p.PredicateType, "predicate-type", verifier.SLSAProvenanceV1, "predicate type `URI`")
+	fs.StringVar(&f.cosignType, "type", "", "predicate type by cosign's `NAME` (slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex) or a URI")
+	fs.StringVar(&p.BuilderID, "builder-id", "", "expected builder `ID` (without @: any ref)")
+	fs.StringVar(&p.SourceURI, "source-uri", "", "expected source repository `URI`, e.g. github.com/owner/name (counts as --repo)")
+	fs.StringVar(&p.SourceTag, "source-tag", "", "expected `TAG`")
+	fs.StringVar(&p.SourceVersionedTag, "source-versioned-tag", "", "expected semver tag `PREFIX`, e.g. v1 or v1.2")
+	fs.StringVar(&p.SourceBranch, "source-branch", "", "expected `BRANCH`")
+	fs.Var(&f.inputs, "workflow-input", "expected workflow input `K=V` (repeatable; alias --build-workflow-input)")
+	fs.IntVar(&p.MinLevel, "min-level", 0, "SLSA Build `LEVEL` required (default 2 for SLSA provenance, else 1)")
+	fs.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF (alias --custom-trusted-root)")
+	fs.BoolVar(&f.noPublicGood, "no-public-good", false, "do not trust the public-good Sigstore instance")
+	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache `DIR` (default: user cache dir/provenant/tuf)")
+	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text or json")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text output: every check of every artifact, not only of failures")
+	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this `FILE`")
 	fs.BoolVar(&f.summary, "summary", true, "in GitHub Actions, write a step summary")
-	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at once")
+	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at `N` at once")
 }
 
-func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
+// newVerifyCmd is "provenant verify".
+func newVerifyCmd(e env) *cobra.Command {
 	f := &verifyFlags{}
+	cmd := &cobra.Command{
+		Use:     "verify [ARTIFACT...] [flags]",
+		Short:   "Verify attestations for artifacts",
+		Long:    verifyLong,
+		Example: verifyExample,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			applied, err := applyInputs(cmd.Flags(), e, nil)
+			if err != nil {
+				return err
+			}
+			if len(applied) > 0 {
+				fmt.Fprintf(e.stderr, "provenant verify: action inputs applied: %s\n", strings.Join(applied, ", "))
+			}
+			if err := finishVerifyFlags(f, args, e); err != nil {
+				return err
+			}
+			return asExit(runVerify(cmd.Context(), f, e))
+		},
+	}
+	cmd.Flags().SetNormalizeFunc(aliases(verifyAliases))
+	defineVerifyFlags(cmd.Flags(), f)
+	return cmd
+}
+
+// finishVerifyFlags completes the options from the arguments, the
+// "artifacts" input and the flags that need parsing.
+func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 	p := &f.opts.Policy
-	fs := newFlagSet("verify")
-	defineVerifyFlags(fs, f)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := applyInputs(fs, e, nil); err != nil {
-		return nil, err
-	}
-	f.opts.Artifacts = fs.Args()
-	if len(f.opts.Artifacts) == 0 {
+	f.opts.Artifacts = args
+	if len(f.opts.Artifacts) == 0 && e.getenv("GITHUB_ACTIONS") == "true" {
 		if in := strings.TrimSpace(e.getenv("INPUT_ARTIFACTS")); in != "" {
 			for _, line := range strings.Split(in, "\n") {
 				if line = strings.TrimSpace(line); line == "" {
@@ -150,18 +201,33 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 	p.GitHubServer = "https://" + strings.TrimSuffix(strings.TrimPrefix(f.hostname, "https://"), "/")
 	var err error
 	if p.WorkflowInputs, err = keyValues("workflow-input", f.inputs); err != nil {
-		return nil, err
+		return err
 	}
 	if p.Extensions, err = keyValues("cert-extension", f.extensions); err != nil {
-		return nil, err
+		return err
+	}
+	if f.cosignType != "" {
+		switch t, ok := cosignTypes[f.cosignType]; {
+		case p.PredicateType != verifier.SLSAProvenanceV1:
+			return fmt.Errorf("--type %q and --predicate-type %q: give one", f.cosignType, p.PredicateType)
+		case ok:
+			p.PredicateType = t
+		case strings.Contains(f.cosignType, "://"):
+			p.PredicateType = f.cosignType
+		default:
+			return fmt.Errorf("--type %q: not a type cosign names, nor a URI", f.cosignType)
+		}
 	}
 	if f.format != "text" && f.format != "json" {
-		return nil, fmt.Errorf("--format %q: want text or json", f.format)
+		return fmt.Errorf("--format %q: want text or json", f.format)
+	}
+	if f.digestAlg != "sha256" && f.digestAlg != "sha512" {
+		return fmt.Errorf("--digest-alg %q: want sha256 or sha512", f.digestAlg)
 	}
 	if p.MinLevel < 0 || p.MinLevel > 3 {
-		return nil, fmt.Errorf("--min-level %d: want 1, 2 or 3", p.MinLevel)
+		return fmt.Errorf("--min-level %d: want 1, 2 or 3", p.MinLevel)
 	}
-	return f, nil
+	return nil
 }
 
 // keyValues parses repeated KEY=VALUE flags; nil when there are none.
@@ -180,22 +246,9 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 	return m, nil
 }
 
-// runVerify implements "provenant verify".
-func runVerify(ctx context.Context, args []string, e env) int {
-	f, err := parseVerifyFlags(args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(e.stdout, verifyUsage)
-		fs := newFlagSet("verify")
-		defineVerifyFlags(fs, &verifyFlags{})
-		fs.SetOutput(e.stdout)
-		fmt.Fprintln(e.stdout, "\nAll flags:")
-		fs.PrintDefaults()
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v (see provenant verify --help)\n", err)
-		return exitUsage
-	}
+// runVerify implements "provenant verify" once flags and inputs are parsed.
+func runVerify(ctx context.Context, f *verifyFlags, e env) int {
+	var err error
 	var warnings []string
 	if f.trustedRoot != "" {
 		if f.opts.TrustedRoots, err = verifier.LoadTrustedRoots(f.trustedRoot); err != nil {
@@ -216,6 +269,9 @@ func runVerify(ctx context.Context, args []string, e env) int {
 			return exitFailed
 		}
 		f.opts.TrustedRoots = roots
+	}
+	if f.noPublicGood {
+		f.opts.TrustedRoots = withoutPublicGood(f.opts.TrustedRoots)
 	}
 	rep, err := verifier.Verify(ctx, f.opts)
 	if err != nil {
@@ -294,4 +350,16 @@ func tufCacheDir(flagValue string, e env) string {
 		return filepath.Join(h, ".cache", "provenant", "tuf")
 	}
 	return filepath.Join(os.TempDir(), "provenant-tuf")
+}
+
+// withoutPublicGood drops the public-good instance (--no-public-good, as gh
+// has it).
+func withoutPublicGood(roots []verifier.TrustedRoot) []verifier.TrustedRoot {
+	var out []verifier.TrustedRoot
+	for _, r := range roots {
+		if r.Name != trust.PublicGood {
+			out = append(out, r)
+		}
+	}
+	return out
 }

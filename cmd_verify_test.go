@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -19,7 +19,7 @@ func runVerifyIn(t *testing.T, vars map[string]string, args ...string) (code int
 	t.Helper()
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string { return vars[k] }
-	code = runVerify(context.Background(), args, env{stdout: &out, stderr: &errOut, getenv: getenv})
+	code = run(context.Background(), append([]string{"verify"}, args...), env{stdout: &out, stderr: &errOut, getenv: getenv})
 	return code, out.String(), errOut.String()
 }
 
@@ -66,7 +66,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"bad format", []string{"--format", "yaml", "--repo", "a/b"}, exitUsage, "", "--format"},
 		{"bad workflow input", []string{"--workflow-input", "novalue", "--repo", "a/b"}, exitUsage, "", "KEY=VALUE"},
 		{"bad min level", []string{"--min-level", "4", "--repo", "a/b"}, exitUsage, "", "--min-level"},
-		{"unknown flag", []string{"--nope"}, exitUsage, "", "flag provided but not defined"},
+		{"unknown flag", []string{"--nope"}, exitUsage, "", "unknown flag: --nope"},
 		{"nothing to verify", []string{"--trusted-root", pgRoot, "--repo", "a/b", "--bundle", npmBundle}, exitUsage, "", "nothing to verify"},
 	}
 	for _, tc := range tests {
@@ -168,7 +168,7 @@ func TestVerifyAsActionStep(t *testing.T) {
 // TestVerifyActionInputsAreFlags: every input of verify/action.yml is a
 // flag of "provenant verify" (or "artifacts") and is passed to the step.
 func TestVerifyActionInputsAreFlags(t *testing.T) {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("verify", pflag.ContinueOnError)
 	defineVerifyFlags(fs, &verifyFlags{})
 	checkActionInputs(t, "verify/action.yml", "verify", fs, nil, "artifacts")
 }
@@ -176,7 +176,7 @@ func TestVerifyActionInputsAreFlags(t *testing.T) {
 // checkActionInputs checks that every input of an action is a flag of fs
 // (under the name renames gives it, or one of nonFlags) and is passed to
 // the step stepID as INPUT_<NAME>.
-func checkActionInputs(t *testing.T, path, stepID string, fs *flag.FlagSet, renames map[string]string, nonFlags ...string) {
+func checkActionInputs(t *testing.T, path, stepID string, fs *pflag.FlagSet, renames map[string]string, nonFlags ...string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

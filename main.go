@@ -2,23 +2,25 @@
 // in-toto statement, signs it keylessly through Sigstore, and verifies such
 // attestations.
 //
-// main.go only parses the subcommand and wires the process environment into
-// the packages; each subcommand lives in its own cmd_*.go file.
+// main.go builds the command tree (github.com/spf13/cobra, as gh, cosign and
+// slsa-verifier do), applies GitHub Actions inputs to flags and maps the
+// outcome to an exit code; each subcommand lives in its own cmd_*.go file.
 package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
-)
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
 
 // Exit codes shared by every subcommand.
 const (
@@ -35,16 +37,6 @@ type env struct {
 	getenv func(string) string
 }
 
-const usage = `provenant: verifiable build provenance for every release
-
-Usage:
-  provenant attest [flags]              record (and sign) SLSA provenance for artifacts
-  provenant verify [flags] [ARTIFACT...] verify attestations for artifacts
-  provenant version                     print the version
-
-Run "provenant COMMAND --help" for the flags of a command.
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
@@ -52,58 +44,120 @@ func main() {
 	os.Exit(code)
 }
 
-// run dispatches to a subcommand and returns the process exit code.
+// exitCode is what a subcommand's RunE returns once it has said what went
+// wrong itself: run only turns it into the process exit code.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+// asExit turns a subcommand's exit code into RunE's error.
+func asExit(code int) error {
+	if code == exitOK {
+		return nil
+	}
+	return exitCode(code)
+}
+
+// run executes the command line and returns the process exit code. Errors
+// the commands did not report themselves (bad flags, unknown commands,
+// wrong arguments) are printed as one line and exit with exitUsage.
 func run(ctx context.Context, args []string, e env) int {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
-		return exitUsage
-	}
-	switch args[0] {
-	case "attest":
-		return runAttest(ctx, args[1:], e)
-	case "verify":
-		return runVerify(ctx, args[1:], e)
-	case "version", "--version":
-		fmt.Fprintf(e.stdout, "provenant %s\n", version)
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	var code exitCode
+	switch {
+	case err == nil:
 		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(e.stderr, "provenant: unknown command %q\n\n%s", args[0], usage)
-		return exitUsage
+	case errors.As(err, &code):
+		return int(code)
 	}
+	name := "provenant"
+	if cmd != nil {
+		name = cmd.CommandPath()
+	}
+	fmt.Fprintf(e.stderr, "%s: %v (see %s --help)\n", name, err, name)
+	return exitUsage
+}
+
+// newRootCmd is the whole command tree, writing to e's streams.
+func newRootCmd(e env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "provenant",
+		Short: "Verifiable build provenance for every release",
+		Long: `provenant records how release artifacts were built as SLSA v1 provenance,
+signs it keylessly with the job's OIDC token through Sigstore, and verifies
+such attestations (its own and those of GitHub's attest action,
+slsa-github-generator, npm and cosign) link by link.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Without a subcommand: the help, on stderr, and a usage exit.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(e.stderr)
+			_ = cmd.Help()
+			return exitCode(exitUsage)
+		},
+		DisableAutoGenTag: true,
+	}
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddCommand(newAttestCmd(e), newVerifyCmd(e), newVersionCmd(e))
+	root.Version = versionString()
+	root.SetVersionTemplate("provenant {{.Version}}\n")
+	// Made now rather than at Execute, so the generated docs list it.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		c.DisableAutoGenTag = true
+		for _, sub := range c.Commands() {
+			sub.DisableAutoGenTag = true
+		}
+	}
+	return root
 }
 
 // applyInputs sets every flag not given on the command line from the action
-// input of the same name (INPUT_<NAME>), or of the name renames gives it.
-// Every subcommand reads its action inputs this way.
-func applyInputs(fs *flag.FlagSet, e env, renames map[string]string) error {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+// input of the same name (INPUT_<NAME>), or of the name renames gives it,
+// and returns the names of the inputs it applied. It reads inputs only in a
+// GitHub Actions step (GITHUB_ACTIONS=true): elsewhere an INPUT_* variable
+// left in a shell would silently loosen a policy or swap the trust.
+func applyInputs(fs *pflag.FlagSet, e env, renames map[string]string) ([]string, error) {
+	if e.getenv("GITHUB_ACTIONS") != "true" {
+		return nil, nil
+	}
+	var applied []string
 	var err error
-	fs.VisitAll(func(fl *flag.Flag) {
-		if set[fl.Name] || err != nil {
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed || fl.Hidden || err != nil {
 			return
 		}
 		name := fl.Name
 		if n, ok := renames[name]; ok {
 			name = n
 		}
-		if v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(name))); v != "" {
-			if serr := fs.Set(fl.Name, v); serr != nil {
-				err = fmt.Errorf("input %s: %w", name, serr)
-			}
+		v := strings.TrimSpace(e.getenv("INPUT_" + strings.ToUpper(name)))
+		if v == "" {
+			return
 		}
+		if serr := fs.Set(fl.Name, v); serr != nil {
+			err = fmt.Errorf("input %s: %w", name, serr)
+			return
+		}
+		applied = append(applied, name)
 	})
-	return err
+	sort.Strings(applied)
+	return applied, err
 }
 
-// newFlagSet is a subcommand's flag set that prints nothing itself: the
-// subcommand prints its help to stdout on --help and one line for a bad flag.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
+// aliases returns a flag-name normaliser that maps each alias to its flag,
+// so --provenance-path is --bundle to pflag: parsing, "was it given" and
+// completion all see one flag.
+func aliases(m map[string]string) func(*pflag.FlagSet, string) pflag.NormalizedName {
+	return func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if to, ok := m[name]; ok {
+			return pflag.NormalizedName(to)
+		}
+		return pflag.NormalizedName(name)
+	}
 }
