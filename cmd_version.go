@@ -20,7 +20,7 @@ var commit = ""
 // buildFacts is what a binary knows about its own build.
 type buildFacts struct {
 	Version, Commit, CommitTime, GoVersion, Platform string
-	Modified                                          bool
+	Modified                                         bool
 }
 
 // readBuildFacts reads the build info the Go toolchain embeds.
