@@ -187,3 +187,35 @@ func TestCLIDocsAreCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestTextOutputOneLinePerArtifact: many verified artifacts print one line
+// each and a summary; the nine-check detail comes only for a failure or
+// with --verbose.
+func TestTextOutputOneLinePerArtifact(t *testing.T) {
+	args := []string{"verify", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle}
+	for range 200 {
+		args = append(args, npmTgz)
+	}
+	code, out, _ := runIn(t, nil, args...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(lines) != 201 || lines[200] != "200 of 200 artifacts verified, SLSA Build L2" {
+		t.Fatalf("exit %d, %d lines, last %q", code, len(lines), lines[len(lines)-1])
+	}
+	want := npmTgz + " (sha256:f0c641fce0310cb43208f4272dc1423153630e44ba8cdc0b5ce8466f724e0eed): VERIFIED at SLSA Build L2, signer " + npmSAN
+	if lines[0] != want {
+		t.Errorf("line 1:\n%s\nwant\n%s", lines[0], want)
+	}
+
+	// One failure among them: its detail, and the others stay one line.
+	args = append(args, ghAttestArtifact)
+	code, out, _ = runIn(t, nil, args...)
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitFailed || len(lines) < 203 || len(lines) > 215 || !strings.Contains(out, "FAIL      5 subject") || lines[len(lines)-1] != "200 of 201 artifacts verified" {
+		t.Errorf("with one failure: exit %d, %d lines:\n%s", code, len(lines), strings.Join(lines[195:], "\n"))
+	}
+
+	code, out, _ = runIn(t, nil, "verify", "-v", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz)
+	if code != exitOK || strings.Count(out, "\n") < 11 || !strings.Contains(out, "PASS      9 level") {
+		t.Errorf("--verbose: exit %d\n%s", code, out)
+	}
+}

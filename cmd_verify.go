@@ -286,7 +286,7 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if f.format == "json" {
 		err = rep.WriteJSON(e.stdout)
 	} else {
-		err = rep.WriteText(e.stdout)
+		err = rep.WriteText(e.stdout, f.verbose)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)

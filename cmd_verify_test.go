@@ -40,7 +40,7 @@ func TestVerifyExitCodes(t *testing.T) {
 	}{
 		{"verified", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz}, exitOK,
 			"VERIFIED at SLSA Build L2", ""},
-		{"two bundles in JSON Lines", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", fixturesDir + "/npm/sigstore-js-2.1.0_with_2_bundles.jsonl", npmTgz}, exitOK,
+		{"two bundles in JSON Lines", []string{"-v", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", fixturesDir + "/npm/sigstore-js-2.1.0_with_2_bundles.jsonl", npmTgz}, exitOK,
 			"sigstore-js-2.1.0_with_2_bundles.jsonl:2: verified", ""},
 		{"tampered: check 3", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", fixturesDir + "/npm/sigstoreBundle-invalid-signature.json", npmTgz}, exitFailed,
 			"FAIL      3 timestamps  transparency log entry does not verify", ""},
@@ -51,7 +51,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"workflow inputs and versioned tag", []string{"--trusted-root", pgRoot, "--repo", "slsa-framework/example-package", "--signer-repo", "slsa-framework/slsa-github-generator",
 			"--source-versioned-tag", "v13.0", "--workflow-input", "rekor-log-public=false", "--bundle", fixturesDir + "/slsa-github-generator/gha_delegator-v2.1.0/binary-linux-amd64-push-v13.0.30.build.slsa",
 			fixturesDir + "/slsa-github-generator/gha_delegator-v2.1.0/binary-linux-amd64-push-v13.0.30"}, exitOK, "VERIFIED at SLSA Build L3", ""},
-		{"further extensions", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--cert-extension", "buildTrigger=push",
+		{"further extensions", []string{"--verbose", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--cert-extension", "buildTrigger=push",
 			"--cert-extension", "sourceRepositoryVisibilityAtSigning=public", "--bundle", npmBundle, npmTgz}, exitOK, "buildTrigger = push", ""},
 		{"further extension mismatch: check 6", []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--cert-extension", "buildTrigger=release",
 			"--bundle", npmBundle, npmTgz}, exitFailed, `FAIL      6 identity`, ""},

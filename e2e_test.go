@@ -526,7 +526,7 @@ func TestE2EVerifyLevels(t *testing.T) {
 				t.Fatal(err)
 			}
 			var text bytes.Buffer
-			rep.WriteText(&text)
+			rep.WriteText(&text, true)
 			a := rep.Artifacts[0]
 			if rep.Verified != tt.wantOK {
 				t.Fatalf("verified = %v, want %v\n%s", rep.Verified, tt.wantOK, text.String())

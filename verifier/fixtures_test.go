@@ -303,6 +303,6 @@ func TestFixturesNamedErrors(t *testing.T) {
 
 func text(r *Report) string {
 	var b strings.Builder
-	_ = r.WriteText(&b)
+	_ = r.WriteText(&b, true)
 	return b.String()
 }

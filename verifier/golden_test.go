@@ -35,7 +35,7 @@ func TestGoldenReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			var txt, js, md bytes.Buffer
-			if err := rep.WriteText(&txt); err != nil {
+			if err := rep.WriteText(&txt, true); err != nil {
 				t.Fatal(err)
 			}
 			if err := rep.WriteJSON(&js); err != nil {

@@ -289,7 +289,7 @@ func TestVerifyFilesWithTrustedRootFile(t *testing.T) {
 func bundleText(r BundleResult) string {
 	var b bytes.Buffer
 	rep := &Report{Artifacts: []ArtifactResult{{Artifact: "artifact", Bundles: []BundleResult{r}}}}
-	_ = rep.WriteText(&b)
+	_ = rep.WriteText(&b, true)
 	return b.String()
 }
 

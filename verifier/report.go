@@ -182,46 +182,74 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// WriteText writes the report for a human: per artifact, per bundle, one
-// line per check with its status and reason, then the level reached.
-func (r *Report) WriteText(w io.Writer) error {
+// WriteText writes the report for a human: one line per verified artifact
+// (name, digest, level, signer), the checks of every bundle of an artifact
+// that failed, and a closing summary line. With verbose, every artifact gets
+// the detail, one line per check with its status and reason.
+func (r *Report) WriteText(w io.Writer, verbose bool) error {
 	var b strings.Builder
 	for _, wmsg := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", wmsg)
 	}
+	ok := 0
 	for _, a := range r.Artifacts {
-		verdict := "FAILED"
-		if a.Verified {
-			verdict = fmt.Sprintf("VERIFIED at SLSA Build L%d", a.Level)
-		}
-		fmt.Fprintf(&b, "%s (%s): %s\n", a.Artifact, a.Digest, verdict)
-		if a.Error != "" {
-			fmt.Fprintf(&b, "  %s\n", a.Error)
-		}
-		for _, br := range a.Bundles {
-			status := "failed"
-			if br.Verified {
-				status = "verified"
-			}
-			fmt.Fprintf(&b, "  bundle %s: %s\n", br.Source, status)
-			if br.Signer != nil {
-				fmt.Fprintf(&b, "    signer: %s (issuer %s)\n", br.Signer.SubjectAlternativeName, br.Signer.Extensions.Issuer)
-			}
-			for _, c := range br.Checks {
-				fmt.Fprintf(&b, "    %-9s %d %-11s %s\n", strings.ToUpper(string(c.Status)), c.Number, c.Name, c.Reason)
-			}
-		}
-	}
-	n, ok := 0, 0
-	for _, a := range r.Artifacts {
-		n++
 		if a.Verified {
 			ok++
 		}
+		writeArtifactText(&b, a, verbose)
 	}
-	fmt.Fprintf(&b, "%d of %d artifacts verified\n", ok, n)
+	fmt.Fprintf(&b, "%d of %d artifacts verified", ok, len(r.Artifacts))
+	if lvl := r.Level(); lvl > 0 {
+		fmt.Fprintf(&b, ", SLSA Build L%d", lvl)
+	}
+	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeArtifactText writes one artifact: a line, and the detail of its
+// bundles when it failed or verbose is set.
+func writeArtifactText(b *strings.Builder, a ArtifactResult, verbose bool) {
+	if a.Verified && !verbose {
+		signer := ""
+		if br := bestBundle(a); br != nil && br.Signer != nil {
+			signer = ", signer " + br.Signer.SubjectAlternativeName
+		}
+		fmt.Fprintf(b, "%s (%s): VERIFIED at SLSA Build L%d%s\n", a.Artifact, a.Digest, a.Level, signer)
+		return
+	}
+	verdict := "FAILED"
+	if a.Verified {
+		verdict = fmt.Sprintf("VERIFIED at SLSA Build L%d", a.Level)
+	}
+	fmt.Fprintf(b, "%s (%s): %s\n", a.Artifact, a.Digest, verdict)
+	if a.Error != "" {
+		fmt.Fprintf(b, "  %s\n", a.Error)
+	}
+	for _, br := range a.Bundles {
+		status := "failed"
+		if br.Verified {
+			status = "verified"
+		}
+		fmt.Fprintf(b, "  bundle %s: %s\n", br.Source, status)
+		if br.Signer != nil {
+			fmt.Fprintf(b, "    signer: %s (issuer %s)\n", br.Signer.SubjectAlternativeName, br.Signer.Extensions.Issuer)
+		}
+		for _, c := range br.Checks {
+			fmt.Fprintf(b, "    %-9s %d %-11s %s\n", strings.ToUpper(string(c.Status)), c.Number, c.Name, c.Reason)
+		}
+	}
+}
+
+// bestBundle is the verified bundle of the highest level, or nil.
+func bestBundle(a ArtifactResult) *BundleResult {
+	var best *BundleResult
+	for i := range a.Bundles {
+		if br := &a.Bundles[i]; br.Verified && (best == nil || br.Level > best.Level) {
+			best = br
+		}
+	}
+	return best
 }
 
 // Level is the SLSA Build level every artifact reached (the lowest among
