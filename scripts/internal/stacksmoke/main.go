@@ -4,12 +4,13 @@
 // the stack, verifies the bundle with sigstore-go against trusted_root.json and,
 // with -cosign, verifies it again with the cosign CLI.
 //
-// Run it with "scripts/sigstore-stack smoke [--rekor v1|v2|both]", or by hand
-// inside the stack (it is a module of its own, so that the signing side of
-// sigstore-go stays out of the project's go.mod):
+// It signs with sigstore-go directly, not through provenance.Sign, so that a
+// broken stack is told apart from a broken provenant. Run it with
+// "scripts/sigstore-stack smoke [--rekor v1|v2|both]", or by hand inside the
+// stack:
 //
-//	scripts/sigstore-stack run --rekor v2 -- sh -c 'cd scripts/internal/stacksmoke &&
-//	  go run . -cosign "$(../../sigstore-stack tool-path cosign)"'
+//	scripts/sigstore-stack run --rekor v2 -- sh -c \
+//	  'go run ./scripts/internal/stacksmoke -cosign "$(scripts/sigstore-stack tool-path cosign)"'
 //
 // Without -signing-config it tries every signing_config*.json in SIGSTORE_DIR.
 package main
