@@ -114,13 +114,19 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		logTo = e.stdout
 	}
 	action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(logTo))
+	// Every message may hold a file name or another value a user chose:
+	// it is made printable so it cannot start a log line of its own.
 	fail := func(code int, err error) int {
+		msg := builder.Printable(err.Error())
 		if inActions {
-			action.Errorf("provenant attest: %v", err)
+			action.Errorf("provenant attest: %s", msg)
 		} else {
-			fmt.Fprintf(e.stderr, "provenant attest: %v\n", err)
+			fmt.Fprintf(e.stderr, "provenant attest: %s\n", msg)
 		}
 		return code
+	}
+	logf := func(format string, args ...any) {
+		action.Infof("%s", builder.Printable(fmt.Sprintf(format, args...)))
 	}
 
 	// 1. Subjects and the predicate are read before any network call, so a
@@ -146,7 +152,7 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	action.Infof("%d subject(s) hashed in %s", len(subjects), time.Since(start).Round(time.Millisecond))
+	logf("%d subject(s) hashed in %s", len(subjects), time.Since(start).Round(time.Millisecond))
 
 	// 2. Who is building.
 	var job *builder.Job
@@ -156,9 +162,9 @@ func runAttest(ctx context.Context, args []string, e env) int {
 			return fail(exitFailed, err)
 		}
 		if job.Local {
-			action.Infof("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
+			logf("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
 		} else {
-			action.Infof("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
+			logf("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
 		}
 	} else {
 		job, err = builder.FromToken(ctx, builder.Options{
@@ -206,7 +212,7 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		content = append(st.JSON, '\n')
 		out = outPath(out, e, subjects, ".intoto.json")
 	} else {
-		res, err := signStatement(ctx, e, action, f, job, st)
+		res, err := signStatement(ctx, e, logf, f, job, st)
 		if err != nil {
 			return fail(exitFailed, err)
 		}
@@ -220,18 +226,19 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		return fail(exitFailed, fmt.Errorf("writing %s: %w", out, err))
 	}
 	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(e.stderr, "wrote %s (%d subject(s), predicate %s)\n", abs, len(subjects), st.PredicateType)
+	fmt.Fprintf(e.stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(subjects), builder.Printable(st.PredicateType))
 
 	if inActions {
 		outputs["bundle-path"] = abs
 		outputs["subject-count"] = strconv.Itoa(len(subjects))
-		if e.getenv("GITHUB_OUTPUT") != "" { // go-githubactions panics without it
-			for k, v := range outputs {
-				action.SetOutput(k, v)
-			}
+		files := &builder.FileCommands{Getenv: e.getenv}
+		if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			return fail(exitFailed, fmt.Errorf("the attestation is written to %s, but setting the step outputs failed: %w", abs, err))
 		}
-		if f.showSummary && e.getenv("GITHUB_STEP_SUMMARY") != "" {
-			action.AddStepSummary(subjectSummary(st, !f.noSign))
+		if f.showSummary {
+			if err := files.AppendSummary(subjectSummary(st, !f.noSign)); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+				return fail(exitFailed, fmt.Errorf("the attestation is written to %s, but writing the step summary failed: %w", abs, err))
+			}
 		}
 	}
 	return exitOK

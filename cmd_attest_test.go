@@ -411,3 +411,78 @@ func TestAttestWithoutOutputFile(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// checkNoForeignCommands fails when a line of the step log starts a
+// workflow command other than the ones provenant means to issue.
+func checkNoForeignCommands(t *testing.T, log string) {
+	t.Helper()
+	for _, line := range strings.Split(log, "\n") {
+		if strings.HasPrefix(line, "::") && !strings.HasPrefix(line, "::error::provenant ") && !strings.HasPrefix(line, "::add-mask::") {
+			t.Errorf("a line of the log starts a workflow command: %q", line)
+		}
+	}
+}
+
+const fixedDelimiterInjection = "x\n::warning title=INJECTED::owned\n_GitHubActionsFileCommandDelimeter_\nlog-index=31337\nextra<<EOF\nhi\nEOF\n"
+
+func TestAttest_FileNameInjectsOutputsAndCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(s *step)
+		args    []string
+		wantErr string
+	}{
+		{"newline in a globbed file name", func(s *step) { s.file("dist/"+fixedDelimiterInjection+"a.tgz", "x") },
+			[]string{"--subject-path", "dist/*"}, "control character U+000A"},
+		{"ESC in a checksums name", func(s *step) {
+			s.file("SUMS", strings.Repeat("a", 64)+"  app\x1b[2J.tgz\n")
+		}, []string{"--subject-checksums", "SUMS"}, "control character U+001B"},
+		{"NUL in subject-name", func(s *step) {}, []string{"--subject-name", "img\x01::warning::x", "--subject-digest", "sha256:" + strings.Repeat("a", 64)}, "control character U+0001"},
+		{"C1 in a checksums name", func(s *step) { s.file("SUMS", strings.Repeat("b", 64)+"  a\u0085b\n") },
+			[]string{"--subject-checksums", "SUMS"}, "control character U+0085"},
+		{"invalid UTF-8 file name", func(s *step) { s.file("dist/bad\xff.tgz", "x") },
+			[]string{"--subject-path", "dist/*"}, "not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			tt.setup(s)
+			stdout, stderr, code := s.run(append([]string{"attest", "--no-sign"}, tt.args...)...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(stdout+stderr, tt.wantErr) {
+				t.Errorf("output lacks %q:\n%s\n%s", tt.wantErr, stdout, stderr)
+			}
+			checkNoForeignCommands(t, stdout)
+			checkNoForeignCommands(t, stderr)
+			if out := s.outputs(); len(out) != 0 {
+				t.Errorf("outputs set: %q", out)
+			}
+		})
+	}
+}
+
+func TestAttest_BundlePathInjectsOutputs(t *testing.T) {
+	s := newStep(t)
+	s.file("a.bin", "a")
+	dir := filepath.Join(s.workspace, fixedDelimiterInjection)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "a.intoto.json")
+	s.env["INPUT_BUNDLE-PATH"] = out
+	stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "a.bin")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	checkNoForeignCommands(t, stdout)
+	checkNoForeignCommands(t, stderr)
+	got := s.outputs()
+	if got["bundle-path"] != out || len(got) != 2 || got["subject-count"] != "1" {
+		t.Errorf("outputs = %q, want bundle-path %q and subject-count only", got, out)
+	}
+	if strings.Contains(stderr, "\n::warning") {
+		t.Errorf("the wrote line prints the name raw:\n%s", stderr)
+	}
+}

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/trust"
@@ -22,7 +20,7 @@ type signResult struct {
 
 // signStatement signs the statement into a Sigstore bundle with the instance
 // the sigstore flag names, and logs the certificate identity and log entry.
-func signStatement(ctx context.Context, e env, action *githubactions.Action, f *attestFlags, job *builder.Job, st *provenance.Statement) (*signResult, error) {
+func signStatement(ctx context.Context, e env, logf func(string, ...any), f *attestFlags, job *builder.Job, st *provenance.Statement) (*signResult, error) {
 	name, err := trust.Choose(f.sigstore, job.Claims.RepositoryVisibility)
 	if err != nil {
 		return nil, err
@@ -42,8 +40,8 @@ func signStatement(ctx context.Context, e env, action *githubactions.Action, f *
 	if err != nil {
 		return nil, err
 	}
-	action.Infof("signed with Sigstore instance %s in %s", inst.Name, time.Since(start).Round(time.Millisecond))
-	action.Infof("certificate identity: %s (issuer %s)", signed.CertificateIdentity, signed.CertificateIssuer)
+	logf("signed with Sigstore instance %s in %s", inst.Name, time.Since(start).Round(time.Millisecond))
+	logf("certificate identity: %s (issuer %s)", signed.CertificateIdentity, signed.CertificateIssuer)
 	outputs := map[string]string{"certificate-identity": signed.CertificateIdentity}
 	switch {
 	case signed.LogIndex >= 0:
@@ -51,10 +49,10 @@ func signStatement(ctx context.Context, e env, action *githubactions.Action, f *
 		if inst.Name == trust.PublicGood {
 			where = fmt.Sprintf(": https://search.sigstore.dev/?logIndex=%d", signed.LogIndex)
 		}
-		action.Infof("transparency log entry %d%s", signed.LogIndex, where)
+		logf("transparency log entry %d%s", signed.LogIndex, where)
 		outputs["log-index"] = strconv.FormatInt(signed.LogIndex, 10)
 	default:
-		action.Infof("no transparency log entry: signing time from an RFC 3161 timestamp")
+		logf("no transparency log entry: signing time from an RFC 3161 timestamp")
 	}
 	return &signResult{bundleJSON: signed.JSON, outputs: outputs}, nil
 }

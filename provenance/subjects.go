@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -78,6 +79,23 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// CheckName refuses a subject name that holds a control character (C0
+// such as newline, carriage return, ESC or NUL; DEL; C1) or is not valid
+// UTF-8. Such a name would be rewritten in the statement (invalid UTF-8
+// becomes U+FFFD) or could forge log lines and step outputs where it is
+// printed.
+func CheckName(name string) error {
+	if !utf8.ValidString(name) {
+		return errors.New("the subject name is not valid UTF-8")
+	}
+	for i, r := range name {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+			return fmt.Errorf("the subject name holds the control character U+%04X at byte %d", r, i)
+		}
+	}
+	return nil
 }
 
 // digestLengths maps a digest algorithm to its hex length.
@@ -143,6 +161,9 @@ func ParseChecksums(text, source string) ([]Subject, error) {
 		if !ok || name == "" {
 			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: want \"<hex digest>  <name>\"", n)}
 		}
+		if err := CheckName(name); err != nil {
+			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: %q: %w", n, name, err)}
+		}
 		alg, known := algorithmForLength(len(sum))
 		if !known {
 			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: a digest of %d hex digits is not sha256, sha384 or sha512", n, len(sum))}
@@ -182,6 +203,9 @@ func CollectSubjects(ctx context.Context, opts SubjectOptions) ([]Subject, error
 		}
 		if opts.Digest == "" {
 			return nil, &InputError{Input: "subject-digest", Err: errors.New("subject-name needs a subject-digest")}
+		}
+		if err := CheckName(opts.Name); err != nil {
+			return nil, &InputError{Input: "subject-name", Value: opts.Name, Err: err}
 		}
 		alg, h, err := ParseDigest(opts.Digest)
 		if err != nil {
@@ -278,6 +302,9 @@ func matchFiles(patterns []string, dir string) ([]string, error) {
 					return nil, &InputError{Input: "subject-path", Value: m, Err: errors.New("is not a regular file")}
 				}
 				continue
+			}
+			if err := CheckName(filepath.Base(m)); err != nil {
+				return nil, &InputError{Input: "subject-path", Value: m, Err: err}
 			}
 			count++
 			if !seen[m] {
