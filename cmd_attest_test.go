@@ -486,3 +486,41 @@ func TestAttest_BundlePathInjectsOutputs(t *testing.T) {
 		t.Errorf("the wrote line prints the name raw:\n%s", stderr)
 	}
 }
+
+func TestAttest_PrivateRepositorySignedOnPublicGood(t *testing.T) {
+	tests := []struct {
+		name       string
+		visibility any
+		server     string
+		sigstore   string
+		wantErr    string
+	}{
+		{"private, public-good asked", "private", "https://github.com", "public-good", "sigstore public-good: refused"},
+		{"internal, public-good asked", "internal", "https://github.com", "public-good", "sigstore public-good: refused"},
+		{"no visibility claim, public-good asked", nil, "https://github.com", "public-good", "sigstore public-good: refused"},
+		{"GHES public, auto", "public", "https://ghes.example.com", "auto", "GitHub Enterprise Server"},
+		{"GHES public, public-good asked", "public", "https://ghes.example.com", "public-good", "sigstore public-good: refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			srv := s.withTokenService()
+			srv.SetClaims(map[string]any{"repository_visibility": tt.visibility})
+			s.env["GITHUB_SERVER_URL"] = tt.server
+			// Any Sigstore or TUF request would go to this dead proxy.
+			s.env["HTTPS_PROXY"], s.env["HTTP_PROXY"] = "http://127.0.0.1:1", "http://127.0.0.1:1"
+			s.env["NO_PROXY"] = "127.0.0.1"
+			s.file("a.bin", "a")
+			stdout, stderr, code := s.run("attest", "--subject-path", "a.bin", "--sigstore", tt.sigstore)
+			if code != exitFailed {
+				t.Errorf("exit %d, want %d", code, exitFailed)
+			}
+			if !strings.Contains(stdout+stderr, tt.wantErr) {
+				t.Errorf("output lacks %q:\n%s\n%s", tt.wantErr, stdout, stderr)
+			}
+			if strings.Contains(stdout+stderr, "signed with") {
+				t.Error("signed anyway")
+			}
+		})
+	}
+}

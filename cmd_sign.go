@@ -21,7 +21,7 @@ type signResult struct {
 // signStatement signs the statement into a Sigstore bundle with the instance
 // the sigstore flag names, and logs the certificate identity and log entry.
 func signStatement(ctx context.Context, e env, logf func(string, ...any), f *attestFlags, job *builder.Job, st *provenance.Statement) (*signResult, error) {
-	name, err := trust.Choose(f.sigstore, job.Claims.RepositoryVisibility)
+	name, err := trust.Choose(f.sigstore, job.Claims.RepositoryVisibility, job.ServerURL)
 	if err != nil {
 		return nil, err
 	}
