@@ -45,7 +45,10 @@ Signing and output:
   --sigstore WHICH          auto (default), public-good, github, or a folder holding
                             signing_config.json and trusted_root.json
   --oidc-issuer URL         expected token issuer (default: from GITHUB_SERVER_URL)
-  --out PATH                where to write (action input: bundle-path)
+  --out PATH                where to write (action input: bundle-path); default: a
+                            fresh folder under $RUNNER_TEMP/provenant in a workflow,
+                            the current folder elsewhere
+  --overwrite               replace a file that exists at --out (refused otherwise)
   --show-summary BOOL       write a step summary of the subjects (default true)
 
 Exit status: 0 written, 1 the work failed (token, signing, a service),
@@ -56,7 +59,7 @@ Exit status: 0 written, 1 the work failed (token, signing, a service),
 type attestFlags struct {
 	subjectPath, subjectName, subjectDigest, subjectChecksums string
 	predicateType, predicatePath, predicate                   string
-	includeInputs, noSign, showSummary, dryRun                bool
+	includeInputs, noSign, showSummary, dryRun, overwrite     bool
 	sigstore, oidcIssuer, out                                 string
 }
 
@@ -79,6 +82,7 @@ func defineAttestFlags(fs *flag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github or a folder")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected OIDC token issuer")
 	fs.StringVar(&f.out, "out", "", "output path")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing file at --out")
 }
 
 func parseAttestFlags(args []string, e env) (*attestFlags, error) {
@@ -204,13 +208,28 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		return exitOK
 	}
 
-	// 4. Sign (or not) and write.
-	out := f.out
+	// 4. Where to write, settled before anything is signed.
+	ext := ".sigstore.json"
+	if f.noSign {
+		ext = ".intoto.json"
+	}
+	dst, err := prepareOutput(f, e, subjects, ext)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	written := false
+	defer func() {
+		if !written {
+			dst.discard()
+		}
+	}()
+
+	// 5. Sign (or not) and write.
+	out := dst.path
 	var content []byte
 	outputs := map[string]string{}
 	if f.noSign {
 		content = append(st.JSON, '\n')
-		out = outPath(out, e, subjects, ".intoto.json")
 	} else {
 		res, err := signStatement(ctx, e, logf, f, job, st)
 		if err != nil {
@@ -220,11 +239,11 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		for k, v := range res.outputs {
 			outputs[k] = v
 		}
-		out = outPath(out, e, subjects, ".sigstore.json")
 	}
 	if err := writeAtomic(out, content); err != nil {
 		return fail(exitFailed, fmt.Errorf("writing %s: %w", out, err))
 	}
+	written = true
 	abs, _ := filepath.Abs(out)
 	fmt.Fprintf(e.stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(subjects), builder.Printable(st.PredicateType))
 
@@ -310,25 +329,58 @@ func readPredicate(f *attestFlags) ([]byte, error) {
 	return nil, nil
 }
 
-// outPath is where to write: the flag's path, the default name inside it
-// when it names a folder, or the default path.
-func outPath(flagValue string, e env, subjects []provenance.Subject, ext string) string {
-	if flagValue == "" {
-		return defaultOutPath(e, subjects, ext)
-	}
-	if fi, err := os.Stat(flagValue); (err == nil && fi.IsDir()) || strings.HasSuffix(flagValue, string(filepath.Separator)) {
-		return filepath.Join(flagValue, defaultName(subjects, ext))
-	}
-	return flagValue
+// output is where an attestation is written.
+type output struct {
+	// path is the file to write.
+	path string
+	// fresh is the folder made for this run, removed when nothing is
+	// written; empty for a folder the user named.
+	fresh string
 }
 
-// defaultOutPath is the default name under $RUNNER_TEMP/provenant in a
-// workflow, in the current folder elsewhere.
-func defaultOutPath(e env, subjects []provenance.Subject, ext string) string {
-	if t := e.getenv("RUNNER_TEMP"); t != "" && builder.InActions(e.getenv) {
-		return filepath.Join(t, "provenant", defaultName(subjects, ext))
+// discard removes the fresh folder of a run that wrote nothing.
+func (o *output) discard() {
+	if o.fresh != "" {
+		os.Remove(o.fresh)
 	}
-	return defaultName(subjects, ext)
+}
+
+// prepareOutput settles where to write: the flag's path, the default name
+// inside it when it names a folder, or the default name in a folder made
+// for this run under $RUNNER_TEMP/provenant (in a workflow; the current
+// folder elsewhere), so two attest steps never write the same file. A file
+// that exists is replaced only with --overwrite.
+func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext string) (*output, error) {
+	o := &output{path: f.out}
+	switch {
+	case f.out == "" && builder.InActions(e.getenv) && e.getenv("RUNNER_TEMP") != "":
+		parent := filepath.Join(e.getenv("RUNNER_TEMP"), "provenant")
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return nil, fmt.Errorf("output folder: %w", err)
+		}
+		dir, err := os.MkdirTemp(parent, "run-")
+		if err != nil {
+			return nil, fmt.Errorf("output folder: %w", err)
+		}
+		o.fresh, o.path = dir, filepath.Join(dir, defaultName(subjects, ext))
+	case f.out == "":
+		o.path = defaultName(subjects, ext)
+	default:
+		if fi, err := os.Stat(f.out); (err == nil && fi.IsDir()) || strings.HasSuffix(f.out, string(filepath.Separator)) {
+			o.path = filepath.Join(f.out, defaultName(subjects, ext))
+		}
+	}
+	if o.fresh == "" {
+		if fi, err := os.Lstat(o.path); err == nil {
+			if fi.IsDir() {
+				return nil, fmt.Errorf("bundle-path %q is a folder that holds a folder of the same name as the attestation", o.path)
+			}
+			if !f.overwrite {
+				return nil, fmt.Errorf("bundle-path %q exists: refusing to replace another attestation (say overwrite: true, or --overwrite, to replace it)", o.path)
+			}
+		}
+	}
+	return o, nil
 }
 
 // defaultName is <subject><ext> for one subject, attestation<ext> for

@@ -221,9 +221,9 @@ func TestAttestNoSignAsWorkflowStep(t *testing.T) {
 		t.Errorf("the log does not say the provenance is unsigned L1:\n%s", stdout)
 	}
 	out := s.outputs()
-	want := filepath.Join(s.temp, "provenant", "pkg.tgz.intoto.json")
-	if out["bundle-path"] != want || out["subject-count"] != "1" {
-		t.Errorf("outputs = %v, want bundle-path %s", out, want)
+	want := out["bundle-path"]
+	if filepath.Base(want) != "pkg.tgz.intoto.json" || !strings.HasPrefix(want, filepath.Join(s.temp, "provenant", "run-")) || out["subject-count"] != "1" {
+		t.Errorf("outputs = %v, want bundle-path $RUNNER_TEMP/provenant/run-*/pkg.tgz.intoto.json", out)
 	}
 	raw, err := os.ReadFile(want)
 	if err != nil {
@@ -407,8 +407,8 @@ func TestAttestWithoutOutputFile(t *testing.T) {
 	if stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "a.bin"); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(s.temp, "provenant", "a.bin.intoto.json")); err != nil {
-		t.Error(err)
+	if m, _ := filepath.Glob(filepath.Join(s.temp, "provenant", "run-*", "a.bin.intoto.json")); len(m) != 1 {
+		t.Errorf("statement not written under $RUNNER_TEMP/provenant/run-*: %v", m)
 	}
 }
 
@@ -523,4 +523,60 @@ func TestAttest_PrivateRepositorySignedOnPublicGood(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAttest_TwoStepsOverwriteEachOthersBundle(t *testing.T) {
+	s := newStep(t)
+	s.file("dist/app.tgz", "app")
+	s.file("sbom.json", `{"bomFormat":"CycloneDX"}`)
+	s.env["INPUT_SUBJECT-PATH"] = "dist/app.tgz"
+	runStep := func(args ...string) map[string]string {
+		t.Helper()
+		s.env["GITHUB_OUTPUT"] = filepath.Join(t.TempDir(), "output")
+		stdout, stderr, code := s.run(append([]string{"attest", "--no-sign"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		return s.outputs()
+	}
+	first := runStep()
+	second := runStep("--predicate-type", "https://cyclonedx.org/bom", "--predicate-path", "sbom.json")
+	if first["bundle-path"] == second["bundle-path"] {
+		t.Fatalf("both steps wrote %s", first["bundle-path"])
+	}
+	for path, want := range map[string]string{first["bundle-path"]: "https://slsa.dev/provenance/v1", second["bundle-path"]: "https://cyclonedx.org/bom"} {
+		if got := provenancetest.Decode(t, mustRead(t, path)).PredicateType; got != want {
+			t.Errorf("%s holds %s, want %s", path, got, want)
+		}
+	}
+}
+
+func TestAttest_ExplicitBundlePathIsNotOverwritten(t *testing.T) {
+	s := newStep(t)
+	s.file("a.bin", "a")
+	existing := s.file("a.intoto.json", "step 1's attestation")
+	s.env["INPUT_BUNDLE-PATH"] = existing
+	stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "a.bin")
+	if code != exitUsage || !strings.Contains(stdout+stderr, "exists") || !strings.Contains(stdout+stderr, "overwrite") {
+		t.Errorf("exit %d, want %d and a refusal naming overwrite:\n%s\n%s", code, exitUsage, stdout, stderr)
+	}
+	if string(mustRead(t, existing)) != "step 1's attestation" {
+		t.Error("the existing file was replaced")
+	}
+	s.env["INPUT_OVERWRITE"] = "true"
+	if stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "a.bin"); code != 0 {
+		t.Fatalf("with overwrite: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if provenancetest.Decode(t, mustRead(t, existing)).PredicateType != "https://slsa.dev/provenance/v1" {
+		t.Error("overwrite: true did not replace the file")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
