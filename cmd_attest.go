@@ -36,7 +36,9 @@ Predicate (default: SLSA v1 build provenance of this workflow run):
   --predicate-type URI      attest this predicate type instead
   --predicate-path FILE     the predicate, a JSON object (at most 16 MiB)
   --predicate JSON          the predicate inline
-  --include-workflow-inputs record the workflow_dispatch inputs in the provenance
+  --include-workflow-inputs record the workflow_dispatch inputs in the provenance (only
+                            for a workflow_dispatch run; as trustworthy as the job: see
+                            the README)
 
 Signing and output:
   --no-sign                 write the unsigned statement (SLSA Build L1); needs no token
@@ -193,7 +195,7 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	} else {
 		var popts provenance.PredicateOptions
 		if f.includeInputs {
-			if popts.WorkflowInputs, err = builder.WorkflowInputs(e.getenv("GITHUB_EVENT_PATH")); err != nil {
+			if popts.WorkflowInputs, err = builder.WorkflowInputs(job, e.getenv("GITHUB_EVENT_PATH")); err != nil {
 				return fail(exitUsage, fmt.Errorf("include-workflow-inputs: %w", err))
 			}
 		}

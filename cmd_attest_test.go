@@ -580,3 +580,45 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+func TestAttest_ForgedWorkflowInputsOnAPushRun(t *testing.T) {
+	tests := []struct {
+		name      string
+		tokenEv   string // event_name claim of the token; "" means --no-sign
+		envEv     string // GITHUB_EVENT_NAME
+		wantCode  int
+		wantInput bool
+		wantErr   string
+	}{
+		{"push token, environment says workflow_dispatch", "push", "workflow_dispatch", exitUsage, false, `triggered by "push" (the verified token's event_name)`},
+		{"workflow_dispatch token", "workflow_dispatch", "workflow_dispatch", exitOK, true, ""},
+		{"no-sign on a push run", "", "push", exitUsage, false, `"push" (GITHUB_EVENT_NAME)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			args := []string{"attest", "--subject-path", "a.bin", "--include-workflow-inputs"}
+			if tt.tokenEv != "" {
+				srv := s.withTokenService()
+				srv.SetClaims(map[string]any{"event_name": tt.tokenEv})
+				args = append(args, "--dry-run")
+			} else {
+				args = append(args, "--no-sign", "--out", filepath.Join(s.workspace, "st.json"))
+			}
+			s.file("a.bin", "a")
+			// An earlier step rewrote the event file.
+			s.env["GITHUB_EVENT_PATH"] = s.file("event.json", `{"inputs":{"approved_by":"security-team"}}`)
+			s.env["GITHUB_EVENT_NAME"] = tt.envEv
+			stdout, stderr, code := s.run(args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stdout+stderr, tt.wantErr) {
+				t.Errorf("output lacks %q:\n%s\n%s", tt.wantErr, stdout, stderr)
+			}
+			if got := strings.Contains(stdout, `"approved_by":"security-team"`); got != tt.wantInput {
+				t.Errorf("inputs recorded = %v, want %v", got, tt.wantInput)
+			}
+		})
+	}
+}

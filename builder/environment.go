@@ -2,6 +2,7 @@ package builder
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -92,24 +93,55 @@ type LocalFacts struct {
 	Repository string
 }
 
-// WorkflowInputs reads the inputs of a workflow_dispatch event from the event file at path
-// (GITHUB_EVENT_PATH). An event without inputs gives an empty map.
-func WorkflowInputs(path string) (map[string]any, error) {
-	if path == "" {
-		return nil, fmt.Errorf("GITHUB_EVENT_PATH is not set: cannot read the workflow inputs")
+// WorkflowInputs reads the inputs of a workflow_dispatch run from the event
+// file at eventPath (GITHUB_EVENT_PATH) for job.
+//
+// Inputs are recorded only for a workflow_dispatch run, told by the job's
+// event_name (a verified token claim when the job comes from FromToken): the
+// event file can be rewritten by any earlier step of the job, and for any
+// other event its "inputs" are whatever that step put there. The inputs of
+// a called reusable workflow (workflow_call) are never in the event file,
+// which holds the caller's event, so they cannot be established and are not
+// recorded; in a reusable workflow the inputs recorded are those of the
+// workflow_dispatch run of the top-level workflow. Either way the inputs are
+// only as trustworthy as the job's earlier steps: at SLSA Build L3 (an
+// isolated reusable workflow) they are; below it, not.
+func WorkflowInputs(job *Job, eventPath string) (map[string]any, error) {
+	if job.Local {
+		return nil, errors.New("there are no workflow inputs outside a GitHub Actions run")
 	}
-	data, err := os.ReadFile(path)
+	if ev := job.Claims.EventName; ev != "workflow_dispatch" {
+		source := "the verified token's event_name"
+		if !job.Verified {
+			source = "GITHUB_EVENT_NAME"
+		}
+		return nil, fmt.Errorf("this run was triggered by %q (%s), not workflow_dispatch: only a workflow_dispatch run has inputs to record; "+
+			"for any other event the event file's inputs are whatever an earlier step wrote there, and the inputs of a called reusable workflow (workflow_call) are not in the event file at all", ev, source)
+	}
+	if eventPath == "" {
+		return nil, errors.New("GITHUB_EVENT_PATH is not set: cannot read the workflow inputs")
+	}
+	data, err := readEventFile(eventPath)
 	if err != nil {
-		return nil, fmt.Errorf("reading the event file: %w", err)
+		return nil, err
 	}
 	var ev struct {
 		Inputs map[string]any `json:"inputs"`
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, fmt.Errorf("event file %s: %w", path, err)
+		return nil, fmt.Errorf("event file %s: %w", eventPath, err)
 	}
 	if ev.Inputs == nil {
 		ev.Inputs = map[string]any{}
 	}
 	return ev.Inputs, nil
+}
+
+// readEventFile reads the event file.
+func readEventFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the event file: %w", err)
+	}
+	return data, nil
 }
