@@ -141,6 +141,13 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	subjOpts := provenance.SubjectOptions{
 		Paths: provenance.SplitList(f.subjectPath),
 		Name:  f.subjectName, Digest: f.subjectDigest, Dir: dir,
+		Warn: func(msg string) {
+			if inActions {
+				action.Warningf("%s", builder.Printable(msg))
+			} else {
+				fmt.Fprintf(e.stderr, "provenant attest: warning: %s\n", builder.Printable(msg))
+			}
+		},
 	}
 	if f.subjectChecksums != "" {
 		text, source, err := readChecksums(f.subjectChecksums, dir)

@@ -622,3 +622,25 @@ func TestAttest_ForgedWorkflowInputsOnAPushRun(t *testing.T) {
 		})
 	}
 }
+
+func TestAttest_SymlinkLoopInGlobExhaustsMemory(t *testing.T) {
+	s := newStep(t)
+	s.file("dist/app.tgz", "app")
+	for _, l := range []string{"l1", "l2"} {
+		if err := os.Symlink(".", filepath.Join(s.workspace, "dist", l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "dist/**")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := s.outputs()["subject-count"]; got != "1" {
+		t.Errorf("subject-count = %q, want 1", got)
+	}
+	for _, l := range []string{"l1", "l2"} {
+		if !strings.Contains(stdout, "::warning::subject-path: skipping the symbolic link") || !strings.Contains(stdout, filepath.Join("dist", l)) {
+			t.Errorf("no warning names the loop %s:\n%s", l, stdout)
+		}
+	}
+}

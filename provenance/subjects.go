@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"github.com/bmatcuk/doublestar/v4"
 	intoto "github.com/in-toto/attestation/go/v1"
 )
 
@@ -48,6 +47,9 @@ type SubjectOptions struct {
 	Dir string
 	// Workers is how many files are hashed at once; 0 means one per CPU.
 	Workers int
+	// Warn receives warnings, such as a symbolic link loop skipped in a
+	// glob; nil drops them.
+	Warn func(string)
 }
 
 // InputError is a bad subject input: the input named, the value and why.
@@ -187,7 +189,7 @@ func ParseChecksums(text, source string) ([]Subject, error) {
 // digests is an error naming both sources.
 func CollectSubjects(ctx context.Context, opts SubjectOptions) ([]Subject, error) {
 	var subjects []Subject
-	files, err := matchFiles(opts.Paths, opts.Dir)
+	files, err := matchFiles(ctx, opts.Paths, opts.Dir, opts.Warn)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +255,7 @@ func mergeSubjects(in []Subject) ([]Subject, error) {
 
 // matchFiles expands the globs into the regular files they name, following
 // symbolic links. Every glob must match at least one file.
-func matchFiles(patterns []string, dir string) ([]string, error) {
+func matchFiles(ctx context.Context, patterns []string, dir string, warn func(string)) ([]string, error) {
 	var files []string
 	seen := map[string]bool{}
 	for _, pattern := range patterns {
@@ -267,7 +269,7 @@ func matchFiles(patterns []string, dir string) ([]string, error) {
 			// I/O errors below the pattern (an unrelated link loop, say)
 			// do not fail the glob; every match is checked below.
 			var err error
-			if matches, err = doublestar.FilepathGlob(full); err != nil {
+			if matches, err = glob(ctx, full, warn); err != nil {
 				return nil, &InputError{Input: "subject-path", Value: pattern, Err: err}
 			}
 		}
