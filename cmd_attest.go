@@ -123,6 +123,10 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	// Every message may hold a file name or another value a user chose:
 	// it is made printable so it cannot start a log line of its own.
 	fail := func(code int, err error) int {
+		if ctx.Err() != nil {
+			// A signal (SIGINT, SIGTERM) ended the run.
+			code, err = exitFailed, fmt.Errorf("interrupted, stopping: %w", err)
+		}
 		msg := builder.Printable(err.Error())
 		if inActions {
 			action.Errorf("provenant attest: %s", msg)
@@ -150,13 +154,13 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		},
 	}
 	if f.subjectChecksums != "" {
-		text, source, err := readChecksums(f.subjectChecksums, dir)
+		text, source, err := provenance.ReadChecksums(ctx, f.subjectChecksums, dir)
 		if err != nil {
 			return fail(exitUsage, err)
 		}
 		subjOpts.Checksums, subjOpts.ChecksumsSource = text, source
 	}
-	customPredicate, err := readPredicate(f)
+	customPredicate, err := provenance.ReadPredicate(ctx, provenance.PredicateInput{Type: f.predicateType, Path: f.predicatePath, Inline: f.predicate})
 	if err != nil {
 		return fail(exitUsage, err)
 	}
@@ -202,7 +206,7 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	} else {
 		var popts provenance.PredicateOptions
 		if f.includeInputs {
-			if popts.WorkflowInputs, err = builder.WorkflowInputs(job, e.getenv("GITHUB_EVENT_PATH")); err != nil {
+			if popts.WorkflowInputs, err = builder.WorkflowInputs(ctx, job, e.getenv("GITHUB_EVENT_PATH")); err != nil {
 				return fail(exitUsage, fmt.Errorf("include-workflow-inputs: %w", err))
 			}
 		}
@@ -270,72 +274,6 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		}
 	}
 	return exitOK
-}
-
-// readChecksums returns the checksum text: the file the value names, or the
-// value itself when it is checksum text rather than a path.
-func readChecksums(v, dir string) (text, source string, err error) {
-	if strings.Contains(v, "\n") || looksLikeChecksumLine(v) {
-		return v, "subject-checksums (inline)", nil
-	}
-	p := v
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, p)
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return "", "", &provenance.InputError{Input: "subject-checksums", Value: v, Err: err}
-	}
-	return string(data), v, nil
-}
-
-func looksLikeChecksumLine(v string) bool {
-	sum, name, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || strings.TrimSpace(name) == "" {
-		return false
-	}
-	for _, c := range sum {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return false
-		}
-	}
-	return len(sum) >= 64
-}
-
-// readPredicate returns the custom predicate's JSON, or nil for SLSA
-// provenance.
-func readPredicate(f *attestFlags) ([]byte, error) {
-	switch {
-	case f.predicatePath != "" && f.predicate != "":
-		return nil, errors.New("give predicate-path or predicate, not both")
-	case f.predicateType == "" && (f.predicatePath != "" || f.predicate != ""):
-		return nil, errors.New("predicate-path and predicate need a predicate-type")
-	case f.predicateType != "" && f.predicatePath == "" && f.predicate == "":
-		if f.predicateType == provenance.SLSAProvenanceType {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("predicate-type %s needs predicate-path or predicate", f.predicateType)
-	case f.predicate != "":
-		return []byte(f.predicate), nil
-	case f.predicatePath != "":
-		fi, err := os.Stat(f.predicatePath)
-		if err != nil {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath, Err: err}
-		}
-		if fi.IsDir() {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath, Err: errors.New("is a directory")}
-		}
-		if fi.Size() > provenance.MaxPredicateSize {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath,
-				Err: fmt.Errorf("%d bytes, larger than the 16 MiB limit", fi.Size())}
-		}
-		data, err := os.ReadFile(f.predicatePath)
-		if err != nil {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath, Err: err}
-		}
-		return data, nil
-	}
-	return nil, nil
 }
 
 // output is where an attestation is written.

@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/provenant/provenant/builder/oidctest"
 	"github.com/provenant/provenant/provenance/provenancetest"
@@ -642,5 +648,167 @@ func TestAttest_SymlinkLoopInGlobExhaustsMemory(t *testing.T) {
 		if !strings.Contains(stdout, "::warning::subject-path: skipping the symbolic link") || !strings.Contains(stdout, filepath.Join("dist", l)) {
 			t.Errorf("no warning names the loop %s:\n%s", l, stdout)
 		}
+	}
+}
+
+// runGuarded runs the step with a deadline far beyond any honest run: a
+// command still running then is killed and reported as hanging.
+func (s *step) runGuarded(args ...string) (string, string, int) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = s.workspace
+	for k, v := range s.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		s.t.Fatalf("%v did not end: killed\n%s\n%s", args, stdout.String(), stderr.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func TestAttest_EndlessAndBlockingInputFiles(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(s *step) []string
+		wantErr string
+	}{
+		{"predicate-path /dev/zero", func(s *step) []string {
+			return []string{"--predicate-type", "https://example.com/p", "--predicate-path", "/dev/zero"}
+		}, `predicate-path "/dev/zero": is not a regular file (a device)`},
+		{"subject-checksums /dev/zero", func(s *step) []string {
+			return []string{"--subject-checksums", "/dev/zero"}
+		}, `subject-checksums "/dev/zero": is not a regular file (a device)`},
+		{"predicate-path a FIFO", func(s *step) []string {
+			p := filepath.Join(s.workspace, "fifo")
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				s.t.Fatal(err)
+			}
+			return []string{"--predicate-type", "https://example.com/p", "--predicate-path", p}
+		}, "a named pipe"},
+		{"subject-checksums a FIFO", func(s *step) []string {
+			p := filepath.Join(s.workspace, "fifo")
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				s.t.Fatal(err)
+			}
+			return []string{"--subject-checksums", p}
+		}, "a named pipe"},
+		{"event file /dev/zero", func(s *step) []string {
+			s.env["GITHUB_EVENT_PATH"] = "/dev/zero"
+			s.env["GITHUB_EVENT_NAME"] = "workflow_dispatch"
+			return []string{"--include-workflow-inputs"}
+		}, "event file /dev/zero: is not a regular file (a device)"},
+		{"predicate file over 16 MiB", func(s *step) []string {
+			p := filepath.Join(s.workspace, "big.json")
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				s.t.Fatal(err)
+			}
+			if err := os.Truncate(p, 16<<20+1); err != nil {
+				s.t.Fatal(err)
+			}
+			return []string{"--predicate-type", "https://example.com/p", "--predicate-path", p}
+		}, "larger than the 16 MiB limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			s.file("a.bin", "a")
+			args := append([]string{"attest", "--no-sign", "--subject-path", "a.bin"}, tt.setup(s)...)
+			stdout, stderr, code := s.runGuarded(args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(stdout+stderr, tt.wantErr) {
+				t.Errorf("output lacks %q:\n%s\n%s", tt.wantErr, stdout, stderr)
+			}
+		})
+	}
+}
+
+// hangingSigstore is a Sigstore instance folder whose services accept a
+// connection and never answer; arrived is closed at the first request.
+func hangingSigstore(t *testing.T) (dir string, arrived <-chan struct{}) {
+	t.Helper()
+	ch, stop := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(ch) })
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	t.Cleanup(func() { close(stop); srv.Close() })
+	svc := fmt.Sprintf(`[{"url":%q,"majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z"},"operator":"test"}]`, srv.URL)
+	sc := `{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json","caUrls":` + svc +
+		`,"rekorTlogUrls":` + svc + `,"rekorTlogConfig":{"selector":"ANY"},"tsaConfig":{"selector":"ANY"}}`
+	dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "signing_config.json"), []byte(sc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := os.ReadFile("testdata/fixtures/trusted-roots/public-good-2023.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "trusted_root.json"), tr, 0o644)
+	return dir, ch
+}
+
+func TestAttest_SignalIsSwallowed(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := newStep(t)
+			s.withTokenService()
+			inst, arrived := hangingSigstore(t)
+			s.file("a.bin", "a")
+			cmd := exec.Command(binary, "attest", "--subject-path", "a.bin", "--sigstore", inst)
+			cmd.Dir = s.workspace
+			for k, v := range s.env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case <-arrived: // attest is now waiting on Fulcio
+			case err := <-exited:
+				t.Fatalf("ended before calling Fulcio: %v\n%s\n%s", err, stdout.String(), stderr.String())
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("never called Fulcio")
+			}
+			cmd.Process.Signal(sig)
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("%s did not end the run", sig)
+			}
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != exitFailed {
+				t.Errorf("exit %v, want code %d", err, exitFailed)
+			}
+			if !strings.Contains(stdout.String(), "interrupted") {
+				t.Errorf("the log does not say the run was interrupted:\n%s\n%s", stdout.String(), stderr.String())
+			}
+			if entries, _ := os.ReadDir(filepath.Join(s.temp, "provenant")); len(entries) != 0 {
+				t.Errorf("left behind in RUNNER_TEMP/provenant: %v", entries)
+			}
+		})
 	}
 }

@@ -25,7 +25,7 @@ func signStatement(ctx context.Context, e env, logf func(string, ...any), f *att
 	if err != nil {
 		return nil, err
 	}
-	inst, err := trust.Load(name, trust.Options{CacheDir: filepath.Join(tufCacheDir("", e), "tuf")})
+	inst, err := loadInstance(ctx, name, e)
 	if err != nil {
 		return nil, err
 	}
@@ -55,4 +55,24 @@ func signStatement(ctx context.Context, e env, logf func(string, ...any), f *att
 		logf("no transparency log entry: signing time from an RFC 3161 timestamp")
 	}
 	return &signResult{bundleJSON: signed.JSON, outputs: outputs}, nil
+}
+
+// loadInstance loads the Sigstore instance's trust material. TUF updates take
+// no context, so the load runs aside and a signal ends the wait at once.
+func loadInstance(ctx context.Context, name string, e env) (*trust.Instance, error) {
+	type result struct {
+		inst *trust.Instance
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		inst, err := trust.Load(name, trust.Options{CacheDir: filepath.Join(tufCacheDir("", e), "tuf")})
+		done <- result{inst, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-done:
+		return r.inst, r.err
+	}
 }

@@ -225,7 +225,7 @@ func TestWorkflowInputs(t *testing.T) {
 	ev := filepath.Join(dir, "event.json")
 	os.WriteFile(ev, []byte(`{"inputs":{"version":"1.2.3","dry_run":false},"ref":"refs/heads/main"}`), 0o644)
 	dispatch := &Job{Claims: Claims{EventName: "workflow_dispatch"}, Verified: true}
-	in, err := WorkflowInputs(dispatch, ev)
+	in, err := WorkflowInputs(context.Background(), dispatch, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,15 +234,15 @@ func TestWorkflowInputs(t *testing.T) {
 	}
 	noInputs := filepath.Join(dir, "noinputs.json")
 	os.WriteFile(noInputs, []byte(`{"ref":"refs/heads/main"}`), 0o644)
-	if in, err := WorkflowInputs(dispatch, noInputs); err != nil || len(in) != 0 {
+	if in, err := WorkflowInputs(context.Background(), dispatch, noInputs); err != nil || len(in) != 0 {
 		t.Errorf("dispatch event without inputs = %v, %v", in, err)
 	}
-	if _, err := WorkflowInputs(dispatch, ""); err == nil {
+	if _, err := WorkflowInputs(context.Background(), dispatch, ""); err == nil {
 		t.Error("no event path: want an error")
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{`), 0o644)
-	if _, err := WorkflowInputs(dispatch, bad); err == nil {
+	if _, err := WorkflowInputs(context.Background(), dispatch, bad); err == nil {
 		t.Error("bad event JSON: want an error")
 	}
 }
@@ -262,7 +262,7 @@ func TestWorkflowInputs_ForgedInputsOfAnotherEventAreRefused(t *testing.T) {
 		{"local build", &Job{Local: true, Claims: Claims{EventName: "workflow_dispatch"}}, "outside a GitHub Actions run"},
 	}
 	for _, tt := range tests {
-		in, err := WorkflowInputs(tt.job, ev)
+		in, err := WorkflowInputs(context.Background(), tt.job, ev)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: inputs %v, err %v; want a refusal naming %q", tt.name, in, err, tt.want)
 		}

@@ -1,11 +1,16 @@
 package builder
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
+
+// MaxEventFileSize is the largest event file (GITHUB_EVENT_PATH) read.
+const MaxEventFileSize = 16 << 20
 
 // envClaims maps the variables of a job's environment to the claims that
 // hold the same facts; the required ones must be set in a workflow.
@@ -106,7 +111,7 @@ type LocalFacts struct {
 // workflow_dispatch run of the top-level workflow. Either way the inputs are
 // only as trustworthy as the job's earlier steps: at SLSA Build L3 (an
 // isolated reusable workflow) they are; below it, not.
-func WorkflowInputs(job *Job, eventPath string) (map[string]any, error) {
+func WorkflowInputs(ctx context.Context, job *Job, eventPath string) (map[string]any, error) {
 	if job.Local {
 		return nil, errors.New("there are no workflow inputs outside a GitHub Actions run")
 	}
@@ -121,9 +126,9 @@ func WorkflowInputs(job *Job, eventPath string) (map[string]any, error) {
 	if eventPath == "" {
 		return nil, errors.New("GITHUB_EVENT_PATH is not set: cannot read the workflow inputs")
 	}
-	data, err := readEventFile(eventPath)
+	data, err := inputfile.Read(ctx, eventPath, MaxEventFileSize)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the event file %s: %w", eventPath, err)
 	}
 	var ev struct {
 		Inputs map[string]any `json:"inputs"`
@@ -135,13 +140,4 @@ func WorkflowInputs(job *Job, eventPath string) (map[string]any, error) {
 		ev.Inputs = map[string]any{}
 	}
 	return ev.Inputs, nil
-}
-
-// readEventFile reads the event file.
-func readEventFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the event file: %w", err)
-	}
-	return data, nil
 }

@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	intoto "github.com/in-toto/attestation/go/v1"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
 
 // Subject is one artifact an attestation is about: a name and its digests.
@@ -347,7 +349,7 @@ func hashFiles(ctx context.Context, files []string, workers int) ([]Subject, err
 			buf := make([]byte, 256*1024)
 			h := sha256.New()
 			for i := range jobs {
-				sum, err := hashFile(files[i], h, buf)
+				sum, err := hashFile(ctx, files[i], h, buf)
 				if err != nil {
 					once.Do(func() { firstErr = &InputError{Input: "subject-path", Value: files[i], Err: err}; cancel() })
 					continue
@@ -375,14 +377,15 @@ feed:
 	return out, nil
 }
 
-func hashFile(path string, h hash.Hash, buf []byte) (string, error) {
+func hashFile(ctx context.Context, path string, h hash.Hash, buf []byte) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h.Reset()
-	if _, err := io.CopyBuffer(h, f, buf); err != nil {
+	// Read through the context, so a signal stops hashing a large file.
+	if _, err := io.CopyBuffer(h, &inputfile.Reader{Ctx: ctx, R: f}, buf); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
