@@ -230,6 +230,12 @@ func runAttest(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(exitUsage, err)
 	}
+	if inActions {
+		if err := checkCommandFiles(e, f.showSummary); err != nil {
+			dst.discard()
+			return fail(exitUsage, fmt.Errorf("before signing: %w", err))
+		}
+	}
 	written := false
 	defer func() {
 		if !written {
@@ -253,8 +259,9 @@ func runAttest(ctx context.Context, args []string, e env) int {
 			outputs[k] = v
 		}
 	}
-	if err := writeAtomic(out, content); err != nil {
-		return fail(exitFailed, fmt.Errorf("writing %s: %w", out, err))
+	if saved, err := writeOrRescue(out, content, e); err != nil {
+		written = saved != ""
+		return fail(exitFailed, err)
 	}
 	written = true
 	abs, _ := filepath.Abs(out)
@@ -317,6 +324,10 @@ func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext str
 			o.path = filepath.Join(f.out, defaultName(subjects, ext))
 		}
 	}
+	if err := checkFileName(filepath.Base(o.path)); err != nil {
+		o.discard()
+		return nil, fmt.Errorf("bundle-path %q: %w", o.path, err)
+	}
 	if o.fresh == "" {
 		if fi, err := os.Lstat(o.path); err == nil {
 			if fi.IsDir() {
@@ -327,13 +338,63 @@ func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext str
 			}
 		}
 	}
+	if err := probeFolder(filepath.Dir(o.path)); err != nil {
+		o.discard()
+		return nil, fmt.Errorf("bundle-path %q: the folder is not writable: %w", o.path, err)
+	}
 	return o, nil
+}
+
+// maxFileName is the longest file name most file systems take (NAME_MAX).
+const maxFileName = 255
+
+// checkFileName refuses a name no file can have.
+func checkFileName(name string) error {
+	switch {
+	case len(name) > maxFileName:
+		return fmt.Errorf("a file name of %d bytes is longer than the %d a file system takes", len(name), maxFileName)
+	case name == "." || name == ".." || name == string(filepath.Separator):
+		return errors.New("names a folder, not a file")
+	case strings.ContainsRune(name, 0):
+		return errors.New("a file name cannot hold NUL")
+	}
+	return nil
+}
+
+// probeFolder makes the folder if needed and creates and removes a file in
+// it, so an unwritable folder fails before anything is signed.
+func probeFolder(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".provenant-probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// checkCommandFiles makes sure, before anything is signed, that the step's
+// outputs and summary can be written (when the runner names them).
+func checkCommandFiles(e env, summary bool) error {
+	files := &builder.FileCommands{Getenv: e.getenv}
+	vars := []string{"GITHUB_OUTPUT"}
+	if summary {
+		vars = append(vars, "GITHUB_STEP_SUMMARY")
+	}
+	for _, v := range vars {
+		if err := files.CheckWritable(v); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			return err
+		}
+	}
+	return nil
 }
 
 // defaultName is <subject><ext> for one subject, attestation<ext> for
 // several.
 func defaultName(subjects []provenance.Subject, ext string) string {
-	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) {
+	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) && checkFileName(subjects[0].Name+ext) == nil {
 		return subjects[0].Name + ext
 	}
 	return "attestation" + ext
@@ -346,7 +407,8 @@ func writeAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	// A short temporary name: the final name may be as long as a name gets.
+	tmp, err := os.CreateTemp(dir, ".provenant-*.tmp")
 	if err != nil {
 		return err
 	}
@@ -367,6 +429,33 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// writeOrRescue writes the attestation to path. When that fails after
+// signing, the signed bundle (with its log entry already made) is not lost:
+// it is written to a fresh file in $RUNNER_TEMP (or the system's temporary
+// folder), and the error says where.
+func writeOrRescue(path string, content []byte, e env) (saved string, err error) {
+	werr := writeAtomic(path, content)
+	if werr == nil {
+		return path, nil
+	}
+	dir := e.getenv("RUNNER_TEMP")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	f, err := os.CreateTemp(dir, "provenant-rescued-*"+filepath.Ext(path))
+	if err == nil {
+		_, err = f.Write(content)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			return f.Name(), fmt.Errorf("writing %s: %w; the attestation is kept in %s", path, werr, f.Name())
+		}
+		os.Remove(f.Name())
+	}
+	return "", fmt.Errorf("writing %s: %w (and keeping it elsewhere failed too: %v)", path, werr, err)
 }
 
 // maxSummaryRows bounds the step summary (GitHub caps it at 1 MiB).

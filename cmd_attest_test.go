@@ -812,3 +812,65 @@ func TestAttest_SignalIsSwallowed(t *testing.T) {
 		})
 	}
 }
+
+func TestAttest_FailuresAfterTheLogEntry(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(s *step) []string
+		wantErr string
+	}{
+		{"unwritable out folder", func(s *step) []string {
+			parent := s.file("not-a-folder", "x")
+			return []string{"--out", filepath.Join(parent, "a.sigstore.json")}
+		}, "the folder is not writable"},
+		{"subject name too long for a file name", func(s *step) []string {
+			return []string{"--out", filepath.Join(s.workspace, strings.Repeat("n", 300)+".sigstore.json")}
+		}, "longer than the 255"},
+		{"unwritable GITHUB_OUTPUT", func(s *step) []string {
+			s.env["GITHUB_OUTPUT"] = s.workspace // a folder
+			return nil
+		}, "GITHUB_OUTPUT"},
+		{"unwritable GITHUB_STEP_SUMMARY", func(s *step) []string {
+			s.env["GITHUB_STEP_SUMMARY"] = filepath.Join(s.file("f", "x"), "summary")
+			return nil
+		}, "GITHUB_STEP_SUMMARY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStep(t)
+			s.withTokenService()
+			inst, fulcioCalled := hangingSigstore(t)
+			s.file("a.bin", "a")
+			args := append([]string{"attest", "--subject-path", "a.bin", "--sigstore", inst}, tt.setup(s)...)
+			stdout, stderr, code := s.runGuarded(args...)
+			select {
+			case <-fulcioCalled:
+				t.Fatal("Fulcio was called before the failure was found")
+			default:
+			}
+			if code != exitUsage || !strings.Contains(stdout+stderr, tt.wantErr) {
+				t.Errorf("exit %d, want %d and %q:\n%s\n%s", code, exitUsage, tt.wantErr, stdout, stderr)
+			}
+			if strings.Contains(stdout+stderr, "panic") {
+				t.Errorf("panicked:\n%s", stderr)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(s.temp, "provenant")); len(entries) != 0 {
+				t.Errorf("left behind in RUNNER_TEMP/provenant: %v", entries)
+			}
+		})
+	}
+}
+
+func TestWriteOrRescue_KeepsTheSignedBundle(t *testing.T) {
+	temp := t.TempDir()
+	e := env{getenv: func(k string) string { return map[string]string{"RUNNER_TEMP": temp}[k] }}
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o644)
+	saved, err := writeOrRescue(filepath.Join(blocker, "a.sigstore.json"), []byte("bundle"), e)
+	if err == nil || saved == "" || !strings.Contains(err.Error(), "kept in "+saved) {
+		t.Fatalf("saved %q, err %v: want the error to say where the bundle is", saved, err)
+	}
+	if got := string(mustRead(t, saved)); got != "bundle" || filepath.Dir(saved) != temp {
+		t.Errorf("rescued %q in %s", got, filepath.Dir(saved))
+	}
+}
