@@ -461,13 +461,17 @@ func writeOrRescue(path string, content []byte, e env) (saved string, err error)
 // maxSummaryRows bounds the step summary (GitHub caps it at 1 MiB).
 const maxSummaryRows = 500
 
+// subjectSummary is the step summary: every value in it (names come from
+// file names and checksums files) is escaped for Markdown and HTML, so a
+// name cannot become a link, an image or a cell of its own. Digests are
+// checked hex.
 func subjectSummary(st *provenance.Statement, signed bool) string {
 	var b strings.Builder
 	state := "signed"
 	if !signed {
 		state = "unsigned (SLSA Build L1)"
 	}
-	fmt.Fprintf(&b, "### provenant attest\n\nPredicate `%s`, %s, %d subject(s).\n\n| name | digest |\n|---|---|\n", st.PredicateType, state, len(st.Subjects))
+	fmt.Fprintf(&b, "### provenant attest\n\nPredicate %s, %s, %d subject(s).\n\n| name | digest |\n|---|---|\n", builder.EscapeMarkdown(st.PredicateType), state, len(st.Subjects))
 	for i, s := range st.Subjects {
 		if i == maxSummaryRows {
 			fmt.Fprintf(&b, "| … and %d more | |\n", len(st.Subjects)-i)
@@ -477,7 +481,7 @@ func subjectSummary(st *provenance.Statement, signed bool) string {
 		for _, alg := range s.SortedDigestAlgorithms() {
 			ds = append(ds, "`"+alg+":"+s.Digest[alg]+"`")
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", strings.NewReplacer("|", `\|`, "\n", " ").Replace(s.Name), strings.Join(ds, "<br>"))
+		fmt.Fprintf(&b, "| %s | %s |\n", builder.EscapeMarkdown(s.Name), strings.Join(ds, "<br>"))
 	}
 	return b.String()
 }

@@ -244,7 +244,7 @@ func TestAttestNoSignAsWorkflowStep(t *testing.T) {
 		t.Errorf("workflow inputs = %v", st.Predicate.BuildDefinition.ExternalParameters.Workflow.Inputs)
 	}
 	summary, _ := os.ReadFile(s.env["GITHUB_STEP_SUMMARY"])
-	if !strings.Contains(string(summary), "| pkg.tgz | `sha256:") {
+	if !strings.Contains(string(summary), "| pkg\\.tgz | `sha256:") {
 		t.Errorf("step summary lacks the subject row:\n%s", summary)
 	}
 }
@@ -872,5 +872,43 @@ func TestWriteOrRescue_KeepsTheSignedBundle(t *testing.T) {
 	}
 	if got := string(mustRead(t, saved)); got != "bundle" || filepath.Dir(saved) != temp {
 		t.Errorf("rescued %q in %s", got, filepath.Dir(saved))
+	}
+}
+
+func TestAttest_StepSummaryPassesNamesUnescaped(t *testing.T) {
+	names := []string{
+		`<img src=https://evil.example/x.png onerror=alert(1)>`,
+		`[Download here](https://evil.example/payload)`,
+		`a | b | c`,
+		`www.evil.example`,
+		"`code`<script>",
+	}
+	var sums strings.Builder
+	for i, n := range names {
+		fmt.Fprintf(&sums, "%064x  %s\n", i+1, n)
+	}
+	s := newStep(t)
+	s.file("SUMS", sums.String())
+	if stdout, stderr, code := s.run("attest", "--no-sign", "--subject-checksums", "SUMS"); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	summary := string(mustRead(t, s.env["GITHUB_STEP_SUMMARY"]))
+	for _, bad := range []string{"<img", "<script", "](https", "www.evil", "| b |", "`code`"} {
+		if strings.Contains(summary, bad) {
+			t.Errorf("the summary holds %q unescaped:\n%s", bad, summary)
+		}
+	}
+	// Each name is one row of two cells.
+	rows := 0
+	for _, line := range strings.Split(summary, "\n") {
+		if strings.HasPrefix(line, "| ") && strings.Contains(line, "sha256:") {
+			rows++
+			if c := strings.Count(line, "|"); c != 3 {
+				t.Errorf("row %q has %d cell separators, want 3", line, c)
+			}
+		}
+	}
+	if rows != len(names) {
+		t.Errorf("%d rows, want %d:\n%s", rows, len(names), summary)
 	}
 }
