@@ -912,3 +912,19 @@ func TestAttest_StepSummaryPassesNamesUnescaped(t *testing.T) {
 		t.Errorf("%d rows, want %d:\n%s", rows, len(names), summary)
 	}
 }
+
+func TestAttest_PredicateTypeNotAURIAndAmbiguousPredicates(t *testing.T) {
+	tests := []struct{ predicateType, predicate, want string }{
+		{"spdx", `{}`, "not an absolute URI"},
+		{"https://example.com/p", `{"approved":false,"approved":true}`, `the key "approved" appears twice`},
+		{"https://example.com/p", `{"n":-1e999}`, "the number -1e999 at $.n is out of range"},
+	}
+	for _, tt := range tests {
+		s := newStep(t)
+		s.file("a.bin", "a")
+		stdout, stderr, code := s.run("attest", "--no-sign", "--subject-path", "a.bin", "--predicate-type", tt.predicateType, "--predicate", tt.predicate)
+		if code != exitUsage || !strings.Contains(stdout+stderr, tt.want) {
+			t.Errorf("%s %s: exit %d, want %d and %q:\n%s\n%s", tt.predicateType, tt.predicate, code, exitUsage, tt.want, stdout, stderr)
+		}
+	}
+}

@@ -6,7 +6,6 @@ package provenance
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -133,8 +132,8 @@ func (e *PredicateError) Unwrap() error { return e.Err }
 // object, at most MaxPredicateSize bytes) over subjects. The predicate's JSON
 // is kept as given (numbers are not rounded), only its whitespace removed.
 func NewStatement(subjects []Subject, predicateType string, predicate []byte) (*Statement, error) {
-	if predicateType == "" {
-		return nil, errors.New("predicate-type is required")
+	if err := CheckPredicateType(predicateType); err != nil {
+		return nil, err
 	}
 	if len(predicate) > MaxPredicateSize {
 		return nil, &PredicateError{Source: predicateType, Err: fmt.Errorf("%d bytes, larger than the %d byte (16 MiB) limit", len(predicate), MaxPredicateSize)}
@@ -143,9 +142,12 @@ func NewStatement(subjects []Subject, predicateType string, predicate []byte) (*
 	if err := json.Compact(&compact, predicate); err != nil {
 		return nil, &PredicateError{Source: predicateType, Err: fmt.Errorf("not valid JSON: %w", err)}
 	}
+	if err := checkPredicateJSON(compact.Bytes()); err != nil {
+		return nil, &PredicateError{Source: predicateType, Err: err}
+	}
 	var pred structpb.Struct
 	if err := protojson.Unmarshal(compact.Bytes(), &pred); err != nil {
-		return nil, &PredicateError{Source: predicateType, Err: errors.New("must be a JSON object")}
+		return nil, &PredicateError{Source: predicateType, Err: fmt.Errorf("cannot be attested: %w", err)}
 	}
 
 	rds := make([]*intoto.ResourceDescriptor, len(subjects))
