@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -487,40 +486,8 @@ func subjectSummary(st *provenance.Statement, signed bool) string {
 }
 
 // localFacts asks git about the checkout in dir, for provenance of a local
-// build. Missing facts stay empty.
+// build.
 func localFacts(dir string) builder.LocalFacts {
-	git := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		out, err := cmd.Output()
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(out))
-	}
 	host, _ := os.Hostname()
-	return builder.LocalFacts{
-		Host:       host,
-		Dir:        git("rev-parse", "--show-toplevel"),
-		Commit:     git("rev-parse", "HEAD"),
-		Ref:        git("symbolic-ref", "-q", "HEAD"),
-		Repository: repoFromRemote(git("config", "--get", "remote.origin.url")),
-	}
-}
-
-// repoFromRemote turns a remote URL into owner/name.
-func repoFromRemote(u string) string {
-	u = strings.TrimSuffix(strings.TrimSpace(u), ".git")
-	if u == "" {
-		return ""
-	}
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
-		if j := strings.Index(u, "/"); j >= 0 {
-			u = u[j+1:]
-		}
-	} else if i := strings.Index(u, ":"); i >= 0 {
-		u = u[i+1:]
-	}
-	return u
+	return builder.GitFacts(dir, host)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -926,5 +927,90 @@ func TestAttest_PredicateTypeNotAURIAndAmbiguousPredicates(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stdout+stderr, tt.want) {
 			t.Errorf("%s %s: exit %d, want %d and %q:\n%s\n%s", tt.predicateType, tt.predicate, code, exitUsage, tt.want, stdout, stderr)
 		}
+	}
+}
+
+func TestAttest_LocalNoSignRecordsTheRealRemote(t *testing.T) {
+	tests := []struct {
+		name, remote, wantRepo string
+	}{
+		{"local path remote", "/srv/git/app.git", "/srv/git/app.git"},
+		{"gitlab remote", "https://gitlab.com/a/b.git", "https://gitlab.com/a/b.git"},
+		{"remote with credentials", "https://ci:s3cret@gitlab.com/a/b.git", "https://gitlab.com/a/b.git"},
+		{"scp-like remote", "git@github.com:o/r.git", "git@github.com:o/r.git"},
+		{"no remote", "", "file://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			git := func(args ...string) string {
+				cmd := exec.Command("git", args...)
+				cmd.Dir = dir
+				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
+					"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com"}
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("git %v: %v\n%s", args, err, out)
+				}
+				return strings.TrimSpace(string(out))
+			}
+			git("init", "-q", "-b", "trunk")
+			os.WriteFile(filepath.Join(dir, "app.bin"), []byte("app"), 0o644)
+			git("add", "app.bin")
+			git("commit", "-q", "-m", "c")
+			if tt.remote != "" {
+				git("remote", "add", "origin", tt.remote)
+			}
+			commit := git("rev-parse", "HEAD")
+			cmd := exec.Command(binary, "attest", "--no-sign", "--subject-path", "app.bin", "--out", "st.json")
+			cmd.Dir = dir
+			// A developer's shell may hold stray GITHUB_* variables.
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GITHUB_REPOSITORY=octo-org/octo-repo", "GITHUB_SERVER_URL=https://github.com"}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			raw := string(mustRead(t, filepath.Join(dir, "st.json")))
+			var st struct {
+				Predicate struct {
+					BuildDefinition struct {
+						BuildType          string         `json:"buildType"`
+						ExternalParameters map[string]any `json:"externalParameters"`
+						InternalParameters map[string]any `json:"internalParameters"`
+						Resolved           []struct {
+							URI    string            `json:"uri"`
+							Digest map[string]string `json:"digest"`
+						} `json:"resolvedDependencies"`
+					} `json:"buildDefinition"`
+					RunDetails struct {
+						Builder  struct{ ID string } `json:"builder"`
+						Metadata any                 `json:"metadata"`
+					} `json:"runDetails"`
+				} `json:"predicate"`
+			}
+			if err := json.Unmarshal([]byte(raw), &st); err != nil {
+				t.Fatal(err)
+			}
+			bd := st.Predicate.BuildDefinition
+			if bd.BuildType != "https://provenant.dev/buildtypes/local/v1" {
+				t.Errorf("buildType = %s", bd.BuildType)
+			}
+			if strings.Contains(raw, "github.com/octo-org") || strings.Contains(raw, "actions.github.io") || bd.InternalParameters != nil || st.Predicate.RunDetails.Metadata != nil {
+				t.Errorf("GitHub facts in a local build's provenance:\n%s", raw)
+			}
+			if strings.Contains(raw, "s3cret") {
+				t.Error("the remote's password is recorded")
+			}
+			wantURI := "git+" + tt.wantRepo
+			if len(bd.Resolved) != 1 || !strings.HasPrefix(bd.Resolved[0].URI, wantURI) || !strings.HasSuffix(bd.Resolved[0].URI, "@refs/heads/trunk") || bd.Resolved[0].Digest["gitCommit"] != commit {
+				t.Errorf("resolvedDependencies = %+v, want %s…@refs/heads/trunk with commit %s", bd.Resolved, wantURI, commit)
+			}
+			src, _ := bd.ExternalParameters["source"].(map[string]any)
+			if repo, _ := src["repository"].(string); !strings.HasPrefix(repo, tt.wantRepo) || src["ref"] != "refs/heads/trunk" {
+				t.Errorf("externalParameters = %v", bd.ExternalParameters)
+			}
+			if !strings.HasPrefix(st.Predicate.RunDetails.Builder.ID, "local:") {
+				t.Errorf("builder.id = %s", st.Predicate.RunDetails.Builder.ID)
+			}
+		})
 	}
 }

@@ -44,8 +44,9 @@ func InActions(getenv func(string) string) bool {
 // environment does not name a called reusable workflow.
 //
 // Outside GitHub Actions (GITHUB_ACTIONS is not "true") the job is local:
-// facts the environment lacks come from local (the checkout's commit, ref and
-// repository, as the caller found them), and the builder is local:<host>.
+// its commit and ref come from local (the checkout, as the caller found it),
+// its source is the checkout's remote URL as it is (or the checkout itself
+// without a remote), the builder is local:<host>, and it has no GitHub facts.
 func FromEnvironment(getenv func(string) string, local LocalFacts) (*Job, error) {
 	var c Claims
 	var missing []string
@@ -71,16 +72,12 @@ func FromEnvironment(getenv func(string) string, local LocalFacts) (*Job, error)
 	}
 	job.LocalBuilder = "local:" + host
 	job.LocalDir = local.Dir
-	fill := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = v
-		}
+	// GITHUB_* variables in a developer's shell describe no build here.
+	job.Claims = Claims{SHA: local.Commit, Ref: local.Ref}
+	job.LocalSource = local.Remote
+	if job.LocalSource == "" && local.Dir != "" {
+		job.LocalSource = "file://" + local.Dir
 	}
-	fill(&job.Claims.SHA, local.Commit)
-	fill(&job.Claims.Ref, local.Ref)
-	fill(&job.Claims.Repository, local.Repository)
-	fill(&job.Claims.EventName, "local")
-	fill(&job.Claims.RunnerEnvironment, "local")
 	return job, nil
 }
 
@@ -94,8 +91,8 @@ type LocalFacts struct {
 	Commit string
 	// Ref is the checked-out ref (git symbolic-ref HEAD).
 	Ref string
-	// Repository is "owner/name" of the origin remote on the server.
-	Repository string
+	// Remote is the origin remote's URL as git has it (see RemoteURL).
+	Remote string
 }
 
 // WorkflowInputs reads the inputs of a workflow_dispatch run from the event

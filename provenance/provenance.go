@@ -26,6 +26,9 @@ const (
 	// GitHubWorkflowBuildType is the buildType GitHub's attestations API
 	// accepts for provenance made in a GitHub Actions workflow.
 	GitHubWorkflowBuildType = "https://actions.github.io/buildtypes/workflow/v1"
+	// LocalBuildType is provenant's buildType for a build on a developer's
+	// machine (docs/buildtype-local.md).
+	LocalBuildType = "https://provenant.dev/buildtypes/local/v1"
 	// MaxPredicateSize is the largest custom predicate accepted (GitHub's
 	// limit for an attestation).
 	MaxPredicateSize = 16 << 20
@@ -38,9 +41,13 @@ type PredicateOptions struct {
 	WorkflowInputs map[string]any
 }
 
-// NewSLSAPredicate builds the SLSA v1 provenance predicate for a job, in the
-// exact form GitHub's attestations API accepts.
+// NewSLSAPredicate builds the SLSA v1 provenance predicate for a job: in
+// the exact form GitHub's attestations API accepts for a workflow run, or
+// with LocalBuildType for a local build.
 func NewSLSAPredicate(job *builder.Job, opts PredicateOptions) (*slsa.Provenance, error) {
+	if job.Local {
+		return newLocalPredicate(job)
+	}
 	c := job.Claims
 	workflow := map[string]any{
 		"ref":        c.Ref,
@@ -77,14 +84,6 @@ func NewSLSAPredicate(job *builder.Job, opts PredicateOptions) (*slsa.Provenance
 			Builder:  &slsa.Builder{Id: job.BuilderID()},
 			Metadata: &slsa.BuildMetadata{InvocationId: job.InvocationID()},
 		},
-	}
-	if job.Local {
-		// A local build has no run to point to, and outside a git checkout
-		// no commit to name.
-		p.RunDetails.Metadata = nil
-		if c.SHA == "" {
-			p.BuildDefinition.ResolvedDependencies = nil
-		}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("SLSA provenance: %w", err)
@@ -191,4 +190,46 @@ func (s Subject) SortedDigestAlgorithms() []string {
 	}
 	sort.Strings(algs)
 	return algs
+}
+
+// newLocalPredicate is the predicate of a local build (LocalBuildType): the
+// checkout's source as git names it, its commit, and the machine as builder;
+// no GitHub facts, no run.
+func newLocalPredicate(job *builder.Job) (*slsa.Provenance, error) {
+	c := job.Claims
+	source := map[string]any{}
+	if job.LocalSource != "" {
+		source["repository"] = job.LocalSource
+	}
+	if c.Ref != "" {
+		source["ref"] = c.Ref
+	}
+	params := map[string]any{}
+	if len(source) > 0 {
+		params["source"] = source
+	}
+	external, err := structpb.NewStruct(params)
+	if err != nil {
+		return nil, fmt.Errorf("externalParameters: %w", err)
+	}
+	p := &slsa.Provenance{
+		BuildDefinition: &slsa.BuildDefinition{BuildType: LocalBuildType, ExternalParameters: external},
+		RunDetails:      &slsa.RunDetails{Builder: &slsa.Builder{Id: job.BuilderID()}},
+	}
+	if c.SHA != "" {
+		uri := "git+" + job.LocalSource
+		if c.Ref != "" {
+			uri += "@" + c.Ref
+		}
+		if job.LocalSource == "" {
+			uri = ""
+		}
+		p.BuildDefinition.ResolvedDependencies = []*intoto.ResourceDescriptor{{
+			Uri: uri, Digest: map[string]string{"gitCommit": c.SHA},
+		}}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("SLSA provenance: %w", err)
+	}
+	return p, nil
 }
