@@ -16,6 +16,7 @@ import (
 
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/provenance"
+	"github.com/provenant/provenant/trust"
 )
 
 const attestUsage = `Usage: provenant attest [flags]
@@ -111,175 +112,290 @@ func runAttest(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "provenant attest: %v (see provenant attest --help)\n", err)
 		return exitUsage
 	}
-	inActions := builder.InActions(e.getenv)
-	// In a workflow, logs and workflow commands go to stdout where the
-	// runner reads them; elsewhere stdout stays clean.
-	logTo := e.stderr
-	if inActions {
-		logTo = e.stdout
-	}
-	action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(logTo))
-	// Every message may hold a file name or another value a user chose:
-	// it is made printable so it cannot start a log line of its own.
-	fail := func(code int, err error) int {
-		if ctx.Err() != nil {
-			// A signal (SIGINT, SIGTERM) ended the run.
-			code, err = exitFailed, fmt.Errorf("interrupted, stopping: %w", err)
-		}
-		msg := builder.Printable(err.Error())
-		if inActions {
-			action.Errorf("provenant attest: %s", msg)
-		} else {
-			fmt.Fprintf(e.stderr, "provenant attest: %s\n", msg)
-		}
-		return code
-	}
-	logf := func(format string, args ...any) {
-		action.Infof("%s", builder.Printable(fmt.Sprintf(format, args...)))
-	}
-
-	// 1. Subjects and the predicate are read before any network call, so a
-	// bad input fails fast.
-	dir, _ := os.Getwd()
-	subjOpts := provenance.SubjectOptions{
-		Paths: provenance.SplitList(f.subjectPath),
-		Name:  f.subjectName, Digest: f.subjectDigest, Dir: dir,
-		Warn: func(msg string) {
-			if inActions {
-				action.Warningf("%s", builder.Printable(msg))
-			} else {
-				fmt.Fprintf(e.stderr, "provenant attest: warning: %s\n", builder.Printable(msg))
-			}
-		},
-	}
-	if f.subjectChecksums != "" {
-		text, source, err := provenance.ReadChecksums(ctx, f.subjectChecksums, dir)
-		if err != nil {
-			return fail(exitUsage, err)
-		}
-		subjOpts.Checksums, subjOpts.ChecksumsSource = text, source
-	}
-	customPredicate, err := provenance.ReadPredicate(ctx, provenance.PredicateInput{Type: f.predicateType, Path: f.predicatePath, Inline: f.predicate})
+	r := newAttestRun(ctx, f, e)
+	// The steps in order. Everything that can be checked is checked before
+	// the preflight ends; only signing contacts Sigstore.
+	subjects, custom, err := r.inputs()
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitUsage, err)
 	}
-	start := time.Now()
-	subjects, err := provenance.CollectSubjects(ctx, subjOpts)
+	job, err := r.job()
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitFailed, err)
 	}
-	logf("%d subject(s) hashed in %s", len(subjects), time.Since(start).Round(time.Millisecond))
-
-	// 2. Who is building.
-	var job *builder.Job
-	if f.noSign {
-		job, err = builder.FromEnvironment(e.getenv, localFacts(dir))
-		if err != nil {
-			return fail(exitFailed, err)
-		}
-		if job.Local {
-			logf("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
-		} else {
-			logf("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
-		}
-	} else {
-		job, err = builder.FromToken(ctx, builder.Options{
-			Getenv:     e.getenv,
-			HTTPClient: &http.Client{Timeout: 30 * time.Second},
-			Issuer:     f.oidcIssuer,
-		})
-		if err != nil {
-			return fail(exitFailed, err)
-		}
-		if inActions {
-			// The runner hides the token in the log from now on. Outside
-			// a runner the mask command would only print it.
-			action.AddMask(job.Token)
-		}
-	}
-
-	// 3. The statement.
-	var st *provenance.Statement
-	if customPredicate != nil {
-		st, err = provenance.NewStatement(subjects, f.predicateType, customPredicate)
-	} else {
-		var popts provenance.PredicateOptions
-		if f.includeInputs {
-			if popts.WorkflowInputs, err = builder.WorkflowInputs(ctx, job, e.getenv("GITHUB_EVENT_PATH")); err != nil {
-				return fail(exitUsage, fmt.Errorf("include-workflow-inputs: %w", err))
-			}
-		}
-		st, err = provenance.NewProvenanceStatement(subjects, job, popts)
-	}
+	st, err := r.statement(subjects, custom, job)
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitUsage, err)
 	}
-
 	if f.dryRun {
 		fmt.Fprintf(e.stdout, "%s\n", st.JSON)
 		return exitOK
 	}
-
-	// 4. Where to write, settled before anything is signed.
-	ext := ".sigstore.json"
-	if f.noSign {
-		ext = ".intoto.json"
-	}
-	dst, err := prepareOutput(f, e, subjects, ext)
+	dst, err := r.preflight(subjects)
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitUsage, err)
 	}
-	if inActions {
-		if err := checkCommandFiles(e, f.showSummary); err != nil {
-			dst.discard()
-			return fail(exitUsage, fmt.Errorf("before signing: %w", err))
-		}
+	content, outputs, err := r.sign(job, st)
+	if err != nil {
+		dst.discard()
+		return r.fail(exitFailed, err)
 	}
-	written := false
-	defer func() {
-		if !written {
-			dst.discard()
-		}
-	}()
-
-	// 5. Sign (or not) and write.
-	out := dst.path
-	var content []byte
-	outputs := map[string]string{}
-	if f.noSign {
-		content = append(st.JSON, '\n')
-	} else {
-		res, err := signStatement(ctx, e, logf, f, job, st)
-		if err != nil {
-			return fail(exitFailed, err)
-		}
-		content = res.bundleJSON
-		for k, v := range res.outputs {
-			outputs[k] = v
-		}
+	abs, err := r.write(dst, content, st)
+	if err != nil {
+		return r.fail(exitFailed, err)
 	}
-	if saved, err := writeOrRescue(out, content, e); err != nil {
-		written = saved != ""
-		return fail(exitFailed, err)
-	}
-	written = true
-	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(e.stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(subjects), builder.Printable(st.PredicateType))
-
-	if inActions {
-		outputs["bundle-path"] = abs
-		outputs["subject-count"] = strconv.Itoa(len(subjects))
-		files := &builder.FileCommands{Getenv: e.getenv}
-		if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
-			return fail(exitFailed, fmt.Errorf("the attestation is written to %s, but setting the step outputs failed: %w", abs, err))
-		}
-		if f.showSummary {
-			if err := files.AppendSummary(subjectSummary(st, !f.noSign)); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
-				return fail(exitFailed, fmt.Errorf("the attestation is written to %s, but writing the step summary failed: %w", abs, err))
-			}
-		}
+	if err := r.setOutputs(abs, outputs, st); err != nil {
+		return r.fail(exitFailed, err)
 	}
 	return exitOK
+}
+
+// attestRun is one run of "provenant attest": its flags, environment and
+// log, shared by its steps.
+type attestRun struct {
+	ctx       context.Context
+	f         *attestFlags
+	e         env
+	inActions bool
+	action    *githubactions.Action
+	dir       string
+}
+
+func newAttestRun(ctx context.Context, f *attestFlags, e env) *attestRun {
+	r := &attestRun{ctx: ctx, f: f, e: e, inActions: builder.InActions(e.getenv)}
+	// In a workflow, logs and workflow commands go to stdout where the
+	// runner reads them; elsewhere stdout stays clean.
+	logTo := e.stderr
+	if r.inActions {
+		logTo = e.stdout
+	}
+	r.action = githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(logTo))
+	r.dir, _ = os.Getwd()
+	return r
+}
+
+// fail reports err and returns code. Every message may hold a file name or
+// another value a user chose: it is made printable so it cannot start a log
+// line of its own.
+func (r *attestRun) fail(code int, err error) int {
+	if r.ctx.Err() != nil {
+		// A signal (SIGINT, SIGTERM) ended the run.
+		code, err = exitFailed, fmt.Errorf("interrupted, stopping: %w", err)
+	}
+	msg := builder.Printable(err.Error())
+	if r.inActions {
+		r.action.Errorf("provenant attest: %s", msg)
+	} else {
+		fmt.Fprintf(r.e.stderr, "provenant attest: %s\n", msg)
+	}
+	return code
+}
+
+// logf logs one printable line.
+func (r *attestRun) logf(format string, args ...any) {
+	r.action.Infof("%s", builder.Printable(fmt.Sprintf(format, args...)))
+}
+
+// warn logs a warning (an annotation in a workflow).
+func (r *attestRun) warn(msg string) {
+	if r.inActions {
+		r.action.Warningf("%s", builder.Printable(msg))
+	} else {
+		fmt.Fprintf(r.e.stderr, "provenant attest: warning: %s\n", builder.Printable(msg))
+	}
+}
+
+// inputs reads the predicate and the subject inputs and hashes the files,
+// before any network call, so a bad input fails fast. custom is the custom
+// predicate's JSON, nil for SLSA provenance.
+func (r *attestRun) inputs() (subjects []provenance.Subject, custom []byte, err error) {
+	f := r.f
+	custom, err = provenance.ReadPredicate(r.ctx, provenance.PredicateInput{Type: f.predicateType, Path: f.predicatePath, Inline: f.predicate})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := provenance.SubjectOptions{
+		Paths: provenance.SplitList(f.subjectPath),
+		Name:  f.subjectName, Digest: f.subjectDigest, Dir: r.dir, Warn: r.warn,
+	}
+	if f.subjectChecksums != "" {
+		text, source, err := provenance.ReadChecksums(r.ctx, f.subjectChecksums, r.dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Checksums, opts.ChecksumsSource = text, source
+	}
+	start := time.Now()
+	subjects, err = provenance.CollectSubjects(r.ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.logf("%d subject(s) hashed in %s", len(subjects), time.Since(start).Round(time.Millisecond))
+	return subjects, custom, nil
+}
+
+// job finds out who is building: the verified token's claims, or with
+// --no-sign the environment (or the local checkout).
+func (r *attestRun) job() (*builder.Job, error) {
+	if r.f.noSign {
+		job, err := builder.FromEnvironment(r.e.getenv, localFacts(r.dir))
+		if err != nil {
+			return nil, err
+		}
+		if job.Local {
+			r.logf("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
+		} else {
+			r.logf("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
+		}
+		return job, nil
+	}
+	job, err := builder.FromToken(r.ctx, builder.Options{
+		Getenv:     r.e.getenv,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		Issuer:     r.f.oidcIssuer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.inActions {
+		// The runner hides the token in the log from now on. Outside a
+		// runner the mask command would only print it.
+		r.action.AddMask(job.Token)
+	}
+	return job, nil
+}
+
+// statement builds the in-toto statement: SLSA provenance of the job, or
+// the custom predicate.
+func (r *attestRun) statement(subjects []provenance.Subject, custom []byte, job *builder.Job) (*provenance.Statement, error) {
+	f := r.f
+	if custom != nil {
+		return provenance.NewStatement(subjects, f.predicateType, custom)
+	}
+	var opts provenance.PredicateOptions
+	if f.includeInputs {
+		var err error
+		if opts.WorkflowInputs, err = builder.WorkflowInputs(r.ctx, job, r.e.getenv("GITHUB_EVENT_PATH")); err != nil {
+			return nil, fmt.Errorf("include-workflow-inputs: %w", err)
+		}
+	}
+	return provenance.NewProvenanceStatement(subjects, job, opts)
+}
+
+// preflight settles where to write and checks that the attestation and the
+// step's outputs can be written, before anything is signed.
+func (r *attestRun) preflight(subjects []provenance.Subject) (*output, error) {
+	ext := ".sigstore.json"
+	if r.f.noSign {
+		ext = ".intoto.json"
+	}
+	dst, err := prepareOutput(r.f, r.e, subjects, ext)
+	if err != nil {
+		return nil, err
+	}
+	if r.inActions {
+		if err := checkCommandFiles(r.e, r.f.showSummary); err != nil {
+			dst.discard()
+			return nil, fmt.Errorf("before signing: %w", err)
+		}
+	}
+	return dst, nil
+}
+
+// sign signs the statement into a Sigstore bundle with the instance the
+// sigstore flag names and logs the certificate identity and log entry; with
+// --no-sign it returns the statement itself.
+func (r *attestRun) sign(job *builder.Job, st *provenance.Statement) (content []byte, outputs map[string]string, err error) {
+	if r.f.noSign {
+		return append(st.JSON, '\n'), map[string]string{}, nil
+	}
+	name, err := trust.Choose(r.f.sigstore, job.Claims.RepositoryVisibility, job.ServerURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := loadInstance(r.ctx, name, r.e)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	signed, err := provenance.Sign(r.ctx, st, provenance.SignOptions{
+		IDToken:  job.Token,
+		Instance: inst,
+		Identity: job.ServerURL + "/" + job.Claims.JobWorkflowRef,
+		Issuer:   job.Claims.Issuer,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	r.logf("signed with Sigstore instance %s in %s", inst.Name, time.Since(start).Round(time.Millisecond))
+	r.logf("certificate identity: %s (issuer %s)", signed.CertificateIdentity, signed.CertificateIssuer)
+	outputs = map[string]string{"certificate-identity": signed.CertificateIdentity}
+	if signed.LogIndex >= 0 {
+		where := ""
+		if inst.Name == trust.PublicGood {
+			where = fmt.Sprintf(": https://search.sigstore.dev/?logIndex=%d", signed.LogIndex)
+		}
+		r.logf("transparency log entry %d%s", signed.LogIndex, where)
+		outputs["log-index"] = strconv.FormatInt(signed.LogIndex, 10)
+	} else {
+		r.logf("no transparency log entry: signing time from an RFC 3161 timestamp")
+	}
+	return signed.JSON, outputs, nil
+}
+
+// write writes the attestation (keeping it elsewhere if that fails) and
+// returns its absolute path.
+func (r *attestRun) write(dst *output, content []byte, st *provenance.Statement) (string, error) {
+	saved, err := writeOrRescue(dst.path, content, r.e)
+	if err != nil {
+		if saved == "" {
+			dst.discard()
+		}
+		return "", err
+	}
+	abs, _ := filepath.Abs(saved)
+	fmt.Fprintf(r.e.stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(st.Subjects), builder.Printable(st.PredicateType))
+	return abs, nil
+}
+
+// setOutputs sets the step outputs and writes the step summary, in a
+// workflow.
+func (r *attestRun) setOutputs(abs string, outputs map[string]string, st *provenance.Statement) error {
+	if !r.inActions {
+		return nil
+	}
+	outputs["bundle-path"] = abs
+	outputs["subject-count"] = strconv.Itoa(len(st.Subjects))
+	files := &builder.FileCommands{Getenv: r.e.getenv}
+	if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+		return fmt.Errorf("the attestation is written to %s, but setting the step outputs failed: %w", abs, err)
+	}
+	if r.f.showSummary {
+		if err := files.AppendSummary(subjectSummary(st, !r.f.noSign)); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			return fmt.Errorf("the attestation is written to %s, but writing the step summary failed: %w", abs, err)
+		}
+	}
+	return nil
+}
+
+// loadInstance loads the Sigstore instance's trust material. TUF updates take
+// no context, so the load runs aside and a signal ends the wait at once.
+func loadInstance(ctx context.Context, name string, e env) (*trust.Instance, error) {
+	type result struct {
+		inst *trust.Instance
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		inst, err := trust.Load(name, trust.Options{CacheDir: defaultTUFCache(e)})
+		done <- result{inst, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-done:
+		return r.inst, r.err
+	}
 }
 
 // output is where an attestation is written.
@@ -360,20 +476,6 @@ func checkFileName(name string) error {
 	return nil
 }
 
-// probeFolder makes the folder if needed and creates and removes a file in
-// it, so an unwritable folder fails before anything is signed.
-func probeFolder(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".provenant-probe-*")
-	if err != nil {
-		return err
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
 // checkCommandFiles makes sure, before anything is signed, that the step's
 // outputs and summary can be written (when the runner names them).
 func checkCommandFiles(e env, summary bool) error {
@@ -397,64 +499,6 @@ func defaultName(subjects []provenance.Subject, ext string) string {
 		return subjects[0].Name + ext
 	}
 	return "attestation" + ext
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// folder, so a reader never sees a half-written file.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	// A short temporary name: the final name may be as long as a name gets.
-	tmp, err := os.CreateTemp(dir, ".provenant-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// writeOrRescue writes the attestation to path. When that fails after
-// signing, the signed bundle (with its log entry already made) is not lost:
-// it is written to a fresh file in $RUNNER_TEMP (or the system's temporary
-// folder), and the error says where.
-func writeOrRescue(path string, content []byte, e env) (saved string, err error) {
-	werr := writeAtomic(path, content)
-	if werr == nil {
-		return path, nil
-	}
-	dir := e.getenv("RUNNER_TEMP")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	f, err := os.CreateTemp(dir, "provenant-rescued-*"+filepath.Ext(path))
-	if err == nil {
-		_, err = f.Write(content)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			return f.Name(), fmt.Errorf("writing %s: %w; the attestation is kept in %s", path, werr, f.Name())
-		}
-		os.Remove(f.Name())
-	}
-	return "", fmt.Errorf("writing %s: %w (and keeping it elsewhere failed too: %v)", path, werr, err)
 }
 
 // maxSummaryRows bounds the step summary (GitHub caps it at 1 MiB).

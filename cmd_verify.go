@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -283,19 +282,4 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 		}
 	}
 	return exitOK
-}
-
-// tufCacheDir is the TUF cache: the flag, else $XDG_CACHE_HOME/provenant/tuf,
-// else ~/.cache/provenant/tuf.
-func tufCacheDir(flagValue string, e env) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if d := e.getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "provenant", "tuf")
-	}
-	if h := e.getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "provenant", "tuf")
-	}
-	return filepath.Join(os.TempDir(), "provenant-tuf")
 }
