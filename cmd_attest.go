@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/provenance"
+	"github.com/provenant/provenant/trust"
 )
 
 const attestLong = `Records how artifacts were built as a SLSA v1 in-toto statement and signs it
@@ -29,6 +29,11 @@ on the command line wins. Inputs are read only when GITHUB_ACTIONS=true.
 Subjects come from at least one of --subject-path, --subject-name with
 --subject-digest, or --subject-checksums. The predicate is SLSA v1 build
 provenance of this workflow run unless --predicate-type names another.
+The default output is a fresh folder under $RUNNER_TEMP/provenant in a
+workflow (two steps never overwrite each other's bundle), the current folder
+elsewhere; an existing file at --out is replaced only with --overwrite.
+--include-workflow-inputs records inputs only for a workflow_dispatch run, and
+they are only as trustworthy as the job (see the README).
 
 Exit status: 0 written, 1 the work failed (token, signing, a service),
 2 bad usage or input. On failure nothing is written.`
@@ -46,7 +51,7 @@ const attestExample = `  # in a workflow step (id-token: write): sign provenance
 type attestFlags struct {
 	subjectPath, subjectName, subjectDigest, subjectChecksums string
 	predicateType, predicatePath, predicate                   string
-	includeInputs, noSign, showSummary, dryRun                bool
+	includeInputs, noSign, showSummary, dryRun, overwrite     bool
 	sigstore, oidcIssuer, out                                 string
 }
 
@@ -62,13 +67,14 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.predicateType, "predicate-type", "", "attest this predicate type `URI` instead of SLSA provenance")
 	fs.StringVar(&f.predicatePath, "predicate-path", "", "the predicate, a JSON object `FILE` of at most 16 MiB")
 	fs.StringVar(&f.predicate, "predicate", "", "the predicate inline, a `JSON` object")
-	fs.BoolVar(&f.includeInputs, "include-workflow-inputs", false, "record the workflow_dispatch inputs in the provenance")
+	fs.BoolVar(&f.includeInputs, "include-workflow-inputs", false, "record the workflow_dispatch inputs in the provenance (only for a workflow_dispatch run)")
 	fs.BoolVar(&f.noSign, "no-sign", false, "write the unsigned statement (SLSA Build L1); needs no token")
 	fs.BoolVar(&f.showSummary, "show-summary", true, "in GitHub Actions, write a step summary of the subjects")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "get and verify the token, print the statement that would be signed; sign and write nothing")
 	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github, or a `FOLDER` with signing_config.json and trusted_root.json")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
-	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path)")
+	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path; default: a fresh folder under $RUNNER_TEMP/provenant in a workflow, the current folder elsewhere)")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace a file that exists at --out (refused otherwise)")
 }
 
 // newAttestCmd is "provenant attest".
@@ -103,273 +109,409 @@ func newAttestCmd(e env) *cobra.Command {
 
 // runAttest implements "provenant attest" once flags and inputs are parsed.
 func runAttest(ctx context.Context, f *attestFlags, e env) int {
-	inActions := builder.InActions(e.getenv)
-	// In a workflow, logs and workflow commands go to stdout where the
-	// runner reads them; elsewhere stdout stays clean.
-	logTo := e.stderr
-	if inActions {
-		logTo = e.stdout
-	}
-	action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(logTo))
-	fail := func(code int, err error) int {
-		if inActions {
-			action.Errorf("provenant attest: %v", err)
-		} else {
-			fmt.Fprintf(e.stderr, "provenant attest: %v\n", err)
-		}
-		return code
-	}
-
-	// 1. Subjects and the predicate are read before any network call, so a
-	// bad input fails fast.
-	dir, _ := os.Getwd()
-	subjOpts := provenance.SubjectOptions{
-		Paths: provenance.SplitList(f.subjectPath),
-		Name:  f.subjectName, Digest: f.subjectDigest, Dir: dir,
-	}
-	if f.subjectChecksums != "" {
-		text, source, err := readChecksums(f.subjectChecksums, dir)
-		if err != nil {
-			return fail(exitUsage, err)
-		}
-		subjOpts.Checksums, subjOpts.ChecksumsSource = text, source
-	}
-	customPredicate, err := readPredicate(f)
+	r := newAttestRun(ctx, f, e)
+	// The steps in order. Everything that can be checked is checked before
+	// the preflight ends; only signing contacts Sigstore.
+	subjects, custom, err := r.inputs()
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitUsage, err)
 	}
-	start := time.Now()
-	subjects, err := provenance.CollectSubjects(ctx, subjOpts)
+	job, err := r.job()
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitFailed, err)
 	}
-	action.Infof("%d subject(s) hashed in %s", len(subjects), time.Since(start).Round(time.Millisecond))
-
-	// 2. Who is building.
-	var job *builder.Job
-	if f.noSign {
-		job, err = builder.FromEnvironment(e.getenv, localFacts(dir))
-		if err != nil {
-			return fail(exitFailed, err)
-		}
-		if job.Local {
-			action.Infof("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
-		} else {
-			action.Infof("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
-		}
-	} else {
-		job, err = builder.FromToken(ctx, builder.Options{
-			Getenv:     e.getenv,
-			HTTPClient: &http.Client{Timeout: 30 * time.Second},
-			Issuer:     f.oidcIssuer,
-		})
-		if err != nil {
-			return fail(exitFailed, err)
-		}
-		if inActions {
-			// The runner hides the token in the log from now on. Outside
-			// a runner the mask command would only print it.
-			action.AddMask(job.Token)
-		}
-	}
-
-	// 3. The statement.
-	var st *provenance.Statement
-	if customPredicate != nil {
-		st, err = provenance.NewStatement(subjects, f.predicateType, customPredicate)
-	} else {
-		var popts provenance.PredicateOptions
-		if f.includeInputs {
-			if popts.WorkflowInputs, err = builder.WorkflowInputs(e.getenv("GITHUB_EVENT_PATH")); err != nil {
-				return fail(exitUsage, fmt.Errorf("include-workflow-inputs: %w", err))
-			}
-		}
-		st, err = provenance.NewProvenanceStatement(subjects, job, popts)
-	}
+	st, err := r.statement(subjects, custom, job)
 	if err != nil {
-		return fail(exitUsage, err)
+		return r.fail(exitUsage, err)
 	}
-
 	if f.dryRun {
 		fmt.Fprintf(e.stdout, "%s\n", st.JSON)
 		return exitOK
 	}
-
-	// 4. Sign (or not) and write.
-	out := f.out
-	var content []byte
-	outputs := map[string]string{}
-	if f.noSign {
-		content = append(st.JSON, '\n')
-		out = outPath(out, e, subjects, ".intoto.json")
-	} else {
-		res, err := signStatement(ctx, e, action, f, job, st)
-		if err != nil {
-			return fail(exitFailed, err)
-		}
-		content = res.bundleJSON
-		for k, v := range res.outputs {
-			outputs[k] = v
-		}
-		out = outPath(out, e, subjects, ".sigstore.json")
+	dst, err := r.preflight(subjects)
+	if err != nil {
+		return r.fail(exitUsage, err)
 	}
-	if err := writeAtomic(out, content); err != nil {
-		return fail(exitFailed, fmt.Errorf("writing %s: %w", out, err))
+	content, outputs, err := r.sign(job, st)
+	if err != nil {
+		dst.discard()
+		return r.fail(exitFailed, err)
 	}
-	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(e.stderr, "wrote %s (%d subject(s), predicate %s)\n", abs, len(subjects), st.PredicateType)
-
-	if inActions {
-		outputs["bundle-path"] = abs
-		outputs["subject-count"] = strconv.Itoa(len(subjects))
-		if e.getenv("GITHUB_OUTPUT") != "" { // go-githubactions panics without it
-			for k, v := range outputs {
-				action.SetOutput(k, v)
-			}
-		}
-		if f.showSummary && e.getenv("GITHUB_STEP_SUMMARY") != "" {
-			action.AddStepSummary(subjectSummary(st, !f.noSign))
-		}
+	abs, err := r.write(dst, content, st)
+	if err != nil {
+		return r.fail(exitFailed, err)
+	}
+	if err := r.setOutputs(abs, outputs, st); err != nil {
+		return r.fail(exitFailed, err)
 	}
 	return exitOK
 }
 
-// readChecksums returns the checksum text: the file the value names, or the
-// value itself when it is checksum text rather than a path.
-func readChecksums(v, dir string) (text, source string, err error) {
-	if strings.Contains(v, "\n") || looksLikeChecksumLine(v) {
-		return v, "subject-checksums (inline)", nil
+// attestRun is one run of "provenant attest": its flags, environment and
+// log, shared by its steps.
+type attestRun struct {
+	ctx       context.Context
+	f         *attestFlags
+	e         env
+	inActions bool
+	action    *githubactions.Action
+	dir       string
+}
+
+func newAttestRun(ctx context.Context, f *attestFlags, e env) *attestRun {
+	r := &attestRun{ctx: ctx, f: f, e: e, inActions: builder.InActions(e.getenv)}
+	// In a workflow, logs and workflow commands go to stdout where the
+	// runner reads them; elsewhere stdout stays clean.
+	logTo := e.stderr
+	if r.inActions {
+		logTo = e.stdout
 	}
-	p := v
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, p)
+	r.action = githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(logTo))
+	r.dir, _ = os.Getwd()
+	return r
+}
+
+// fail reports err and returns code. Every message may hold a file name or
+// another value a user chose: it is made printable so it cannot start a log
+// line of its own.
+func (r *attestRun) fail(code int, err error) int {
+	if r.ctx.Err() != nil {
+		// A signal (SIGINT, SIGTERM) ended the run.
+		code, err = exitFailed, fmt.Errorf("interrupted, stopping: %w", err)
 	}
-	data, err := os.ReadFile(p)
+	msg := builder.Printable(err.Error())
+	if r.inActions {
+		r.action.Errorf("provenant attest: %s", msg)
+	} else {
+		fmt.Fprintf(r.e.stderr, "provenant attest: %s\n", msg)
+	}
+	return code
+}
+
+// logf logs one printable line.
+func (r *attestRun) logf(format string, args ...any) {
+	r.action.Infof("%s", builder.Printable(fmt.Sprintf(format, args...)))
+}
+
+// warn logs a warning (an annotation in a workflow).
+func (r *attestRun) warn(msg string) {
+	if r.inActions {
+		r.action.Warningf("%s", builder.Printable(msg))
+	} else {
+		fmt.Fprintf(r.e.stderr, "provenant attest: warning: %s\n", builder.Printable(msg))
+	}
+}
+
+// inputs reads the predicate and the subject inputs and hashes the files,
+// before any network call, so a bad input fails fast. custom is the custom
+// predicate's JSON, nil for SLSA provenance.
+func (r *attestRun) inputs() (subjects []provenance.Subject, custom []byte, err error) {
+	f := r.f
+	custom, err = provenance.ReadPredicate(r.ctx, provenance.PredicateInput{Type: f.predicateType, Path: f.predicatePath, Inline: f.predicate})
 	if err != nil {
-		return "", "", &provenance.InputError{Input: "subject-checksums", Value: v, Err: err}
+		return nil, nil, err
 	}
-	return string(data), v, nil
+	opts := provenance.SubjectOptions{
+		Paths: provenance.SplitList(f.subjectPath),
+		Name:  f.subjectName, Digest: f.subjectDigest, Dir: r.dir, Warn: r.warn,
+	}
+	if f.subjectChecksums != "" {
+		text, source, err := provenance.ReadChecksums(r.ctx, f.subjectChecksums, r.dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Checksums, opts.ChecksumsSource = text, source
+	}
+	start := time.Now()
+	subjects, err = provenance.CollectSubjects(r.ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.logf("%d subject(s) hashed in %s", len(subjects), time.Since(start).Round(time.Millisecond))
+	return subjects, custom, nil
 }
 
-func looksLikeChecksumLine(v string) bool {
-	sum, name, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || strings.TrimSpace(name) == "" {
-		return false
+// job finds out who is building: the verified token's claims, or with
+// --no-sign the environment (or the local checkout).
+func (r *attestRun) job() (*builder.Job, error) {
+	if r.f.noSign {
+		job, err := builder.FromEnvironment(r.e.getenv, localFacts(r.dir))
+		if err != nil {
+			return nil, err
+		}
+		if job.Local {
+			r.logf("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
+		} else {
+			r.logf("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
+		}
+		return job, nil
 	}
-	for _, c := range sum {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return false
+	job, err := builder.FromToken(r.ctx, builder.Options{
+		Getenv:     r.e.getenv,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		Issuer:     r.f.oidcIssuer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.inActions {
+		// The runner hides the token in the log from now on. Outside a
+		// runner the mask command would only print it.
+		r.action.AddMask(job.Token)
+	}
+	return job, nil
+}
+
+// statement builds the in-toto statement: SLSA provenance of the job, or
+// the custom predicate.
+func (r *attestRun) statement(subjects []provenance.Subject, custom []byte, job *builder.Job) (*provenance.Statement, error) {
+	f := r.f
+	if custom != nil {
+		return provenance.NewStatement(subjects, f.predicateType, custom)
+	}
+	var opts provenance.PredicateOptions
+	if f.includeInputs {
+		var err error
+		if opts.WorkflowInputs, err = builder.WorkflowInputs(r.ctx, job, r.e.getenv("GITHUB_EVENT_PATH")); err != nil {
+			return nil, fmt.Errorf("include-workflow-inputs: %w", err)
 		}
 	}
-	return len(sum) >= 64
+	return provenance.NewProvenanceStatement(subjects, job, opts)
 }
 
-// readPredicate returns the custom predicate's JSON, or nil for SLSA
-// provenance.
-func readPredicate(f *attestFlags) ([]byte, error) {
+// preflight settles where to write and checks that the attestation and the
+// step's outputs can be written, before anything is signed.
+func (r *attestRun) preflight(subjects []provenance.Subject) (*output, error) {
+	ext := ".sigstore.json"
+	if r.f.noSign {
+		ext = ".intoto.json"
+	}
+	dst, err := prepareOutput(r.f, r.e, subjects, ext)
+	if err != nil {
+		return nil, err
+	}
+	if r.inActions {
+		if err := checkCommandFiles(r.e, r.f.showSummary); err != nil {
+			dst.discard()
+			return nil, fmt.Errorf("before signing: %w", err)
+		}
+	}
+	return dst, nil
+}
+
+// sign signs the statement into a Sigstore bundle with the instance the
+// sigstore flag names and logs the certificate identity and log entry; with
+// --no-sign it returns the statement itself.
+func (r *attestRun) sign(job *builder.Job, st *provenance.Statement) (content []byte, outputs map[string]string, err error) {
+	if r.f.noSign {
+		return append(st.JSON, '\n'), map[string]string{}, nil
+	}
+	name, err := trust.Choose(r.f.sigstore, job.Claims.RepositoryVisibility, job.ServerURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := loadInstance(r.ctx, name, r.e)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	signed, err := provenance.Sign(r.ctx, st, provenance.SignOptions{
+		IDToken:  job.Token,
+		Instance: inst,
+		Identity: job.ServerURL + "/" + job.Claims.JobWorkflowRef,
+		Issuer:   job.Claims.Issuer,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	r.logf("signed with Sigstore instance %s in %s", inst.Name, time.Since(start).Round(time.Millisecond))
+	r.logf("certificate identity: %s (issuer %s)", signed.CertificateIdentity, signed.CertificateIssuer)
+	outputs = map[string]string{"certificate-identity": signed.CertificateIdentity}
+	if signed.LogIndex >= 0 {
+		where := ""
+		if inst.Name == trust.PublicGood {
+			where = fmt.Sprintf(": https://search.sigstore.dev/?logIndex=%d", signed.LogIndex)
+		}
+		r.logf("transparency log entry %d%s", signed.LogIndex, where)
+		outputs["log-index"] = strconv.FormatInt(signed.LogIndex, 10)
+	} else {
+		r.logf("no transparency log entry: signing time from an RFC 3161 timestamp")
+	}
+	return signed.JSON, outputs, nil
+}
+
+// write writes the attestation (keeping it elsewhere if that fails) and
+// returns its absolute path.
+func (r *attestRun) write(dst *output, content []byte, st *provenance.Statement) (string, error) {
+	saved, err := writeOrRescue(dst.path, content, r.e)
+	if err != nil {
+		if saved == "" {
+			dst.discard()
+		}
+		return "", err
+	}
+	abs, _ := filepath.Abs(saved)
+	fmt.Fprintf(r.e.stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(st.Subjects), builder.Printable(st.PredicateType))
+	return abs, nil
+}
+
+// setOutputs sets the step outputs and writes the step summary, in a
+// workflow.
+func (r *attestRun) setOutputs(abs string, outputs map[string]string, st *provenance.Statement) error {
+	if !r.inActions {
+		return nil
+	}
+	outputs["bundle-path"] = abs
+	outputs["subject-count"] = strconv.Itoa(len(st.Subjects))
+	files := &builder.FileCommands{Getenv: r.e.getenv}
+	if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+		return fmt.Errorf("the attestation is written to %s, but setting the step outputs failed: %w", abs, err)
+	}
+	if r.f.showSummary {
+		if err := files.AppendSummary(subjectSummary(st, !r.f.noSign)); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			return fmt.Errorf("the attestation is written to %s, but writing the step summary failed: %w", abs, err)
+		}
+	}
+	return nil
+}
+
+// loadInstance loads the Sigstore instance's trust material. TUF updates take
+// no context, so the load runs aside and a signal ends the wait at once.
+func loadInstance(ctx context.Context, name string, e env) (*trust.Instance, error) {
+	type result struct {
+		inst *trust.Instance
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		inst, err := trust.Load(name, trust.Options{CacheDir: defaultTUFCache(e)})
+		done <- result{inst, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-done:
+		return r.inst, r.err
+	}
+}
+
+// output is where an attestation is written.
+type output struct {
+	// path is the file to write.
+	path string
+	// fresh is the folder made for this run, removed when nothing is
+	// written; empty for a folder the user named.
+	fresh string
+}
+
+// discard removes the fresh folder of a run that wrote nothing.
+func (o *output) discard() {
+	if o.fresh != "" {
+		os.Remove(o.fresh)
+	}
+}
+
+// prepareOutput settles where to write: the flag's path, the default name
+// inside it when it names a folder, or the default name in a folder made
+// for this run under $RUNNER_TEMP/provenant (in a workflow; the current
+// folder elsewhere), so two attest steps never write the same file. A file
+// that exists is replaced only with --overwrite.
+func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext string) (*output, error) {
+	o := &output{path: f.out}
 	switch {
-	case f.predicatePath != "" && f.predicate != "":
-		return nil, errors.New("give predicate-path or predicate, not both")
-	case f.predicateType == "" && (f.predicatePath != "" || f.predicate != ""):
-		return nil, errors.New("predicate-path and predicate need a predicate-type")
-	case f.predicateType != "" && f.predicatePath == "" && f.predicate == "":
-		if f.predicateType == provenance.SLSAProvenanceType {
-			return nil, nil
+	case f.out == "" && builder.InActions(e.getenv) && e.getenv("RUNNER_TEMP") != "":
+		parent := filepath.Join(e.getenv("RUNNER_TEMP"), "provenant")
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return nil, fmt.Errorf("output folder: %w", err)
 		}
-		return nil, fmt.Errorf("predicate-type %s needs predicate-path or predicate", f.predicateType)
-	case f.predicate != "":
-		return []byte(f.predicate), nil
-	case f.predicatePath != "":
-		fi, err := os.Stat(f.predicatePath)
+		dir, err := os.MkdirTemp(parent, "run-")
 		if err != nil {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath, Err: err}
+			return nil, fmt.Errorf("output folder: %w", err)
 		}
-		if fi.IsDir() {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath, Err: errors.New("is a directory")}
+		o.fresh, o.path = dir, filepath.Join(dir, defaultName(subjects, ext))
+	case f.out == "":
+		o.path = defaultName(subjects, ext)
+	default:
+		if fi, err := os.Stat(f.out); (err == nil && fi.IsDir()) || strings.HasSuffix(f.out, string(filepath.Separator)) {
+			o.path = filepath.Join(f.out, defaultName(subjects, ext))
 		}
-		if fi.Size() > provenance.MaxPredicateSize {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath,
-				Err: fmt.Errorf("%d bytes, larger than the 16 MiB limit", fi.Size())}
-		}
-		data, err := os.ReadFile(f.predicatePath)
-		if err != nil {
-			return nil, &provenance.InputError{Input: "predicate-path", Value: f.predicatePath, Err: err}
-		}
-		return data, nil
 	}
-	return nil, nil
+	if err := checkFileName(filepath.Base(o.path)); err != nil {
+		o.discard()
+		return nil, fmt.Errorf("bundle-path %q: %w", o.path, err)
+	}
+	if o.fresh == "" {
+		if fi, err := os.Lstat(o.path); err == nil {
+			if fi.IsDir() {
+				return nil, fmt.Errorf("bundle-path %q is a folder that holds a folder of the same name as the attestation", o.path)
+			}
+			if !f.overwrite {
+				return nil, fmt.Errorf("bundle-path %q exists: refusing to replace another attestation (say overwrite: true, or --overwrite, to replace it)", o.path)
+			}
+		}
+	}
+	if err := probeFolder(filepath.Dir(o.path)); err != nil {
+		o.discard()
+		return nil, fmt.Errorf("bundle-path %q: the folder is not writable: %w", o.path, err)
+	}
+	return o, nil
 }
 
-// outPath is where to write: the flag's path, the default name inside it
-// when it names a folder, or the default path.
-func outPath(flagValue string, e env, subjects []provenance.Subject, ext string) string {
-	if flagValue == "" {
-		return defaultOutPath(e, subjects, ext)
+// maxFileName is the longest file name most file systems take (NAME_MAX).
+const maxFileName = 255
+
+// checkFileName refuses a name no file can have.
+func checkFileName(name string) error {
+	switch {
+	case len(name) > maxFileName:
+		return fmt.Errorf("a file name of %d bytes is longer than the %d a file system takes", len(name), maxFileName)
+	case name == "." || name == ".." || name == string(filepath.Separator):
+		return errors.New("names a folder, not a file")
+	case strings.ContainsRune(name, 0):
+		return errors.New("a file name cannot hold NUL")
 	}
-	if fi, err := os.Stat(flagValue); (err == nil && fi.IsDir()) || strings.HasSuffix(flagValue, string(filepath.Separator)) {
-		return filepath.Join(flagValue, defaultName(subjects, ext))
-	}
-	return flagValue
+	return nil
 }
 
-// defaultOutPath is the default name under $RUNNER_TEMP/provenant in a
-// workflow, in the current folder elsewhere.
-func defaultOutPath(e env, subjects []provenance.Subject, ext string) string {
-	if t := e.getenv("RUNNER_TEMP"); t != "" && builder.InActions(e.getenv) {
-		return filepath.Join(t, "provenant", defaultName(subjects, ext))
+// checkCommandFiles makes sure, before anything is signed, that the step's
+// outputs and summary can be written (when the runner names them).
+func checkCommandFiles(e env, summary bool) error {
+	files := &builder.FileCommands{Getenv: e.getenv}
+	vars := []string{"GITHUB_OUTPUT"}
+	if summary {
+		vars = append(vars, "GITHUB_STEP_SUMMARY")
 	}
-	return defaultName(subjects, ext)
+	for _, v := range vars {
+		if err := files.CheckWritable(v); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			return err
+		}
+	}
+	return nil
 }
 
 // defaultName is <subject><ext> for one subject, attestation<ext> for
 // several.
 func defaultName(subjects []provenance.Subject, ext string) string {
-	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) {
+	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) && checkFileName(subjects[0].Name+ext) == nil {
 		return subjects[0].Name + ext
 	}
 	return "attestation" + ext
 }
 
-// writeAtomic writes data to path through a temporary file in the same
-// folder, so a reader never sees a half-written file.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // maxSummaryRows bounds the step summary (GitHub caps it at 1 MiB).
 const maxSummaryRows = 500
 
+// subjectSummary is the step summary: every value in it (names come from
+// file names and checksums files) is escaped for Markdown and HTML, so a
+// name cannot become a link, an image or a cell of its own. Digests are
+// checked hex.
 func subjectSummary(st *provenance.Statement, signed bool) string {
 	var b strings.Builder
 	state := "signed"
 	if !signed {
 		state = "unsigned (SLSA Build L1)"
 	}
-	fmt.Fprintf(&b, "### provenant attest\n\nPredicate `%s`, %s, %d subject(s).\n\n| name | digest |\n|---|---|\n", st.PredicateType, state, len(st.Subjects))
+	fmt.Fprintf(&b, "### provenant attest\n\nPredicate %s, %s, %d subject(s).\n\n| name | digest |\n|---|---|\n", builder.EscapeMarkdown(st.PredicateType), state, len(st.Subjects))
 	for i, s := range st.Subjects {
 		if i == maxSummaryRows {
 			fmt.Fprintf(&b, "| … and %d more | |\n", len(st.Subjects)-i)
@@ -379,46 +521,14 @@ func subjectSummary(st *provenance.Statement, signed bool) string {
 		for _, alg := range s.SortedDigestAlgorithms() {
 			ds = append(ds, "`"+alg+":"+s.Digest[alg]+"`")
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", strings.NewReplacer("|", `\|`, "\n", " ").Replace(s.Name), strings.Join(ds, "<br>"))
+		fmt.Fprintf(&b, "| %s | %s |\n", builder.EscapeMarkdown(s.Name), strings.Join(ds, "<br>"))
 	}
 	return b.String()
 }
 
 // localFacts asks git about the checkout in dir, for provenance of a local
-// build. Missing facts stay empty.
+// build.
 func localFacts(dir string) builder.LocalFacts {
-	git := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		out, err := cmd.Output()
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(out))
-	}
 	host, _ := os.Hostname()
-	return builder.LocalFacts{
-		Host:       host,
-		Dir:        git("rev-parse", "--show-toplevel"),
-		Commit:     git("rev-parse", "HEAD"),
-		Ref:        git("symbolic-ref", "-q", "HEAD"),
-		Repository: repoFromRemote(git("config", "--get", "remote.origin.url")),
-	}
-}
-
-// repoFromRemote turns a remote URL into owner/name.
-func repoFromRemote(u string) string {
-	u = strings.TrimSuffix(strings.TrimSpace(u), ".git")
-	if u == "" {
-		return ""
-	}
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
-		if j := strings.Index(u, "/"); j >= 0 {
-			u = u[j+1:]
-		}
-	} else if i := strings.Index(u, ":"); i >= 0 {
-		u = u[i+1:]
-	}
-	return u
+	return builder.GitFacts(dir, host)
 }

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -321,35 +319,26 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 	if !inActions {
 		return exitOK
 	}
-	action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(e.stderr))
-	if e.getenv("GITHUB_OUTPUT") != "" { // go-githubactions panics without it
-		action.SetOutput("verified", strconv.FormatBool(rep.Verified))
-		action.SetOutput("level", strconv.Itoa(rep.Level()))
-		if path != "" {
-			action.SetOutput("report-path", path)
-		}
+	// Outputs through builder.FileCommands: a random delimiter per value,
+	// so a report path cannot add outputs of its own; errors, not panics.
+	files := &builder.FileCommands{Getenv: e.getenv}
+	outputs := map[string]string{"verified": strconv.FormatBool(rep.Verified), "level": strconv.Itoa(rep.Level())}
+	if path != "" {
+		outputs["report-path"] = path
 	}
-	if f.summary && e.getenv("GITHUB_STEP_SUMMARY") != "" {
+	if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+		fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+		return exitFailed
+	}
+	if f.summary {
 		var b strings.Builder
 		_ = rep.WriteMarkdown(&b)
-		action.AddStepSummary(b.String())
+		if err := files.AppendSummary(b.String()); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			return exitFailed
+		}
 	}
 	return exitOK
-}
-
-// tufCacheDir is the TUF cache: the flag, else $XDG_CACHE_HOME/provenant/tuf,
-// else ~/.cache/provenant/tuf.
-func tufCacheDir(flagValue string, e env) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if d := e.getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "provenant", "tuf")
-	}
-	if h := e.getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "provenant", "tuf")
-	}
-	return filepath.Join(os.TempDir(), "provenant-tuf")
 }
 
 // withoutPublicGood drops the public-good instance (--no-public-good, as gh

@@ -170,8 +170,8 @@ func TestE2ESignAndVerify(t *testing.T) {
 			}
 			out := st.outputs()
 			bundlePath := out["bundle-path"]
-			if want := filepath.Join(st.temp, "provenant", "octo-1.0.tgz.sigstore.json"); bundlePath != want {
-				t.Errorf("bundle-path = %q, want %q", bundlePath, want)
+			if filepath.Base(bundlePath) != "octo-1.0.tgz.sigstore.json" || !strings.HasPrefix(bundlePath, filepath.Join(st.temp, "provenant", "run-")) {
+				t.Errorf("bundle-path = %q, want $RUNNER_TEMP/provenant/run-*/octo-1.0.tgz.sigstore.json", bundlePath)
 			}
 			if out["certificate-identity"] != defaultSAN {
 				t.Errorf("certificate-identity output = %q, want %q", out["certificate-identity"], defaultSAN)
@@ -420,7 +420,7 @@ func TestE2EServiceFaults(t *testing.T) {
 				}
 				st := s.signedStep(t, inst)
 				stdout, stderr, code := st.run("attest")
-				bundlePath := filepath.Join(st.temp, "provenant", "octo-1.0.tgz.sigstore.json")
+				bundlePath := st.outputs()["bundle-path"]
 				if mode.fail >= 0 {
 					if code != 0 {
 						t.Fatalf("exit %d after transient 503s\n%s\n%s", code, stdout, stderr)
@@ -439,10 +439,10 @@ func TestE2EServiceFaults(t *testing.T) {
 				if !strings.Contains(stdout+stderr, svc.wantErr) {
 					t.Errorf("error does not name the service (%q):\n%s\n%s", svc.wantErr, stdout, stderr)
 				}
-				if _, err := os.Stat(bundlePath); err == nil {
-					t.Error("a bundle was left behind")
+				if bundlePath != "" {
+					t.Errorf("bundle-path output set on failure: %s", bundlePath)
 				}
-				entries, _ := os.ReadDir(filepath.Dir(bundlePath))
+				entries, _ := os.ReadDir(filepath.Join(st.temp, "provenant"))
 				if len(entries) != 0 {
 					t.Errorf("files left behind: %v", entries)
 				}

@@ -104,9 +104,12 @@ type Job struct {
 	Local bool
 	// LocalBuilder names the machine of a local build ("local:<host>").
 	LocalBuilder string
-	// LocalDir is the checkout of a local build; it names the repository
-	// when the checkout has no remote.
+	// LocalDir is the checkout of a local build.
 	LocalDir string
+	// LocalSource is the source of a local build: the checkout's remote
+	// URL as git has it, file://<checkout> without a remote, or empty
+	// outside a git checkout.
+	LocalSource string
 }
 
 // BuilderID is runDetails.builder.id: the server URL and the job workflow
@@ -121,8 +124,8 @@ func (j *Job) BuilderID() string {
 
 // RepositoryURL is the server URL and the repository.
 func (j *Job) RepositoryURL() string {
-	if j.Local && j.Claims.Repository == "" && j.LocalDir != "" {
-		return "file://" + j.LocalDir
+	if j.Local {
+		return j.LocalSource
 	}
 	return j.ServerURL + "/" + j.Claims.Repository
 }

@@ -224,25 +224,48 @@ func TestWorkflowInputs(t *testing.T) {
 	dir := t.TempDir()
 	ev := filepath.Join(dir, "event.json")
 	os.WriteFile(ev, []byte(`{"inputs":{"version":"1.2.3","dry_run":false},"ref":"refs/heads/main"}`), 0o644)
-	in, err := WorkflowInputs(ev)
+	dispatch := &Job{Claims: Claims{EventName: "workflow_dispatch"}, Verified: true}
+	in, err := WorkflowInputs(context.Background(), dispatch, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if in["version"] != "1.2.3" || in["dry_run"] != false {
 		t.Errorf("inputs = %v", in)
 	}
-	push := filepath.Join(dir, "push.json")
-	os.WriteFile(push, []byte(`{"ref":"refs/heads/main"}`), 0o644)
-	if in, err := WorkflowInputs(push); err != nil || len(in) != 0 {
-		t.Errorf("push event inputs = %v, %v", in, err)
+	noInputs := filepath.Join(dir, "noinputs.json")
+	os.WriteFile(noInputs, []byte(`{"ref":"refs/heads/main"}`), 0o644)
+	if in, err := WorkflowInputs(context.Background(), dispatch, noInputs); err != nil || len(in) != 0 {
+		t.Errorf("dispatch event without inputs = %v, %v", in, err)
 	}
-	if _, err := WorkflowInputs(""); err == nil {
+	if _, err := WorkflowInputs(context.Background(), dispatch, ""); err == nil {
 		t.Error("no event path: want an error")
 	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{`), 0o644)
-	if _, err := WorkflowInputs(bad); err == nil {
+	if _, err := WorkflowInputs(context.Background(), dispatch, bad); err == nil {
 		t.Error("bad event JSON: want an error")
+	}
+}
+
+func TestWorkflowInputs_ForgedInputsOfAnotherEventAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	ev := filepath.Join(dir, "event.json")
+	os.WriteFile(ev, []byte(`{"inputs":{"approved_by":"security-team"}}`), 0o644)
+	tests := []struct {
+		name string
+		job  *Job
+		want string
+	}{
+		{"push, verified", &Job{Claims: Claims{EventName: "push"}, Verified: true}, `"push" (the verified token's event_name)`},
+		{"pull_request from the environment", &Job{Claims: Claims{EventName: "pull_request"}}, `"pull_request" (GITHUB_EVENT_NAME)`},
+		{"workflow_call is never in the event file", &Job{Claims: Claims{EventName: "workflow_call"}, Verified: true}, "workflow_call"},
+		{"local build", &Job{Local: true, Claims: Claims{EventName: "workflow_dispatch"}}, "outside a GitHub Actions run"},
+	}
+	for _, tt := range tests {
+		in, err := WorkflowInputs(context.Background(), tt.job, ev)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: inputs %v, err %v; want a refusal naming %q", tt.name, in, err, tt.want)
+		}
 	}
 }
 

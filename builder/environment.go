@@ -1,10 +1,16 @@
 package builder
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
+
+// MaxEventFileSize is the largest event file (GITHUB_EVENT_PATH) read.
+const MaxEventFileSize = 16 << 20
 
 // envClaims maps the variables of a job's environment to the claims that
 // hold the same facts; the required ones must be set in a workflow.
@@ -38,8 +44,9 @@ func InActions(getenv func(string) string) bool {
 // environment does not name a called reusable workflow.
 //
 // Outside GitHub Actions (GITHUB_ACTIONS is not "true") the job is local:
-// facts the environment lacks come from local (the checkout's commit, ref and
-// repository, as the caller found them), and the builder is local:<host>.
+// its commit and ref come from local (the checkout, as the caller found it),
+// its source is the checkout's remote URL as it is (or the checkout itself
+// without a remote), the builder is local:<host>, and it has no GitHub facts.
 func FromEnvironment(getenv func(string) string, local LocalFacts) (*Job, error) {
 	var c Claims
 	var missing []string
@@ -65,16 +72,12 @@ func FromEnvironment(getenv func(string) string, local LocalFacts) (*Job, error)
 	}
 	job.LocalBuilder = "local:" + host
 	job.LocalDir = local.Dir
-	fill := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = v
-		}
+	// GITHUB_* variables in a developer's shell describe no build here.
+	job.Claims = Claims{SHA: local.Commit, Ref: local.Ref}
+	job.LocalSource = local.Remote
+	if job.LocalSource == "" && local.Dir != "" {
+		job.LocalSource = "file://" + local.Dir
 	}
-	fill(&job.Claims.SHA, local.Commit)
-	fill(&job.Claims.Ref, local.Ref)
-	fill(&job.Claims.Repository, local.Repository)
-	fill(&job.Claims.EventName, "local")
-	fill(&job.Claims.RunnerEnvironment, "local")
 	return job, nil
 }
 
@@ -88,25 +91,47 @@ type LocalFacts struct {
 	Commit string
 	// Ref is the checked-out ref (git symbolic-ref HEAD).
 	Ref string
-	// Repository is "owner/name" of the origin remote on the server.
-	Repository string
+	// Remote is the origin remote's URL as git has it (see RemoteURL).
+	Remote string
 }
 
-// WorkflowInputs reads the inputs of a workflow_dispatch event from the event file at path
-// (GITHUB_EVENT_PATH). An event without inputs gives an empty map.
-func WorkflowInputs(path string) (map[string]any, error) {
-	if path == "" {
-		return nil, fmt.Errorf("GITHUB_EVENT_PATH is not set: cannot read the workflow inputs")
+// WorkflowInputs reads the inputs of a workflow_dispatch run from the event
+// file at eventPath (GITHUB_EVENT_PATH) for job.
+//
+// Inputs are recorded only for a workflow_dispatch run, told by the job's
+// event_name (a verified token claim when the job comes from FromToken): the
+// event file can be rewritten by any earlier step of the job, and for any
+// other event its "inputs" are whatever that step put there. The inputs of
+// a called reusable workflow (workflow_call) are never in the event file,
+// which holds the caller's event, so they cannot be established and are not
+// recorded; in a reusable workflow the inputs recorded are those of the
+// workflow_dispatch run of the top-level workflow. Either way the inputs are
+// only as trustworthy as the job's earlier steps: at SLSA Build L3 (an
+// isolated reusable workflow) they are; below it, not.
+func WorkflowInputs(ctx context.Context, job *Job, eventPath string) (map[string]any, error) {
+	if job.Local {
+		return nil, errors.New("there are no workflow inputs outside a GitHub Actions run")
 	}
-	data, err := os.ReadFile(path)
+	if ev := job.Claims.EventName; ev != "workflow_dispatch" {
+		source := "the verified token's event_name"
+		if !job.Verified {
+			source = "GITHUB_EVENT_NAME"
+		}
+		return nil, fmt.Errorf("this run was triggered by %q (%s), not workflow_dispatch: only a workflow_dispatch run has inputs to record; "+
+			"for any other event the event file's inputs are whatever an earlier step wrote there, and the inputs of a called reusable workflow (workflow_call) are not in the event file at all", ev, source)
+	}
+	if eventPath == "" {
+		return nil, errors.New("GITHUB_EVENT_PATH is not set: cannot read the workflow inputs")
+	}
+	data, err := inputfile.Read(ctx, eventPath, MaxEventFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading the event file: %w", err)
+		return nil, fmt.Errorf("reading the event file %s: %w", eventPath, err)
 	}
 	var ev struct {
 		Inputs map[string]any `json:"inputs"`
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, fmt.Errorf("event file %s: %w", path, err)
+		return nil, fmt.Errorf("event file %s: %w", eventPath, err)
 	}
 	if ev.Inputs == nil {
 		ev.Inputs = map[string]any{}

@@ -6,7 +6,6 @@ package provenance
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -27,6 +26,9 @@ const (
 	// GitHubWorkflowBuildType is the buildType GitHub's attestations API
 	// accepts for provenance made in a GitHub Actions workflow.
 	GitHubWorkflowBuildType = "https://actions.github.io/buildtypes/workflow/v1"
+	// LocalBuildType is provenant's buildType for a build on a developer's
+	// machine (docs/buildtype-local.md).
+	LocalBuildType = "https://provenant.dev/buildtypes/local/v1"
 	// MaxPredicateSize is the largest custom predicate accepted (GitHub's
 	// limit for an attestation).
 	MaxPredicateSize = 16 << 20
@@ -39,9 +41,13 @@ type PredicateOptions struct {
 	WorkflowInputs map[string]any
 }
 
-// NewSLSAPredicate builds the SLSA v1 provenance predicate for a job, in the
-// exact form GitHub's attestations API accepts.
+// NewSLSAPredicate builds the SLSA v1 provenance predicate for a job: in
+// the exact form GitHub's attestations API accepts for a workflow run, or
+// with LocalBuildType for a local build.
 func NewSLSAPredicate(job *builder.Job, opts PredicateOptions) (*slsa.Provenance, error) {
+	if job.Local {
+		return newLocalPredicate(job)
+	}
 	c := job.Claims
 	workflow := map[string]any{
 		"ref":        c.Ref,
@@ -78,14 +84,6 @@ func NewSLSAPredicate(job *builder.Job, opts PredicateOptions) (*slsa.Provenance
 			Builder:  &slsa.Builder{Id: job.BuilderID()},
 			Metadata: &slsa.BuildMetadata{InvocationId: job.InvocationID()},
 		},
-	}
-	if job.Local {
-		// A local build has no run to point to, and outside a git checkout
-		// no commit to name.
-		p.RunDetails.Metadata = nil
-		if c.SHA == "" {
-			p.BuildDefinition.ResolvedDependencies = nil
-		}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("SLSA provenance: %w", err)
@@ -133,8 +131,8 @@ func (e *PredicateError) Unwrap() error { return e.Err }
 // object, at most MaxPredicateSize bytes) over subjects. The predicate's JSON
 // is kept as given (numbers are not rounded), only its whitespace removed.
 func NewStatement(subjects []Subject, predicateType string, predicate []byte) (*Statement, error) {
-	if predicateType == "" {
-		return nil, errors.New("predicate-type is required")
+	if err := CheckPredicateType(predicateType); err != nil {
+		return nil, err
 	}
 	if len(predicate) > MaxPredicateSize {
 		return nil, &PredicateError{Source: predicateType, Err: fmt.Errorf("%d bytes, larger than the %d byte (16 MiB) limit", len(predicate), MaxPredicateSize)}
@@ -143,9 +141,12 @@ func NewStatement(subjects []Subject, predicateType string, predicate []byte) (*
 	if err := json.Compact(&compact, predicate); err != nil {
 		return nil, &PredicateError{Source: predicateType, Err: fmt.Errorf("not valid JSON: %w", err)}
 	}
+	if err := checkPredicateJSON(compact.Bytes()); err != nil {
+		return nil, &PredicateError{Source: predicateType, Err: err}
+	}
 	var pred structpb.Struct
 	if err := protojson.Unmarshal(compact.Bytes(), &pred); err != nil {
-		return nil, &PredicateError{Source: predicateType, Err: errors.New("must be a JSON object")}
+		return nil, &PredicateError{Source: predicateType, Err: fmt.Errorf("cannot be attested: %w", err)}
 	}
 
 	rds := make([]*intoto.ResourceDescriptor, len(subjects))
@@ -189,4 +190,46 @@ func (s Subject) SortedDigestAlgorithms() []string {
 	}
 	sort.Strings(algs)
 	return algs
+}
+
+// newLocalPredicate is the predicate of a local build (LocalBuildType): the
+// checkout's source as git names it, its commit, and the machine as builder;
+// no GitHub facts, no run.
+func newLocalPredicate(job *builder.Job) (*slsa.Provenance, error) {
+	c := job.Claims
+	source := map[string]any{}
+	if job.LocalSource != "" {
+		source["repository"] = job.LocalSource
+	}
+	if c.Ref != "" {
+		source["ref"] = c.Ref
+	}
+	params := map[string]any{}
+	if len(source) > 0 {
+		params["source"] = source
+	}
+	external, err := structpb.NewStruct(params)
+	if err != nil {
+		return nil, fmt.Errorf("externalParameters: %w", err)
+	}
+	p := &slsa.Provenance{
+		BuildDefinition: &slsa.BuildDefinition{BuildType: LocalBuildType, ExternalParameters: external},
+		RunDetails:      &slsa.RunDetails{Builder: &slsa.Builder{Id: job.BuilderID()}},
+	}
+	if c.SHA != "" {
+		uri := "git+" + job.LocalSource
+		if c.Ref != "" {
+			uri += "@" + c.Ref
+		}
+		if job.LocalSource == "" {
+			uri = ""
+		}
+		p.BuildDefinition.ResolvedDependencies = []*intoto.ResourceDescriptor{{
+			Uri: uri, Digest: map[string]string{"gitCommit": c.SHA},
+		}}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("SLSA provenance: %w", err)
+	}
+	return p, nil
 }

@@ -154,3 +154,33 @@ func TestCustomPredicate(t *testing.T) {
 		t.Error("a statement without subjects was accepted")
 	}
 }
+
+func TestNewStatement_PredicateErrorsSayWhatIsWrong(t *testing.T) {
+	subjects := []Subject{{Name: "a", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}}}
+	tests := []struct {
+		name, predicateType, predicate, want string
+	}{
+		{"relative predicate type", "spdx/Document", `{}`, "not an absolute URI"},
+		{"predicate type without scheme", "//example.com/p", `{}`, "not an absolute URI"},
+		{"predicate type with a space", "https://example.com/a b", `{}`, "not an absolute URI"},
+		{"duplicate key", "https://example.com/p", `{"a":1,"a":2}`, `the key "a" appears twice in the object at $`},
+		{"nested duplicate key", "https://example.com/p", `{"x":[{"k":1,"k":1}]}`, `the key "k" appears twice in the object at $.x[0]`},
+		{"number out of range", "https://example.com/p", `{"n":1e400}`, "the number 1e400 at $.n is out of range"},
+		{"an array", "https://example.com/p", `[1]`, "must be a JSON object, not an array"},
+		{"a string", "https://example.com/p", `"x"`, "must be a JSON object, not a string"},
+		{"two values", "https://example.com/p", `{} {}`, "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewStatement(subjects, tt.predicateType, []byte(tt.predicate))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	for _, ok := range []string{"https://slsa.dev/provenance/v1", "urn:example:predicate", "https://cyclonedx.org/bom/v1.6"} {
+		if _, err := NewStatement(subjects, ok, []byte(`{"n":18446744073709551615,"u":"\u00e9"}`)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}

@@ -126,7 +126,7 @@ func Sign(ctx context.Context, st *Statement, opts SignOptions) (*Signed, error)
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
-	rt := &retryTransport{next: transport, attempts: opts.Attempts, backoff: opts.Backoff}
+	rt := &retryTransport{ctx: ctx, next: transport, attempts: opts.Attempts, backoff: opts.Backoff}
 	sc := opts.Instance.SigningConfig
 
 	fulcioSvc, err := root.SelectService(sc.FulcioCertificateAuthorityURLs(), []uint32{1}, now())
@@ -344,14 +344,25 @@ func (t *namedTransparency) GetTransparencyLogEntry(ctx context.Context, pem []b
 }
 
 // retryTransport retries requests that fail to connect or get a 5xx or 429
-// answer, with exponential back-off.
+// answer, with exponential back-off. Every request also ends with ctx:
+// sigstore-go v1.3.0 makes its Fulcio request without a context, so without
+// this a signal would wait for the request's timeout.
 type retryTransport struct {
+	ctx      context.Context
 	next     http.RoundTripper
 	attempts int
 	backoff  time.Duration
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.ctx != nil {
+		// The request's own context still bounds it (the client's
+		// timeout); the signing context now ends it too. The response
+		// body outlives RoundTrip, so nothing cancels it here.
+		ctx, cancel := context.WithCancel(req.Context())
+		context.AfterFunc(t.ctx, cancel)
+		req = req.WithContext(ctx)
+	}
 	var body []byte
 	if req.Body != nil {
 		var err error

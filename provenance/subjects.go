@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
 
-	"github.com/bmatcuk/doublestar/v4"
 	intoto "github.com/in-toto/attestation/go/v1"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
 
 // Subject is one artifact an attestation is about: a name and its digests.
@@ -47,6 +49,9 @@ type SubjectOptions struct {
 	Dir string
 	// Workers is how many files are hashed at once; 0 means one per CPU.
 	Workers int
+	// Warn receives warnings, such as a symbolic link loop skipped in a
+	// glob; nil drops them.
+	Warn func(string)
 }
 
 // InputError is a bad subject input: the input named, the value and why.
@@ -78,6 +83,23 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// CheckName refuses a subject name that holds a control character (C0
+// such as newline, carriage return, ESC or NUL; DEL; C1) or is not valid
+// UTF-8. Such a name would be rewritten in the statement (invalid UTF-8
+// becomes U+FFFD) or could forge log lines and step outputs where it is
+// printed.
+func CheckName(name string) error {
+	if !utf8.ValidString(name) {
+		return errors.New("the subject name is not valid UTF-8")
+	}
+	for i, r := range name {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+			return fmt.Errorf("the subject name holds the control character U+%04X at byte %d", r, i)
+		}
+	}
+	return nil
 }
 
 // digestLengths maps a digest algorithm to its hex length.
@@ -143,6 +165,9 @@ func ParseChecksums(text, source string) ([]Subject, error) {
 		if !ok || name == "" {
 			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: want \"<hex digest>  <name>\"", n)}
 		}
+		if err := CheckName(name); err != nil {
+			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: %q: %w", n, name, err)}
+		}
 		alg, known := algorithmForLength(len(sum))
 		if !known {
 			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: a digest of %d hex digits is not sha256, sha384 or sha512", n, len(sum))}
@@ -166,7 +191,7 @@ func ParseChecksums(text, source string) ([]Subject, error) {
 // digests is an error naming both sources.
 func CollectSubjects(ctx context.Context, opts SubjectOptions) ([]Subject, error) {
 	var subjects []Subject
-	files, err := matchFiles(opts.Paths, opts.Dir)
+	files, err := matchFiles(ctx, opts.Paths, opts.Dir, opts.Warn)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +207,9 @@ func CollectSubjects(ctx context.Context, opts SubjectOptions) ([]Subject, error
 		}
 		if opts.Digest == "" {
 			return nil, &InputError{Input: "subject-digest", Err: errors.New("subject-name needs a subject-digest")}
+		}
+		if err := CheckName(opts.Name); err != nil {
+			return nil, &InputError{Input: "subject-name", Value: opts.Name, Err: err}
 		}
 		alg, h, err := ParseDigest(opts.Digest)
 		if err != nil {
@@ -229,7 +257,7 @@ func mergeSubjects(in []Subject) ([]Subject, error) {
 
 // matchFiles expands the globs into the regular files they name, following
 // symbolic links. Every glob must match at least one file.
-func matchFiles(patterns []string, dir string) ([]string, error) {
+func matchFiles(ctx context.Context, patterns []string, dir string, warn func(string)) ([]string, error) {
 	var files []string
 	seen := map[string]bool{}
 	for _, pattern := range patterns {
@@ -243,7 +271,7 @@ func matchFiles(patterns []string, dir string) ([]string, error) {
 			// I/O errors below the pattern (an unrelated link loop, say)
 			// do not fail the glob; every match is checked below.
 			var err error
-			if matches, err = doublestar.FilepathGlob(full); err != nil {
+			if matches, err = glob(ctx, full, warn); err != nil {
 				return nil, &InputError{Input: "subject-path", Value: pattern, Err: err}
 			}
 		}
@@ -278,6 +306,9 @@ func matchFiles(patterns []string, dir string) ([]string, error) {
 					return nil, &InputError{Input: "subject-path", Value: m, Err: errors.New("is not a regular file")}
 				}
 				continue
+			}
+			if err := CheckName(filepath.Base(m)); err != nil {
+				return nil, &InputError{Input: "subject-path", Value: m, Err: err}
 			}
 			count++
 			if !seen[m] {
@@ -318,7 +349,7 @@ func hashFiles(ctx context.Context, files []string, workers int) ([]Subject, err
 			buf := make([]byte, 256*1024)
 			h := sha256.New()
 			for i := range jobs {
-				sum, err := hashFile(files[i], h, buf)
+				sum, err := hashFile(ctx, files[i], h, buf)
 				if err != nil {
 					once.Do(func() { firstErr = &InputError{Input: "subject-path", Value: files[i], Err: err}; cancel() })
 					continue
@@ -346,14 +377,15 @@ feed:
 	return out, nil
 }
 
-func hashFile(path string, h hash.Hash, buf []byte) (string, error) {
+func hashFile(ctx context.Context, path string, h hash.Hash, buf []byte) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h.Reset()
-	if _, err := io.CopyBuffer(h, f, buf); err != nil {
+	// Read through the context, so a signal stops hashing a large file.
+	if _, err := io.CopyBuffer(h, &inputfile.Reader{Ctx: ctx, R: f}, buf); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

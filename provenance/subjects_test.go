@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -236,5 +237,61 @@ func BenchmarkHash512MiB(b *testing.B) {
 		if _, err := CollectSubjects(context.Background(), SubjectOptions{Paths: []string{"*.bin"}, Dir: dir}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCollectSubjects_SymlinkLoopInGlobExhaustsMemory(t *testing.T) {
+	dir := t.TempDir()
+	dist := filepath.Join(dir, "dist")
+	os.MkdirAll(filepath.Join(dist, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dist, "a.bin"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(dist, "sub", "b.bin"), []byte("b"), 0o644)
+	for _, l := range []string{"l1", "l2"} {
+		if err := os.Symlink(".", filepath.Join(dist, l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Symlink("..", filepath.Join(dist, "sub", "up"))
+	var warnings []string
+	subjects, err := CollectSubjects(context.Background(), SubjectOptions{
+		Paths: []string{"dist/**"}, Dir: dir, Warn: func(m string) { warnings = append(warnings, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subjects) != 2 {
+		t.Errorf("subjects = %v, want a.bin and b.bin", subjects)
+	}
+	all := strings.Join(warnings, "\n")
+	for _, l := range []string{"dist/l1", "dist/l2", "sub/up"} {
+		if !strings.Contains(all, l) {
+			t.Errorf("no warning names the loop %s:\n%s", l, all)
+		}
+	}
+}
+
+func TestCollectSubjects_GlobWalkIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "d")
+	for i := 0; i <= MaxGlobDepth+1; i++ {
+		deep = filepath.Join(deep, "d")
+	}
+	os.MkdirAll(deep, 0o755)
+	os.WriteFile(filepath.Join(deep, "x.bin"), []byte("x"), 0o644)
+	_, err := CollectSubjects(context.Background(), SubjectOptions{Paths: []string{"d/**/*.bin"}, Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "deeper than") {
+		t.Errorf("err = %v, want the depth bound", err)
+	}
+}
+
+func TestCollectSubjects_GlobHonoursCancel(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 3000; i++ {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%04d", i)), nil, 0o644)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := CollectSubjects(ctx, SubjectOptions{Paths: []string{"**"}, Dir: dir}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,28 +177,68 @@ func LoadDir(path string) (*Instance, error) {
 	return &Instance{Name: path, SigningConfig: sc, TrustedRoot: tr, RekorVersions: []uint32{1, 2}}, nil
 }
 
-// Choose resolves the sigstore input: "auto" picks public-good for a public
-// repository and GitHub's instance otherwise (as GitHub's own action
-// decides); "public-good", "github" or a folder name one instance.
-func Choose(which, repositoryVisibility string) (string, error) {
+// Choose resolves the sigstore input for a job on the GitHub server
+// serverURL whose verified token claims repositoryVisibility.
+//
+// Public-good is used only for a repository the token says is "public" on
+// github.com: anything else would put the organisation, repository,
+// workflow and commit of a private repository into the public Fulcio
+// certificate-transparency log and Rekor, forever. "auto" picks public-good
+// for such a repository and GitHub's instance for a private or internal one
+// (as GitHub's own action decides); "github" may always be forced. On
+// GitHub Enterprise Server (a server that is neither github.com nor
+// *.ghe.com) "auto" refuses: neither public instance serves it, and a
+// "public" repository there is not public; give a folder instead.
+func Choose(which, repositoryVisibility, serverURL string) (string, error) {
+	ghes := isEnterpriseServer(serverURL)
 	switch strings.ToLower(strings.TrimSpace(which)) {
 	case "", Auto:
+		if ghes {
+			return "", fmt.Errorf("sigstore auto: %s is GitHub Enterprise Server, which neither public-good nor GitHub's instance serves: give --sigstore a folder holding your instance's signing_config.json and trusted_root.json", serverURL)
+		}
 		switch repositoryVisibility {
 		case "public":
-			return PublicGood, nil
+			if isGitHubCom(serverURL) {
+				return PublicGood, nil
+			}
+			return GitHub, nil
 		case "private", "internal":
 			return GitHub, nil
 		case "":
-			return "", errors.New("sigstore auto: the token has no repository_visibility claim; say --sigstore public-good or github")
+			return "", errors.New("sigstore auto: the token has no repository_visibility claim; say --sigstore github (or a folder)")
 		default:
-			return "", fmt.Errorf("sigstore auto: unknown repository_visibility %q", repositoryVisibility)
+			return "", fmt.Errorf("sigstore auto: unknown repository_visibility %q; say --sigstore github (or a folder)", repositoryVisibility)
 		}
 	case PublicGood:
+		if repositoryVisibility != "public" || !isGitHubCom(serverURL) {
+			vis := repositoryVisibility
+			if vis == "" {
+				vis = "(none)"
+			}
+			return "", fmt.Errorf("sigstore public-good: refused for this repository (verified repository_visibility %s on %s): "+
+				"only a public repository on github.com may sign on the public instance, whose logs would keep its organisation, repository, workflow and commit forever; use --sigstore github or auto",
+				vis, serverURL)
+		}
 		return PublicGood, nil
 	case GitHub:
 		return GitHub, nil
 	}
 	return which, nil
+}
+
+func serverHost(serverURL string) string {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+func isGitHubCom(serverURL string) bool { return serverHost(serverURL) == "github.com" }
+
+func isEnterpriseServer(serverURL string) bool {
+	h := serverHost(serverURL)
+	return h != "github.com" && !strings.HasSuffix(h, ".ghe.com")
 }
 
 // Load loads the instance Choose named.

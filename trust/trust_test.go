@@ -12,30 +12,53 @@ import (
 )
 
 func TestChoose(t *testing.T) {
+	const dotcom, ghes, ghec = "https://github.com", "https://ghes.example.com", "https://octo.ghe.com"
 	tests := []struct {
-		which, visibility, want, wantErr string
+		which, visibility, server, want, wantErr string
 	}{
-		{"auto", "public", PublicGood, ""},
-		{"", "public", PublicGood, ""},
-		{"auto", "private", GitHub, ""},
-		{"auto", "internal", GitHub, ""},
-		{"AUTO", "public", PublicGood, ""},
-		{"auto", "", "", "no repository_visibility claim"},
-		{"auto", "secret", "", "unknown repository_visibility"},
-		{"public-good", "private", PublicGood, ""},
-		{"github", "public", GitHub, ""},
-		{"/etc/sigstore/acme", "public", "/etc/sigstore/acme", ""},
+		{"auto", "public", dotcom, PublicGood, ""},
+		{"", "public", dotcom, PublicGood, ""},
+		{"auto", "private", dotcom, GitHub, ""},
+		{"auto", "internal", dotcom, GitHub, ""},
+		{"AUTO", "public", dotcom, PublicGood, ""},
+		{"auto", "", dotcom, "", "no repository_visibility claim"},
+		{"auto", "secret", dotcom, "", "unknown repository_visibility"},
+		{"public-good", "public", dotcom, PublicGood, ""},
+		{"github", "public", dotcom, GitHub, ""},
+		{"/etc/sigstore/acme", "public", dotcom, "/etc/sigstore/acme", ""},
+		{"auto", "private", ghec, GitHub, ""},
+		{"auto", "public", ghec, GitHub, ""},
+		{"/etc/sigstore/acme", "public", ghes, "/etc/sigstore/acme", ""},
 	}
 	for _, tt := range tests {
-		got, err := Choose(tt.which, tt.visibility)
+		got, err := Choose(tt.which, tt.visibility, tt.server)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Choose(%q, %q) error = %v, want %q", tt.which, tt.visibility, err, tt.wantErr)
+				t.Errorf("Choose(%q, %q, %q) error = %v, want %q", tt.which, tt.visibility, tt.server, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("Choose(%q, %q) = %q, %v; want %q", tt.which, tt.visibility, got, err, tt.want)
+			t.Errorf("Choose(%q, %q, %q) = %q, %v; want %q", tt.which, tt.visibility, tt.server, got, err, tt.want)
+		}
+	}
+}
+
+func TestChoose_PrivateRepositoryOnPublicGoodIsRefused(t *testing.T) {
+	tests := []struct{ which, visibility, server string }{
+		{"public-good", "private", "https://github.com"},
+		{"public-good", "internal", "https://github.com"},
+		{"public-good", "", "https://github.com"},
+		{"PUBLIC-GOOD", "private", "https://github.com"},
+		{"public-good", "public", "https://ghes.example.com"},
+		{"public-good", "public", "https://octo.ghe.com"},
+		{"auto", "public", "https://ghes.example.com"},
+		{"auto", "private", "https://ghes.example.com"},
+	}
+	for _, tt := range tests {
+		got, err := Choose(tt.which, tt.visibility, tt.server)
+		if err == nil {
+			t.Errorf("Choose(%q, %q, %q) = %q, want a refusal", tt.which, tt.visibility, tt.server, got)
 		}
 	}
 }
