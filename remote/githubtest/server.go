@@ -405,3 +405,6 @@ func writeErrorDoc(w http.ResponseWriter, status int, msg, doc string) {
 func (s *Server) link(path string, q url.Values) string {
 	return strings.TrimSuffix(s.URL, "/") + path + "?" + q.Encode()
 }
+
+// Close stops the server before the test ends (to test an unreachable API).
+func (s *Server) Close() { s.srv.Close() }
