@@ -48,6 +48,7 @@ type attestFlags struct {
 	predicateType, predicatePath, predicate                   string
 	includeInputs, noSign, showSummary, dryRun                bool
 	sigstore, oidcIssuer, out                                 string
+	publish                                                   publishFlags
 }
 
 // inputNames maps flags to action inputs where the names differ.
@@ -69,6 +70,7 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github, or a `FOLDER` with signing_config.json and trusted_root.json")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
 	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path)")
+	definePublishFlags(fs, &f.publish)
 }
 
 // newAttestCmd is "provenant attest".
@@ -231,7 +233,7 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 			action.AddStepSummary(subjectSummary(st, !f.noSign))
 		}
 	}
-	return exitOK
+	return publishToGitHub(ctx, e, action, f.publish, abs, content, !f.noSign)
 }
 
 // readChecksums returns the checksum text: the file the value names, or the
