@@ -53,6 +53,7 @@ type attestFlags struct {
 	predicateType, predicatePath, predicate                   string
 	includeInputs, noSign, showSummary, dryRun, overwrite     bool
 	sigstore, oidcIssuer, out                                 string
+	publish                                                   publishFlags
 }
 
 // inputNames maps flags to action inputs where the names differ.
@@ -75,6 +76,7 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
 	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path; default: a fresh folder under $RUNNER_TEMP/provenant in a workflow, the current folder elsewhere)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace a file that exists at --out (refused otherwise)")
+	definePublishFlags(fs, &f.publish)
 }
 
 // newAttestCmd is "provenant attest".
@@ -144,7 +146,7 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 	if err := r.setOutputs(abs, outputs, st); err != nil {
 		return r.fail(exitFailed, err)
 	}
-	return exitOK
+	return publishToGitHub(ctx, e, r.action, f.publish, abs, content, !f.noSign)
 }
 
 // attestRun is one run of "provenant attest": its flags, environment and

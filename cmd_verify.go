@@ -95,6 +95,7 @@ type verifyFlags struct {
 	verbose      bool
 	noPublicGood bool
 	cosignType   string
+	fetch        fetchFlags
 }
 
 // cosignTypes are the predicate types cosign's --type names.
@@ -147,6 +148,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this `FILE`")
 	fs.BoolVar(&f.summary, "summary", true, "in GitHub Actions, write a step summary")
 	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at `N` at once")
+	defineFetchFlags(fs, &f.fetch)
 }
 
 // newVerifyCmd is "provenant verify".
@@ -270,6 +272,9 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	}
 	if f.noPublicGood {
 		f.opts.TrustedRoots = withoutPublicGood(f.opts.TrustedRoots)
+	}
+	if code := fetchForVerify(ctx, f, e); code != exitOK {
+		return code
 	}
 	rep, err := verifier.Verify(ctx, f.opts)
 	if err != nil {

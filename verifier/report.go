@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,10 @@ type Options struct {
 	Policy Policy
 	// Parallelism bounds how many artifacts are verified at once (default 4).
 	Parallelism int
+	// Attestations are attestations already in memory (fetched from a
+	// remote), by subject digest "alg:hex"; each artifact gets those of
+	// its digests. A non-nil map is an attestation source even if empty.
+	Attestations map[string][]Attestation
 }
 
 // Report is the outcome of Verify.
@@ -115,12 +120,17 @@ func collectItems(opts Options) ([]Item, error) {
 			return nil, &InputError{Err: fmt.Errorf("no release asset in %s", opts.BundleDir)}
 		}
 	}
-	if len(shared) == 0 && opts.BundleDir == "" {
+	if len(shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
 		return nil, &InputError{Err: errors.New("no attestation source: give --bundle or --bundle-dir")}
 	}
 	var items []Item
 	add := func(art Artifact, asset string) error {
 		it := Item{Artifact: art, Attestations: append([]Attestation(nil), shared...)}
+		for _, alg := range []string{"sha256", "sha512"} {
+			if d, ok := art.Digests[alg]; ok {
+				it.Attestations = append(it.Attestations, opts.Attestations[alg+":"+hex.EncodeToString(d)]...)
+			}
+		}
 		if opts.BundleDir != "" {
 			var files []string
 			if asset != "" {

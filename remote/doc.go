@@ -1,0 +1,11 @@
+// Package remote is where attestations are kept away from the runner:
+// GitHub's attestations API; OCI registries later. It uploads Sigstore
+// bundles to those homes and fetches them back by subject digest.
+//
+// It never reads the environment: the caller gives the HTTP client, the
+// API URL and the token. GitHub is spoken to through
+// github.com/google/go-github (NewRequest and Do, as the attestations
+// endpoints have no typed methods there), so rate limits and error types
+// are go-github's; this package only adds a bounded pause on secondary
+// rate limits and messages that name the remote and what to do.
+package remote
