@@ -221,7 +221,8 @@ func runVerify(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
 		var ie *verifier.InputError
-		if errors.As(err, &ie) {
+		var pe *verifier.PolicyError
+		if errors.As(err, &ie) || errors.As(err, &pe) {
 			return exitUsage
 		}
 		return exitFailed

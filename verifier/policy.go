@@ -89,48 +89,210 @@ type Policy struct {
 	MinLevel int
 }
 
-// hasIdentity reports whether the policy constrains the signer at all.
+// hasIdentity reports whether the policy constrains the signer or the
+// source at all.
 func (p *Policy) hasIdentity() bool {
 	return p.Owner != "" || p.Repo != "" || p.SignerRepo != "" || p.SignerWorkflow != "" ||
-		p.CertIdentity != "" || p.CertIdentityRegexp != ""
+		p.CertIdentity != "" || p.CertIdentityRegexp != "" || p.SourceURI != "" || p.BuilderID != ""
 }
 
 // ErrNoIdentity is returned by New when the policy does not constrain the
 // signer: any GitHub user could then produce an accepted bundle.
 var ErrNoIdentity = errors.New("the policy names no signer: give one of owner, repo, signer-repo, signer-workflow, cert-identity or cert-identity-regexp")
 
+// ErrNoSource is returned by New when the policy names a signer but no
+// source repository: a public builder (a reusable workflow anyone may
+// call) alone would accept an artifact built from any repository.
+var ErrNoSource = errors.New("the policy names no source repository: a builder alone accepts artifacts built from any repository that calls it; give --owner, --repo or --source-uri (or --cert-identity with the exact SAN of a workflow in the source repository)")
+
+// PolicyError reports a policy that cannot be used: malformed, or
+// incomplete (it would accept bundles nobody vouched for). The command
+// exits with status 2.
+type PolicyError struct{ Err error }
+
+// Error returns the underlying error's text.
+func (e *PolicyError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// Validate checks that the policy is well-formed and complete: it names a
+// signer and a source repository (see ErrNoSource). It returns a
+// *PolicyError.
+func (p *Policy) Validate() error {
+	_, err := p.compileIdentity()
+	return err
+}
+
 // identityMatcher is the compiled form of the identity part of a Policy.
 type identityMatcher struct {
 	id          verify.CertificateIdentity
 	constraints []string // human-readable list of what is required
 	denySelf    bool
+	// sourceRepo and sourceOwner are the Source Repository (Owner) URI the
+	// certificate must carry, compared ignoring case (GitHub names are).
+	sourceRepo, sourceOwner string
 }
 
-func (p *Policy) compileIdentity() (*identityMatcher, error) {
-	if !p.hasIdentity() {
-		return nil, ErrNoIdentity
-	}
+// policySource is the source repository a policy names, from --repo,
+// --owner, --source-uri or an exact workflow identity.
+type policySource struct {
+	server string // https://host
+	owner  string
+	repo   string // owner/name, or "" when only the owner is known
+}
+
+// githubServer returns the policy's GitHub server URL without a trailing slash.
+func (p *Policy) githubServer() string {
 	server := strings.TrimSuffix(p.GitHubServer, "/")
 	if server == "" {
 		server = "https://github.com"
 	}
-	m := &identityMatcher{denySelf: p.DenySelfHostedRunners}
-	owner := p.Owner
-	if p.Repo != "" {
-		o, _, ok := strings.Cut(p.Repo, "/")
-		if !ok || o == "" || strings.Count(p.Repo, "/") != 1 {
-			return nil, fmt.Errorf("repo %q: want owner/name", p.Repo)
-		}
-		if owner != "" && !strings.EqualFold(owner, o) {
-			return nil, fmt.Errorf("repo %q is not owned by owner %q", p.Repo, owner)
-		}
-		owner = o
-	}
+	return server
+}
 
+// source works out the source repository the policy names. ok is false
+// when it names none.
+func (p *Policy) source() (src policySource, ok bool, err error) {
+	src.server = p.githubServer()
+	src.owner = p.Owner
+	if p.Repo != "" {
+		o, _, found := strings.Cut(p.Repo, "/")
+		if !found || o == "" || strings.Count(p.Repo, "/") != 1 || strings.HasSuffix(p.Repo, "/") {
+			return src, false, fmt.Errorf("repo %q: want owner/name", p.Repo)
+		}
+		if src.owner != "" && !strings.EqualFold(src.owner, o) {
+			return src, false, fmt.Errorf("repo %q is not owned by owner %q", p.Repo, src.owner)
+		}
+		src.owner, src.repo = o, p.Repo
+		return src, true, nil
+	}
+	if p.SourceURI != "" {
+		server, repo, found := repoOfSourceURI(p.SourceURI)
+		switch {
+		case !found:
+			return src, false, fmt.Errorf("source-uri %q: want HOST/OWNER/NAME, e.g. github.com/owner/name", p.SourceURI)
+		case !strings.EqualFold(server, src.server):
+			return src, false, fmt.Errorf("source-uri %q is not on %s (give --hostname)", p.SourceURI, src.server)
+		}
+		o, _, _ := strings.Cut(repo, "/")
+		if src.owner != "" && !strings.EqualFold(src.owner, o) {
+			return src, false, fmt.Errorf("source-uri %q is not owned by owner %q", p.SourceURI, src.owner)
+		}
+		src.owner, src.repo = o, repo
+		return src, true, nil
+	}
+	if src.owner != "" {
+		return src, true, nil
+	}
+	if p.CertIdentity != "" {
+		// An exact workflow identity names its own repository as the source.
+		if server, repo, found := repoOfWorkflowSAN(p.CertIdentity); found {
+			o, _, _ := strings.Cut(repo, "/")
+			return policySource{server: server, owner: o, repo: repo}, true, nil
+		}
+	}
+	return src, false, nil
+}
+
+// repoOfSourceURI parses a source URI as slsa-verifier users give it
+// ("github.com/o/r", "https://github.com/o/r", "git+https://github.com/o/r@ref")
+// into the server URL and "o/r".
+func repoOfSourceURI(u string) (server, repo string, ok bool) {
+	u = strings.TrimPrefix(u, "git+")
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	u, _, _ = strings.Cut(u, "@")
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	parts := strings.Split(u, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", false
+	}
+	return "https://" + parts[0], parts[1] + "/" + parts[2], true
+}
+
+// repoOfWorkflowSAN parses a workflow identity
+// "https://host/o/r/.github/workflows/f.yml@ref" into the server URL and "o/r".
+func repoOfWorkflowSAN(san string) (server, repo string, ok bool) {
+	rest, found := strings.CutPrefix(san, "https://")
+	if !found {
+		return "", "", false
+	}
+	before, _, found := strings.Cut(rest, "/.github/workflows/")
+	parts := strings.Split(before, "/")
+	if !found || !strings.Contains(san, "@") || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", false
+	}
+	return "https://" + parts[0], parts[1] + "/" + parts[2], true
+}
+
+// isWorkflowLikeSAN reports whether a SAN names a CI job (a URI) rather
+// than a person (an e-mail address).
+func isWorkflowLikeSAN(san string) bool { return strings.Contains(san, "://") }
+
+// hasSignerConstraint reports whether the policy names the signer itself
+// (not only the source repository).
+func (p *Policy) hasSignerConstraint() bool {
+	return p.SignerRepo != "" || p.SignerWorkflow != "" || p.CertIdentity != "" || p.CertIdentityRegexp != "" || p.BuilderID != ""
+}
+
+func (p *Policy) compileIdentity() (*identityMatcher, error) {
+	m, err := p.compileIdentityFields()
+	if err != nil {
+		return nil, &PolicyError{Err: err}
+	}
+	return m, nil
+}
+
+func (p *Policy) compileIdentityFields() (*identityMatcher, error) {
+	if !p.hasIdentity() {
+		return nil, ErrNoIdentity
+	}
+	src, haveSource, err := p.source()
+	if err != nil {
+		return nil, err
+	}
+	// An exact identity that is not a CI job (an e-mail address) names one
+	// signer and no builder anyone may call: it is a policy by itself.
+	personal := p.CertIdentity != "" && !isWorkflowLikeSAN(p.CertIdentity)
+	if !haveSource && !personal {
+		return nil, ErrNoSource
+	}
+	m := &identityMatcher{denySelf: p.DenySelfHostedRunners}
+	san, err := p.sanMatcher(src, m)
+	if err != nil {
+		return nil, err
+	}
+	issuer := p.CertOIDCIssuer
+	if issuer == "" {
+		issuer = GitHubActionsIssuer
+	}
+	iss, err := verify.NewIssuerMatcher(issuer, "")
+	if err != nil {
+		return nil, err
+	}
+	m.constraints = append(m.constraints, "issuer = "+issuer)
+	ext, err := p.requiredExtensions(src, m)
+	if err != nil {
+		return nil, err
+	}
+	m.id, err = verify.NewCertificateIdentity(san, iss, ext)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// sanMatcher compiles the SAN constraint: the one the policy gives, else
+// the signing workflow in the source repository (or under its owner). With
+// a builder id and no SAN flag, the SAN is free: check 8 matches the
+// builder the predicate names, which check 7 binds to the certificate.
+func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.SubjectAlternativeNameMatcher, error) {
 	var sanExact, sanRegexp string
 	switch {
 	case p.CertIdentity != "" && p.CertIdentityRegexp != "":
-		return nil, errors.New("give cert-identity or cert-identity-regexp, not both")
+		return verify.SubjectAlternativeNameMatcher{}, errors.New("give cert-identity or cert-identity-regexp, not both")
 	case p.CertIdentity != "":
 		sanExact = p.CertIdentity
 		m.constraints = append(m.constraints, fmt.Sprintf("SAN = %s", sanExact))
@@ -143,42 +305,42 @@ func (p *Policy) compileIdentity() (*identityMatcher, error) {
 			if strings.Count(wf, "/") >= 4 && strings.Contains(strings.SplitN(wf, "/", 2)[0], ".") {
 				wf = "https://" + wf // host/owner/repo/.github/workflows/x.yml
 			} else {
-				wf = server + "/" + wf
+				wf = src.server + "/" + wf
 			}
 		}
 		sanRegexp = "(?i)^" + regexp.QuoteMeta(wf) + "@.+$"
 		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s (any ref)", wf))
 	case p.SignerRepo != "":
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(server+"/"+p.SignerRepo+"/") + ".+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", server, p.SignerRepo))
-	case p.Repo != "":
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(server+"/"+p.Repo+"/") + ".+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", server, p.Repo))
+		sanRegexp = "^(?i:" + regexp.QuoteMeta(src.server+"/"+p.SignerRepo+"/") + ").+$"
+		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", src.server, p.SignerRepo))
+	case p.BuilderID != "":
+		sanRegexp = "^.+$"
+		m.constraints = append(m.constraints, "signer: the builder "+p.BuilderID+" (check 8)")
+	case src.repo != "":
+		sanRegexp = "^(?i:" + regexp.QuoteMeta(src.server+"/"+src.repo+"/") + ").+$"
+		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", src.server, src.repo))
 	default:
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(server+"/"+owner+"/") + ".+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow under %s/%s", server, owner))
+		sanRegexp = "^(?i:" + regexp.QuoteMeta(src.server+"/"+src.owner+"/") + ").+$"
+		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow under %s/%s", src.server, src.owner))
 	}
 	san, err := verify.NewSANMatcher(sanExact, sanRegexp)
 	if err != nil {
-		return nil, fmt.Errorf("cert-identity-regexp: %w", err)
+		return san, fmt.Errorf("cert-identity-regexp: %w", err)
 	}
-	issuer := p.CertOIDCIssuer
-	if issuer == "" {
-		issuer = GitHubActionsIssuer
-	}
-	iss, err := verify.NewIssuerMatcher(issuer, "")
-	if err != nil {
-		return nil, err
-	}
-	m.constraints = append(m.constraints, "issuer = "+issuer)
+	return san, nil
+}
 
+// requiredExtensions lists the Fulcio extensions the certificate must
+// carry. The source repository and owner are compared by check 6 itself;
+// the rest by sigstore-go, exactly.
+func (p *Policy) requiredExtensions(src policySource, m *identityMatcher) (certificate.Extensions, error) {
 	var ext certificate.Extensions
-	if p.Repo != "" {
-		ext.SourceRepositoryURI = server + "/" + p.Repo
-		m.constraints = append(m.constraints, "source repository = "+ext.SourceRepositoryURI)
-	} else if owner != "" {
-		ext.SourceRepositoryOwnerURI = server + "/" + owner
-		m.constraints = append(m.constraints, "source owner = "+ext.SourceRepositoryOwnerURI)
+	if src.repo != "" {
+		m.sourceRepo = src.server + "/" + src.repo
+		m.constraints = append(m.constraints, "source repository = "+m.sourceRepo)
+	} else if src.owner != "" {
+		m.sourceOwner = src.server + "/" + src.owner
+		m.constraints = append(m.constraints, "source owner = "+m.sourceOwner)
 	}
 	if p.SourceRef != "" {
 		ext.SourceRepositoryRef = p.SourceRef
@@ -196,17 +358,14 @@ func (p *Policy) compileIdentity() (*identityMatcher, error) {
 		ext.RunnerEnvironment = GitHubHosted
 		m.constraints = append(m.constraints, "runner = "+GitHubHosted)
 	}
-	if ext, err = mergeExtensions(ext, p.Extensions); err != nil {
-		return nil, err
+	ext, err := mergeExtensions(ext, p.Extensions)
+	if err != nil {
+		return ext, err
 	}
 	for _, k := range sortedKeys(p.Extensions) {
 		m.constraints = append(m.constraints, k+" = "+p.Extensions[k])
 	}
-	m.id, err = verify.NewCertificateIdentity(san, iss, ext)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
+	return ext, nil
 }
 
 // mergeExtensions adds extension values named by their JSON names to those
@@ -258,6 +417,12 @@ func sortedKeys(m map[string]string) []string {
 func (m *identityMatcher) check(s certificate.Summary) CheckResult {
 	if err := m.id.Verify(s); err != nil {
 		return fail(CheckIdentity, fmt.Errorf("signer %s (issuer %s) does not meet the policy: %w", s.SubjectAlternativeName, s.Issuer, err))
+	}
+	if m.sourceRepo != "" && s.SourceRepositoryURI != m.sourceRepo {
+		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository URI is %q, expected %q", s.SubjectAlternativeName, s.SourceRepositoryURI, m.sourceRepo))
+	}
+	if m.sourceOwner != "" && s.SourceRepositoryOwnerURI != m.sourceOwner {
+		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository Owner URI is %q, expected %q", s.SubjectAlternativeName, s.SourceRepositoryOwnerURI, m.sourceOwner))
 	}
 	return pass(CheckIdentity, fmt.Sprintf("signer %s, issuer %s; required: %s",
 		s.SubjectAlternativeName, s.Issuer, strings.Join(m.constraints, ", ")))

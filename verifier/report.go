@@ -64,6 +64,10 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	v, err := New(roots, opts.Policy)
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		return nil, pe
+	}
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

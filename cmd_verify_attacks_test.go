@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Regression tests for the holes of issue 7 through the command, checking
+// the exit code; each is named after the attack.
+
+const (
+	sggDir         = fixturesDir + "/slsa-github-generator/gha_generic-v2.1.0"
+	sggPushBundle  = sggDir + "/binary-linux-amd64-push-v14.2.intoto.jsonl"
+	sggDigest      = "sha256:376e7e01348585b6e6643bc6663146b9d525d9b41228bf180eaeb4d4a3706caa"
+	reusableBundle = fixturesDir + "/github-attest/reusable-workflow-attestation.sigstore.json"
+	reusableAsset  = fixturesDir + "/github-attest/reusable-workflow-artifact"
+	sggBuilder     = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml"
+	provV02        = "https://slsa.dev/provenance/v0.2"
+)
+
+// attackCase is one command line and the exit code and output it must give.
+type attackCase struct {
+	name string
+	args []string
+	code int
+	out  string // substring of stdout
+	err  string // substring of stderr
+}
+
+func runAttackCases(t *testing.T, tests []attackCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runVerifyIn(t, nil, append([]string{"--trusted-root", pgRoot}, tc.args...)...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) {
+				t.Errorf("exit %d, want %d (stdout %q, stderr %q)\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.out, tc.err, out, errOut)
+			}
+			if tc.code == exitUsage && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("usage error is not one line:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func TestVerifyCmd_PublicBuilderAloneIsNotAPolicy(t *testing.T) {
+	runAttackCases(t, []attackCase{
+		{"signer-repo alone (issue 7, hole 1)", []string{"--signer-repo", "slsa-framework/slsa-github-generator", "--predicate-type", provV02,
+			"--bundle", sggPushBundle, "--digest", sggDigest, "--min-level", "3"}, exitUsage, "", "names no source repository"},
+		{"signer-workflow alone", []string{"--signer-workflow", "github/artifact-attestations-workflows/.github/workflows/attest.yml",
+			"--bundle", reusableBundle, reusableAsset}, exitUsage, "", "names no source repository"},
+		{"builder-id alone", []string{"--builder-id", sggBuilder, "--predicate-type", provV02, "--bundle", sggPushBundle, "--digest", sggDigest}, exitUsage, "", "--source-uri"},
+		{"slsa-verifier's source-uri and builder-id", []string{"--source-uri", "github.com/slsa-framework/example-package", "--builder-id", sggBuilder,
+			"--predicate-type", provV02, "--bundle", sggPushBundle, "--digest", sggDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"exact workflow identity in the source repository", []string{"--cert-identity", "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+			"--bundle", npmBundle, npmTgz}, exitOK, "VERIFIED", ""},
+	})
+}
