@@ -55,3 +55,22 @@ func TestVerifyCmd_PublicBuilderAloneIsNotAPolicy(t *testing.T) {
 			"--bundle", npmBundle, npmTgz}, exitOK, "VERIFIED", ""},
 	})
 }
+
+// bundle-unit's valid bundle is signed by slsa-github-generator's generic
+// generator at refs/heads/main: not a release, so not a trusted builder
+// unless the policy pins it.
+const (
+	generatorAtMain       = fixturesDir + "/slsa-github-generator/bundle-unit/valid-v0.3.intoto.sigstore"
+	generatorAtMainDigest = "sha256:2892146b063a94cb4a4318c0e98d38af12dcf2b1e29237486b58463b59607bbd"
+)
+
+func TestVerifyCmd_AnyReusableWorkflowIsNotL3(t *testing.T) {
+	runAttackCases(t, []attackCase{
+		{"builder at a branch, unpinned", []string{"--repo", "slsa-framework/example-package", "--cert-identity-regexp", ".*", "--predicate-type", provV02,
+			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitFailed, "is not a trusted builder (pin it with --signer-workflow)", ""},
+		{"builder at a branch, pinned", []string{"--repo", "slsa-framework/example-package", "--signer-repo", "slsa-framework/slsa-github-generator", "--predicate-type", provV02,
+			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"built-in builder at a release tag, unpinned", []string{"--repo", "slsa-framework/example-package", "--cert-identity-regexp", ".*", "--predicate-type", provV02,
+			"--bundle", sggPushBundle, "--digest", sggDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
+	})
+}

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -99,4 +100,132 @@ func TestVerify_PublicBuilderAloneIsNotAPolicy(t *testing.T) {
 	if err := (&Policy{SignerRepo: generator}).Validate(); !errors.Is(err, ErrNoSource) || !strings.Contains(err.Error(), "--source-uri") {
 		t.Errorf("Validate = %v", err)
 	}
+}
+
+// byobStatement is a statement in slsa-github-generator's BYOB delegator
+// format for a run: the predicate names the builder trw, the certificate
+// the delegator that signed for it.
+func byobStatement(run ghRun, art Artifact, trw string, inputs map[string]any) map[string]any {
+	invocation := run.Server + "/" + run.Repo + "/actions/runs/" + run.RunID + "/attempts/" + run.Attempt
+	return map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"subject":       []any{map[string]any{"name": art.Name, "digest": map[string]string{"sha256": hexOf(art, "sha256")}}},
+		"predicateType": SLSAProvenanceV1,
+		"predicate": map[string]any{
+			"buildDefinition": map[string]any{
+				"buildType":          BuildTypeGeneratorDelegator,
+				"externalParameters": map[string]any{"inputs": inputs},
+				"internalParameters": map[string]any{"GITHUB_REF": run.Ref, "GITHUB_SHA": run.SHA, "GITHUB_EVENT_NAME": run.Event},
+				"resolvedDependencies": []any{map[string]any{
+					"uri": "git+" + run.Server + "/" + run.Repo + "@" + run.Ref, "digest": map[string]string{"sha1": run.SHA},
+				}},
+			},
+			"runDetails": map[string]any{
+				"builder":  map[string]any{"id": trw},
+				"metadata": map[string]any{"invocationId": invocation},
+			},
+		},
+	}
+}
+
+func hexOf(a Artifact, alg string) string { return hex.EncodeToString(a.Digests[alg]) }
+
+// levelCase is a run signed by some workflow, a policy, and the level and
+// reason the verifier must give.
+type levelCase struct {
+	name   string
+	run    ghRun
+	stmt   func(ghRun, Artifact) map[string]any // default: our own statement
+	policy Policy
+	level  int
+	failed CheckName // "" when verified
+	reason string    // substring of the failed check's reason, else of check 9's
+}
+
+func runLevelCases(t *testing.T, tests []levelCase) {
+	t.Helper()
+	s := newTestSigstore(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			art, err := ArtifactFromReader("demo-linux-amd64", strings.NewReader("the release asset"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stmt := tc.run.statement(map[string][]byte{art.Name: art.Digests["sha256"]})
+			if tc.stmt != nil {
+				stmt = tc.stmt(tc.run, art)
+			}
+			res := verifyOne(t, s, s.sign(t, tc.run, stmt, signOpts{}), art, tc.policy)
+			var ce *CheckError
+			switch err := res.Err(); {
+			case tc.failed == "" && err != nil:
+				t.Fatalf("want verified, got %v\n%s", err, bundleText(res))
+			case tc.failed != "" && (!errors.As(err, &ce) || ce.Check != tc.failed):
+				t.Fatalf("first failure %v, want check %s\n%s", err, tc.failed, bundleText(res))
+			}
+			where := CheckLevel
+			if tc.failed != "" {
+				where = tc.failed
+			}
+			if res.Level != tc.level || !strings.Contains(res.Check(where).Reason, tc.reason) {
+				t.Errorf("level %d, want %d; check %s reason %q does not contain %q", res.Level, tc.level, where, res.Check(where).Reason, tc.reason)
+			}
+		})
+	}
+}
+
+// withSigner makes the run sign from the workflow job (owner/repo/path@ref).
+func withSigner(r ghRun, job string) ghRun {
+	r.JobWorkflowRef = job
+	r.JobWorkflowSHA = "fedcba9876543210fedcba9876543210fedcba98"
+	return r
+}
+
+// TestVerify_AnyReusableWorkflowIsNotL3: a member of the owner's
+// organisation creates a fresh repository with a reusable workflow; it is
+// apart from the source, on a GitHub-hosted runner, but nobody trusts it:
+// L2, not L3, unless the policy pins it or it is a built-in trusted
+// builder at a release tag.
+func TestVerify_AnyReusableWorkflowIsNotL3(t *testing.T) {
+	run := defaultRun()
+	fresh := withSigner(run, "provenant/fresh-repo/.github/workflows/l3.yml@refs/heads/main")
+	sggAt := func(ref string) ghRun {
+		return withSigner(run, "slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@"+ref)
+	}
+	anySigner := Policy{Repo: "provenant/demo", CertIdentityRegexp: ".*", MinLevel: 3}
+	const notTrusted = "the signer https://github.com/provenant/fresh-repo/.github/workflows/l3.yml@refs/heads/main is not a trusted builder (pin it with --signer-workflow)"
+	runLevelCases(t, []levelCase{
+		{name: "fresh repository under the owner", run: fresh, policy: Policy{Owner: "provenant", MinLevel: 3}, level: 2, failed: CheckLevel, reason: notTrusted},
+		{name: "fresh repository, L2 reported", run: fresh, policy: Policy{Owner: "provenant"}, level: 2, reason: "L2: signed by the hosted build platform identity"},
+		{name: "pinned with signer-workflow", run: fresh, policy: Policy{Owner: "provenant", SignerWorkflow: "provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3}, level: 3},
+		{name: "pinned with signer-repo", run: fresh, policy: Policy{Owner: "provenant", SignerRepo: "provenant/fresh-repo", MinLevel: 3}, level: 3},
+		{name: "pinned with builder-id", run: fresh, policy: Policy{Repo: "provenant/demo", BuilderID: "https://github.com/provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3}, level: 3},
+		{name: "built-in generator at a release tag", run: sggAt("refs/tags/v2.1.0"), policy: anySigner, level: 3},
+		{name: "built-in generator at a branch", run: sggAt("refs/heads/main"), policy: anySigner, level: 2, failed: CheckLevel, reason: "is not a trusted builder"},
+		{name: "built-in generator at a bare commit", run: sggAt("0123456789abcdef0123456789abcdef01234567"), policy: anySigner, level: 2, failed: CheckLevel, reason: "is not a trusted builder"},
+		{name: "built-in generator at a pre-release tag", run: sggAt("refs/tags/v2.1.0-rc.1"), policy: anySigner, level: 2, failed: CheckLevel, reason: "is not a trusted builder"},
+		{name: "GitHub's attestation workflows", run: withSigner(run, "github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d"), policy: anySigner, level: 3},
+	})
+}
+
+// TestVerify_DelegatorAtAnyRefIsNotTrusted: slsa-github-generator's BYOB
+// delegator signs for the builder the predicate names; only at a release
+// tag vX.Y.Z, as slsa-verifier requires: a branch or a bare commit of the
+// delegator (code anyone with a fork's pull request may get onto a branch)
+// is not trusted to sign for another builder.
+func TestVerify_DelegatorAtAnyRefIsNotTrusted(t *testing.T) {
+	run := defaultRun()
+	const trw = "https://github.com/provenant/trw/.github/workflows/builder.yml@refs/tags/v1.0.0"
+	byob := func(r ghRun, art Artifact) map[string]any { return byobStatement(r, art, trw, nil) }
+	deleg := func(ref string) ghRun {
+		return withSigner(run, "slsa-framework/slsa-github-generator/.github/workflows/delegator_generic_slsa3.yml@"+ref)
+	}
+	p := Policy{Repo: "provenant/demo", SignerRepo: generator, MinLevel: 3}
+	runLevelCases(t, []levelCase{
+		{name: "delegator at a release tag", run: deleg("refs/tags/v2.1.0"), stmt: byob, policy: p, level: 3},
+		{name: "delegator at a branch", run: deleg("refs/heads/main"), stmt: byob, policy: p, level: 1, failed: CheckPredicate, reason: "not a slsa-github-generator delegator at a release tag"},
+		{name: "delegator at a bare commit", run: deleg("0123456789abcdef0123456789abcdef01234567"), stmt: byob, policy: p, level: 1, failed: CheckPredicate, reason: "not a slsa-github-generator delegator"},
+		{name: "another workflow as delegator", run: withSigner(run, "provenant/fake/.github/workflows/delegator_generic_slsa3.yml@refs/tags/v2.1.0"), stmt: byob,
+			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/fake", MinLevel: 1}, level: 1, failed: CheckPredicate, reason: "not a slsa-github-generator delegator"},
+	})
 }

@@ -149,9 +149,69 @@ func repoOfWorkflow(uri string) string {
 	return ""
 }
 
+// trustedBuilders are the build platforms trusted without a pin in the
+// policy: slsa-github-generator's generators and delegators at a release
+// tag vX.Y.Z (as slsa-verifier requires, utils.IsValidBuilderTag), and
+// GitHub's own reusable attestation workflows (only GitHub can push there).
+var trustedBuilders = []struct {
+	workflow string // the workflow URI without ref, or a repository URL + "/" for any workflow in it
+	needTag  bool   // the ref must be refs/tags/vX.Y.Z
+}{
+	{generatorRepo + "/.github/workflows/generator_generic_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/generator_container_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/builder_go_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/builder_container-based_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/delegator_generic_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/delegator_lowperms-generic_slsa3.yml", true},
+	{"https://github.com/github/artifact-attestations-workflows/.github/workflows/", false},
+}
+
+// isBuiltinTrustedBuilder reports whether a Build Signer URI names one of
+// trustedBuilders at an acceptable ref.
+func isBuiltinTrustedBuilder(signerURI string) bool {
+	name, ref, ok := strings.Cut(signerURI, "@")
+	if !ok {
+		return false
+	}
+	for _, b := range trustedBuilders {
+		match := name == b.workflow
+		if strings.HasSuffix(b.workflow, "/") {
+			match = strings.HasPrefix(name, b.workflow) && len(name) > len(b.workflow)
+		}
+		if match && (!b.needTag || utils.IsValidBuilderTag(ref, false) == nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// pinsSigner reports whether the policy names the signing workflow itself
+// (check 6 or, for a builder id, checks 7 and 8 then hold it to that).
+func (p *Policy) pinsSigner() bool {
+	return p.SignerRepo != "" || p.SignerWorkflow != "" || p.BuilderID != "" ||
+		(p.CertIdentity != "" && isWorkflowLikeSAN(p.CertIdentity))
+}
+
+// trustedBuilder says whether the certificate's signing workflow is a
+// build platform apart from the source: in another repository than the
+// source, and either pinned by the policy or a built-in trusted builder.
+// When it is not, why says so in words for a report.
+func (p *Policy) trustedBuilder(ext certificate.Extensions) (ok bool, why string) {
+	signerRepo := repoOfWorkflow(ext.BuildSignerURI)
+	switch {
+	case signerRepo == "" || strings.EqualFold(signerRepo, ext.SourceRepositoryURI):
+		return false, "the signing workflow lives in the source repository " + ext.SourceRepositoryURI + ", so the build is not isolated from the caller"
+	case !p.pinsSigner() && !isBuiltinTrustedBuilder(ext.BuildSignerURI):
+		return false, "the signer " + ext.BuildSignerURI + " is not a trusted builder (pin it with --signer-workflow)"
+	}
+	return true, ""
+}
+
 // level computes check 9: the SLSA Build level reached and why, against the
-// minimum level required.
-func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int, policyIssuer string) (int, CheckResult) {
+// minimum level required. L3 needs a trusted builder (see trustedBuilder)
+// on a GitHub-hosted runner.
+func level(s certificate.Summary, st *statement, pred CheckResult, p *Policy) (int, CheckResult) {
+	minLevel := p.MinLevel
 	if minLevel == 0 {
 		minLevel = 1
 		if isSLSAProvenance(st.PredicateType) {
@@ -167,15 +227,15 @@ func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int,
 		why = "signed, but the predicate disagrees with the certificate (check 7)"
 	case pred.Status != StatusPass:
 		why = "signed, but the predicate could not be checked against the certificate (check 7): its claims are the signer's word only"
-	case !isPlatformIdentity(ext, policyIssuer):
+	case !isPlatformIdentity(ext, p.CertOIDCIssuer):
 		why = fmt.Sprintf("signed by %s (issuer %s), which is not a hosted build platform identity", s.SubjectAlternativeName, ext.Issuer)
 	default:
 		reached = 2
 		why = "signed by the hosted build platform identity " + ext.BuildSignerURI + " and the predicate agrees with the certificate"
-		signerRepo := repoOfWorkflow(ext.BuildSignerURI)
+		trusted, notWhy := p.trustedBuilder(ext)
 		switch {
-		case signerRepo == "" || strings.EqualFold(signerRepo, ext.SourceRepositoryURI):
-			why += "; not L3: the signing workflow lives in the source repository " + ext.SourceRepositoryURI + ", so the build is not isolated from the caller"
+		case !trusted:
+			why += "; not L3: " + notWhy
 		case ext.RunnerEnvironment != GitHubHosted:
 			env := ext.RunnerEnvironment
 			if env == "" {
@@ -184,7 +244,7 @@ func level(s certificate.Summary, st *statement, pred CheckResult, minLevel int,
 			why += "; not L3: the runner environment is " + env + ", not github-hosted"
 		default:
 			reached = 3
-			why += "; the signing workflow is a reusable workflow in " + signerRepo + ", apart from the source repository " + ext.SourceRepositoryURI + ", on a GitHub-hosted runner"
+			why += "; the signing workflow is a trusted builder in " + repoOfWorkflow(ext.BuildSignerURI) + ", apart from the source repository " + ext.SourceRepositoryURI + ", on a GitHub-hosted runner"
 		}
 	}
 	msg := fmt.Sprintf("SLSA Build L%d: %s (required: L%d)", reached, why, minLevel)

@@ -94,7 +94,7 @@ func fixtureCases() []fixtureCase {
 		{name: "github custom issuer, default issuer", bundle: "github-attest/custom-issuer.sigstore.json", artifact: "github-attest/custom-issuer-artifact",
 			policy: Policy{Owner: "too-legit"}, failed: CheckIdentity, reason: "issuer"},
 		{name: "github reusable workflow", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
-			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", MinLevel: 3}, verified: true, level: 3, reason: "reusable workflow in https://github.com/github/artifact-attestations-workflows"},
+			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", MinLevel: 3}, verified: true, level: 3, reason: "trusted builder in https://github.com/github/artifact-attestations-workflows"},
 		{name: "github reusable workflow, wrong signer repo", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
 			policy: Policy{Repo: "malancas/attest-demo"}, failed: CheckIdentity, reason: "SAN"},
 		{name: "github instance (TSA only) offline", bundle: "github-attest/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl", artifact: "github-attest/github_provenance_demo-0.0.12-py3-none-any.whl",

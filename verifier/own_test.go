@@ -73,7 +73,7 @@ func TestOwnBundles(t *testing.T) {
 			failed: CheckLevel, reason: "SLSA Build L2"},
 		{name: "L3 from a reusable workflow in another repository", run: run.reusable(),
 			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", MinLevel: 3}, level: 3,
-			reason: "reusable workflow in https://github.com/provenant/builders"},
+			reason: "trusted builder in https://github.com/provenant/builders"},
 		{name: "L3 with signer workflow, ref and digests", run: run.reusable(),
 			policy: Policy{Repo: "provenant/demo", SignerWorkflow: "provenant/builders/.github/workflows/provenance.yml",
 				SourceRef: "refs/tags/v1.2.3", SourceDigest: run.SHA, SignerDigest: "fedcba9876543210fedcba9876543210fedcba98",

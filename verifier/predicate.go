@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
 
 // BuildTypes whose fields check 7 compares with the certificate.
@@ -339,8 +340,15 @@ func splitGitURI(u string) (repo, ref string) {
 	return repo, ref
 }
 
+// isTrustedDelegator reports whether a Build Signer URI is one of
+// trustedDelegators at a release tag refs/tags/vX.Y.Z, as slsa-verifier
+// requires (utils.IsValidBuilderTag): a branch or a bare commit of the
+// delegator is not trusted to sign for another builder.
 func isTrustedDelegator(signerURI string) bool {
-	name, _, _ := strings.Cut(signerURI, "@")
+	name, ref, ok := strings.Cut(signerURI, "@")
+	if !ok || utils.IsValidBuilderTag(ref, false) != nil {
+		return false
+	}
 	for _, d := range trustedDelegators {
 		if name == d {
 			return true
@@ -371,7 +379,7 @@ func checkGeneratorV1(p *provenanceV1, ext certificate.Extensions) predicateChec
 		// predicate; anyone else may not.
 		c.fields = append(c.fields, "runDetails.builder.id (signed by a slsa-github-generator delegator)")
 		if !isTrustedDelegator(ext.BuildSignerURI) {
-			c.mismatches = append(c.mismatches, fmt.Errorf("predicate names builder %q but was signed by %q, which is not a slsa-github-generator delegator allowed to sign for another builder", builderID, ext.BuildSignerURI))
+			c.mismatches = append(c.mismatches, fmt.Errorf("predicate names builder %q but was signed by %q, which is not a slsa-github-generator delegator at a release tag vX.Y.Z allowed to sign for another builder", builderID, ext.BuildSignerURI))
 		}
 	} else {
 		c.eq("runDetails.builder.id", builderID, extBuildSignerURI, ext.BuildSignerURI)

@@ -226,7 +226,7 @@ func utf8Ext(t testing.TB, oid asn1.ObjectIdentifier, v string) pkix.Extension {
 
 // leaf issues a Fulcio-style leaf certificate for a run, signed by issuer
 // (the instance's intermediate unless another is given).
-func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) *x509.Certificate {
+func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, extra ...pkix.Extension) *x509.Certificate {
 	t.Helper()
 	if parent == nil {
 		parent, parentKey = s.fulcio.Intermediates[0], s.interKey
@@ -235,7 +235,7 @@ func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions
 	if err != nil {
 		t.Fatal(err)
 	}
-	exts := []pkix.Extension{{Id: certificate.OIDIssuer, Value: []byte(ext.Issuer)}}
+	exts := append([]pkix.Extension{{Id: certificate.OIDIssuer, Value: []byte(ext.Issuer)}}, extra...)
 	for _, e := range []struct {
 		oid asn1.ObjectIdentifier
 		v   string
@@ -289,6 +289,10 @@ type signOpts struct {
 	noTlog      bool   // leave out the transparency log entry (GitHub's instance)
 	mediaType   string // another bundle media type
 	payloadType string // another DSSE payload type
+	// certExt edits the certificate's Fulcio extensions (an empty value
+	// leaves the extension out); extraExt adds raw extensions.
+	certExt  func(*certificate.Extensions)
+	extraExt []pkix.Extension
 }
 
 // sign makes a v0.3 bundle for a statement: the leaf certificate of the
@@ -305,7 +309,11 @@ func (s *testSigstore) sign(t testing.TB, run ghRun, stmt map[string]any, o sign
 		t.Fatal(err)
 	}
 	ext := run.extensions()
-	leaf := s.leaf(t, ext.BuildSignerURI, ext, key, o.parent, o.parentKey)
+	san := ext.BuildSignerURI
+	if o.certExt != nil {
+		o.certExt(&ext)
+	}
+	leaf := s.leaf(t, san, ext, key, o.parent, o.parentKey, o.extraExt...)
 	signer, err := signature.LoadECDSASignerVerifier(key, crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)

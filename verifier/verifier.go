@@ -244,7 +244,7 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 	}
 	r.set(pc.result)
 	r.set(v.policy.checkProvenance(st, pc.prov))
-	lvl, lc := level(summary, st, pc.result, v.policy.MinLevel, v.policy.CertOIDCIssuer)
+	lvl, lc := level(summary, st, pc.result, &v.policy)
 	res.Level = lvl
 	r.set(lc)
 }
