@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,11 +28,26 @@ type attackCase struct {
 	err  string // substring of stderr
 }
 
+// attackDir holds bundles the verifier's tests signed with a test Sigstore
+// instance (see verifier/attackfixtures_test.go), its trusted root and the
+// artifact they cover.
+const (
+	attackDir      = "testdata/attacks"
+	attackRoot     = attackDir + "/trusted_root.json"
+	attackArtifact = attackDir + "/demo-linux-amd64"
+)
+
+// runAttackCases runs each case with the public-good trusted root, unless
+// the case gives --trusted-root itself.
 func runAttackCases(t *testing.T, tests []attackCase) {
 	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := runVerifyIn(t, nil, append([]string{"--trusted-root", pgRoot}, tc.args...)...)
+			args := tc.args
+			if !slices.Contains(args, "--trusted-root") {
+				args = append([]string{"--trusted-root", pgRoot}, args...)
+			}
+			code, out, errOut := runVerifyIn(t, nil, args...)
 			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) {
 				t.Errorf("exit %d, want %d (stdout %q, stderr %q)\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.out, tc.err, out, errOut)
 			}
@@ -72,5 +88,15 @@ func TestVerifyCmd_AnyReusableWorkflowIsNotL3(t *testing.T) {
 			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
 		{"built-in builder at a release tag, unpinned", []string{"--repo", "slsa-framework/example-package", "--cert-identity-regexp", ".*", "--predicate-type", provV02,
 			"--bundle", sggPushBundle, "--digest", sggDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
+	})
+}
+
+func TestVerifyCmd_WorkflowInputsFromAnySignerAreNotTrusted(t *testing.T) {
+	bundle := attackDir + "/inputs-same-repo.intoto.jsonl"
+	runAttackCases(t, []attackCase{
+		{"same-repository workflow's inputs", []string{"--trusted-root", attackRoot, "--repo", "provenant/demo", "--predicate-type", provV02,
+			"--workflow-input", "release=true", "--bundle", bundle, attackArtifact}, exitFailed, "workflow inputs not checked", ""},
+		{"without --workflow-input", []string{"--trusted-root", attackRoot, "--repo", "provenant/demo", "--predicate-type", provV02,
+			"--bundle", bundle, attackArtifact}, exitOK, "VERIFIED at SLSA Build L2", ""},
 	})
 }

@@ -229,3 +229,53 @@ func TestVerify_DelegatorAtAnyRefIsNotTrusted(t *testing.T) {
 			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/fake", MinLevel: 1}, level: 1, failed: CheckPredicate, reason: "not a slsa-github-generator delegator"},
 	})
 }
+
+// genericV02Statement is a statement in slsa-github-generator's generic
+// SLSA v0.2 format for a run, as any workflow can write it, with the given
+// workflow_dispatch inputs.
+func genericV02Statement(run ghRun, art Artifact, inputs map[string]any) map[string]any {
+	source := map[string]any{"uri": "git+" + run.Server + "/" + run.Repo + "@" + run.Ref, "digest": map[string]string{"sha1": run.SHA}}
+	return map[string]any{
+		"_type":         "https://in-toto.io/Statement/v0.1",
+		"subject":       []any{map[string]any{"name": art.Name, "digest": map[string]string{"sha256": hexOf(art, "sha256")}}},
+		"predicateType": SLSAProvenanceV02,
+		"predicate": map[string]any{
+			"builder":   map[string]any{"id": run.Server + "/" + run.JobWorkflowRef},
+			"buildType": BuildTypeGeneratorGeneric,
+			"invocation": map[string]any{
+				"configSource": map[string]any{"uri": source["uri"], "digest": source["digest"], "entryPoint": run.WorkflowPath},
+				"environment":  map[string]any{"github_event_name": run.Event, "github_event_payload": map[string]any{"inputs": inputs}},
+			},
+			"metadata":  map[string]any{"buildInvocationID": run.RunID + "-" + run.Attempt},
+			"materials": []any{source},
+		},
+	}
+}
+
+// TestVerify_WorkflowInputsFromAnySignerAreNotTrusted: the inputs of a
+// run are the predicate's word (no certificate extension carries them); a
+// workflow of the source repository, or any unpinned one, can write any
+// inputs into a v0.2 predicate. --workflow-input is honoured only for a
+// trusted builder, and check 8 says why otherwise.
+func TestVerify_WorkflowInputsFromAnySignerAreNotTrusted(t *testing.T) {
+	run := defaultRun()
+	run.Event = "workflow_dispatch"
+	lying := func(r ghRun, art Artifact) map[string]any {
+		return genericV02Statement(r, art, map[string]any{"release": "true"})
+	}
+	fresh := withSigner(run, "provenant/fresh-repo/.github/workflows/gen.yml@refs/tags/v1.0.0")
+	want := map[string]string{"release": "true"}
+	runLevelCases(t, []levelCase{
+		{name: "same-repository workflow writes the inputs", run: run, stmt: lying,
+			policy: Policy{Repo: "provenant/demo", PredicateType: SLSAProvenanceV02, WorkflowInputs: want}, level: 2,
+			failed: CheckProvenance, reason: "workflow inputs not checked: they are recorded only in the predicate, which the signer writes, and the signing workflow lives in the source repository"},
+		{name: "unpinned reusable workflow writes the inputs", run: fresh, stmt: lying,
+			policy: Policy{Repo: "provenant/demo", CertIdentityRegexp: ".*", PredicateType: SLSAProvenanceV02, WorkflowInputs: want}, level: 2,
+			failed: CheckProvenance, reason: "is not a trusted builder (pin it with --signer-workflow)"},
+		{name: "pinned builder's inputs are honoured", run: fresh, stmt: lying,
+			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/fresh-repo", PredicateType: SLSAProvenanceV02, WorkflowInputs: want}, level: 3},
+		{name: "pinned builder's inputs are compared", run: fresh, stmt: lying,
+			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/fresh-repo", PredicateType: SLSAProvenanceV02, WorkflowInputs: map[string]string{"release": "false"}}, level: 3,
+			failed: CheckProvenance, reason: `workflow input release="true", expected "false"`},
+	})
+}

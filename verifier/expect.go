@@ -16,8 +16,9 @@ func isSLSAProvenance(predicateType string) bool {
 }
 
 // checkProvenance runs check 8: the provenance expectations of the policy.
-// prov is nil when check 7 did not recognise the predicate's format.
-func (p *Policy) checkProvenance(st *statement, prov *provenance) CheckResult {
+// prov is nil when check 7 did not recognise the predicate's format; ext
+// are the verified certificate's extensions.
+func (p *Policy) checkProvenance(st *statement, prov *provenance, ext certificate.Extensions) CheckResult {
 	wantType := p.PredicateType
 	if wantType == "" {
 		wantType = SLSAProvenanceV1
@@ -78,9 +79,15 @@ func (p *Policy) checkProvenance(st *statement, prov *provenance) CheckResult {
 		}
 	}
 	if len(p.WorkflowInputs) > 0 {
-		if !prov.InputsKnown {
+		trusted, why := p.trustedBuilder(ext)
+		switch {
+		case !prov.InputsKnown:
 			errs = append(errs, fmt.Errorf("buildType %q does not record workflow inputs", prov.BuildType))
-		} else {
+		case !trusted:
+			// The certificate does not carry the inputs: they are the
+			// predicate's word, which only a trusted builder writes honestly.
+			errs = append(errs, fmt.Errorf("workflow inputs not checked: they are recorded only in the predicate, which the signer writes, and %s", why))
+		default:
 			keys := make([]string, 0, len(p.WorkflowInputs))
 			for k := range p.WorkflowInputs {
 				keys = append(keys, k)

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,9 +232,16 @@ func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions
 	if parent == nil {
 		parent, parentKey = s.fulcio.Intermediates[0], s.interKey
 	}
-	u, err := url.Parse(san)
-	if err != nil {
-		t.Fatal(err)
+	var uris []*url.URL
+	var emails []string
+	if strings.Contains(san, "://") {
+		u, err := url.Parse(san)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uris = append(uris, u)
+	} else {
+		emails = append(emails, san)
 	}
 	exts := append([]pkix.Extension{{Id: certificate.OIDIssuer, Value: []byte(ext.Issuer)}}, extra...)
 	for _, e := range []struct {
@@ -262,7 +270,8 @@ func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:    big.NewInt(time.Now().UnixNano()),
-		URIs:            []*url.URL{u},
+		URIs:            uris,
+		EmailAddresses:  emails,
 		NotBefore:       time.Now().Add(-time.Minute),
 		NotAfter:        time.Now().Add(10 * time.Minute),
 		KeyUsage:        x509.KeyUsageDigitalSignature,
@@ -292,6 +301,7 @@ type signOpts struct {
 	// certExt edits the certificate's Fulcio extensions (an empty value
 	// leaves the extension out); extraExt adds raw extensions.
 	certExt  func(*certificate.Extensions)
+	san      string // another SAN than the Build Signer URI (an e-mail address)
 	extraExt []pkix.Extension
 }
 
@@ -310,6 +320,9 @@ func (s *testSigstore) sign(t testing.TB, run ghRun, stmt map[string]any, o sign
 	}
 	ext := run.extensions()
 	san := ext.BuildSignerURI
+	if o.san != "" {
+		san = o.san
+	}
 	if o.certExt != nil {
 		o.certExt(&ext)
 	}

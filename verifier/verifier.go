@@ -243,7 +243,7 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 		res.BuildType = pc.prov.BuildType
 	}
 	r.set(pc.result)
-	r.set(v.policy.checkProvenance(st, pc.prov))
+	r.set(v.policy.checkProvenance(st, pc.prov, summary.Extensions))
 	lvl, lc := level(summary, st, pc.result, &v.policy)
 	res.Level = lvl
 	r.set(lc)
