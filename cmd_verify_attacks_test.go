@@ -100,3 +100,14 @@ func TestVerifyCmd_WorkflowInputsFromAnySignerAreNotTrusted(t *testing.T) {
 			"--bundle", bundle, attackArtifact}, exitOK, "VERIFIED at SLSA Build L2", ""},
 	})
 }
+
+func TestVerifyCmd_CaseChangedWorkflowPathIsAnotherWorkflow(t *testing.T) {
+	bundle := attackDir + "/upper-case-workflow.sigstore.json"
+	runAttackCases(t, []attackCase{
+		{"RELEASE.yml for release.yml", []string{"--trusted-root", attackRoot, "--repo", "provenant/demo",
+			"--signer-workflow", "provenant/builders/.github/workflows/release.yml", "--bundle", bundle, attackArtifact}, exitFailed, "FAIL      6 identity", ""},
+		{"RELEASE.yml, owner/repo in another case", []string{"--trusted-root", attackRoot, "--repo", "Provenant/DEMO",
+			"--signer-workflow", "PROVENANT/builders/.github/workflows/RELEASE.yml", "--bundle", bundle, attackArtifact}, exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"npm, repository in another case", []string{"--repo", "Sigstore/Sigstore-JS", "--bundle", npmBundle, npmTgz}, exitOK, "VERIFIED", ""},
+	})
+}

@@ -279,3 +279,25 @@ func TestVerify_WorkflowInputsFromAnySignerAreNotTrusted(t *testing.T) {
 			failed: CheckProvenance, reason: `workflow input release="true", expected "false"`},
 	})
 }
+
+// TestVerify_CaseChangedWorkflowPathIsAnotherWorkflow: GitHub's host and
+// owner/repo names ignore case, file paths do not: a workflow
+// …/RELEASE.yml is not the pinned …/release.yml, while the repository may
+// be given in any case.
+func TestVerify_CaseChangedWorkflowPathIsAnotherWorkflow(t *testing.T) {
+	run := defaultRun()
+	upper := withSigner(run, "provenant/builders/.github/workflows/RELEASE.yml@refs/tags/v2.0.0")
+	lower := withSigner(run, "provenant/builders/.github/workflows/release.yml@refs/tags/v2.0.0")
+	pin := func(wf string) Policy { return Policy{Repo: "provenant/demo", SignerWorkflow: wf} }
+	runLevelCases(t, []levelCase{
+		{name: "upper-case path, lower-case pin", run: upper, policy: pin("provenant/builders/.github/workflows/release.yml"), level: 3,
+			failed: CheckIdentity, reason: "does not meet the policy"},
+		{name: "lower-case path, upper-case pin", run: lower, policy: pin("provenant/builders/.github/workflows/RELEASE.yml"), level: 3,
+			failed: CheckIdentity, reason: "does not meet the policy"},
+		{name: "owner/repo in another case", run: lower, policy: pin("Provenant/Builders/.github/workflows/release.yml"), level: 3},
+		{name: "host in another case", run: lower, policy: pin("GitHub.com/provenant/builders/.github/workflows/release.yml"), level: 3},
+		{name: "source repository in another case", run: lower, policy: Policy{Repo: "PROVENANT/Demo", SignerRepo: "Provenant/BUILDERS"}, level: 3},
+		{name: "source owner in another case", run: run, policy: Policy{Owner: "ProveNant"}, level: 2},
+		{name: "source-uri in another case", run: lower, policy: Policy{SourceURI: "GitHub.com/Provenant/Demo", SignerRepo: "provenant/builders"}, level: 3},
+	})
+}

@@ -44,7 +44,7 @@ func (p *Policy) checkProvenance(st *statement, prov *provenance, ext certificat
 	}
 	if p.SourceURI != "" {
 		want := utils.NormalizeGitURI(p.SourceURI)
-		if got := utils.NormalizeGitURI(prov.SourceRepo); got != want {
+		if got := utils.NormalizeGitURI(prov.SourceRepo); !strings.EqualFold(got, want) {
 			errs = append(errs, fmt.Errorf("source is %q, expected %q", prov.SourceRepo, p.SourceURI))
 		} else {
 			met = append(met, "source "+prov.SourceRepo)
@@ -181,9 +181,11 @@ func isBuiltinTrustedBuilder(signerURI string) bool {
 		return false
 	}
 	for _, b := range trustedBuilders {
-		match := name == b.workflow
+		match := sameWorkflow(name, b.workflow)
 		if strings.HasSuffix(b.workflow, "/") {
-			match = strings.HasPrefix(name, b.workflow) && len(name) > len(b.workflow)
+			repo, path := splitWorkflowURI(name)
+			wantRepo, wantPath := splitWorkflowURI(b.workflow)
+			match = strings.EqualFold(repo, wantRepo) && strings.HasPrefix(path, wantPath) && len(path) > len(wantPath)
 		}
 		if match && (!b.needTag || utils.IsValidBuilderTag(ref, false) == nil) {
 			return true

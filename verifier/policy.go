@@ -308,7 +308,7 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 				wf = src.server + "/" + wf
 			}
 		}
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(wf) + "@.+$"
+		sanRegexp = "^" + caseInsensitiveRepo(wf) + "@.+$"
 		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s (any ref)", wf))
 	case p.SignerRepo != "":
 		sanRegexp = "^(?i:" + regexp.QuoteMeta(src.server+"/"+p.SignerRepo+"/") + ").+$"
@@ -330,9 +330,43 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 	return san, nil
 }
 
+// caseInsensitiveRepo quotes a workflow URI "https://host/o/r/path" as a
+// regular expression that ignores case in the host and owner/repo (GitHub
+// names are case-insensitive) but not in the path (file names are not).
+func caseInsensitiveRepo(wf string) string {
+	scheme, rest, found := strings.Cut(wf, "://")
+	if !found {
+		return regexp.QuoteMeta(wf)
+	}
+	parts := strings.SplitN(rest, "/", 4)
+	if len(parts) < 4 {
+		return "(?i:" + regexp.QuoteMeta(wf) + ")"
+	}
+	return "(?i:" + regexp.QuoteMeta(scheme+"://"+strings.Join(parts[:3], "/")) + ")" + regexp.QuoteMeta("/"+parts[3])
+}
+
+// sameWorkflow compares two workflow URIs "https://host/o/r/path",
+// ignoring case in the host and owner/repo only.
+func sameWorkflow(a, b string) bool {
+	ar, ap := splitWorkflowURI(a)
+	br, bp := splitWorkflowURI(b)
+	return strings.EqualFold(ar, br) && ap == bp
+}
+
+// splitWorkflowURI splits "https://host/o/r/path" into "https://host/o/r"
+// and "/path".
+func splitWorkflowURI(u string) (repo, path string) {
+	scheme, rest, found := strings.Cut(u, "://")
+	parts := strings.SplitN(rest, "/", 4)
+	if !found || len(parts) < 4 {
+		return u, ""
+	}
+	return scheme + "://" + strings.Join(parts[:3], "/"), "/" + parts[3]
+}
+
 // requiredExtensions lists the Fulcio extensions the certificate must
-// carry. The source repository and owner are compared by check 6 itself;
-// the rest by sigstore-go, exactly.
+// carry. The source repository and owner are compared by check 6 itself,
+// ignoring case; the rest by sigstore-go, exactly.
 func (p *Policy) requiredExtensions(src policySource, m *identityMatcher) (certificate.Extensions, error) {
 	var ext certificate.Extensions
 	if src.repo != "" {
@@ -418,10 +452,10 @@ func (m *identityMatcher) check(s certificate.Summary) CheckResult {
 	if err := m.id.Verify(s); err != nil {
 		return fail(CheckIdentity, fmt.Errorf("signer %s (issuer %s) does not meet the policy: %w", s.SubjectAlternativeName, s.Issuer, err))
 	}
-	if m.sourceRepo != "" && s.SourceRepositoryURI != m.sourceRepo {
+	if m.sourceRepo != "" && !strings.EqualFold(s.SourceRepositoryURI, m.sourceRepo) {
 		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository URI is %q, expected %q", s.SubjectAlternativeName, s.SourceRepositoryURI, m.sourceRepo))
 	}
-	if m.sourceOwner != "" && s.SourceRepositoryOwnerURI != m.sourceOwner {
+	if m.sourceOwner != "" && !strings.EqualFold(s.SourceRepositoryOwnerURI, m.sourceOwner) {
 		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository Owner URI is %q, expected %q", s.SubjectAlternativeName, s.SourceRepositoryOwnerURI, m.sourceOwner))
 	}
 	return pass(CheckIdentity, fmt.Sprintf("signer %s, issuer %s; required: %s",

@@ -350,7 +350,7 @@ func isTrustedDelegator(signerURI string) bool {
 		return false
 	}
 	for _, d := range trustedDelegators {
-		if name == d {
+		if sameWorkflow(name, d) {
 			return true
 		}
 	}
