@@ -111,3 +111,10 @@ func TestVerifyCmd_CaseChangedWorkflowPathIsAnotherWorkflow(t *testing.T) {
 		{"npm, repository in another case", []string{"--repo", "Sigstore/Sigstore-JS", "--bundle", npmBundle, npmTgz}, exitOK, "VERIFIED", ""},
 	})
 }
+
+func TestVerifyCmd_MixedDigestAlgorithmsAreAllCompared(t *testing.T) {
+	runAttackCases(t, []attackCase{
+		{"sha512 subject beside a sha256 one", []string{"--trusted-root", attackRoot, "--repo", "provenant/demo",
+			"--bundle", attackDir + "/mixed-digests.sigstore.json", attackArtifact}, exitOK, "VERIFIED at SLSA Build L2", ""},
+	})
+}

@@ -301,3 +301,35 @@ func TestVerify_CaseChangedWorkflowPathIsAnotherWorkflow(t *testing.T) {
 		{name: "source-uri in another case", run: lower, policy: Policy{SourceURI: "GitHub.com/Provenant/Demo", SignerRepo: "provenant/builders"}, level: 3},
 	})
 }
+
+// TestVerify_MixedDigestAlgorithmsAreAllCompared: the artifact is a
+// subject in sha512 only, beside another subject in sha256 — it is found;
+// and a subject whose sha256 is the artifact's but whose sha512 is not is
+// another artifact, not a match.
+func TestVerify_MixedDigestAlgorithmsAreAllCompared(t *testing.T) {
+	run := defaultRun()
+	subjects := func(subj ...map[string]any) func(ghRun, Artifact) map[string]any {
+		return func(r ghRun, a Artifact) map[string]any {
+			st := r.statement(nil)
+			st["subject"] = subj
+			return st
+		}
+	}
+	art, err := ArtifactFromReader("demo-linux-amd64", strings.NewReader("the release asset"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("00", 32)
+	p := Policy{Repo: "provenant/demo"}
+	runLevelCases(t, []levelCase{
+		{name: "sha512 subject beside a sha256 one", run: run, policy: p, level: 2, stmt: subjects(
+			map[string]any{"name": "other", "digest": map[string]string{"sha256": other}},
+			map[string]any{"name": art.Name, "digest": map[string]string{"sha512": hexOf(art, "sha512")}})},
+		{name: "both algorithms on one subject", run: run, policy: p, level: 2, stmt: subjects(
+			map[string]any{"name": art.Name, "digest": map[string]string{"sha256": hexOf(art, "sha256"), "sha512": hexOf(art, "sha512")}})},
+		{name: "sha256 matches, sha512 does not", run: run, policy: p, level: 0, failed: CheckSubject, reason: `subject "demo-linux-amd64" matches the artifact in some algorithms but not in sha512`, stmt: subjects(
+			map[string]any{"name": art.Name, "digest": map[string]string{"sha256": hexOf(art, "sha256"), "sha512": strings.Repeat("00", 64)}})},
+		{name: "no subject in a known algorithm", run: run, policy: p, level: 0, failed: CheckSubject, reason: "has no digest in an algorithm the statement's subjects use (md5)", stmt: subjects(
+			map[string]any{"name": art.Name, "digest": map[string]string{"md5": strings.Repeat("00", 16)}})},
+	})
+}

@@ -113,9 +113,13 @@ type Artifact struct {
 	Digests map[string][]byte
 }
 
+// digestAlgorithms are the algorithms artifacts are hashed with, in order
+// of preference.
+var digestAlgorithms = []string{"sha256", "sha512"}
+
 // String renders the artifact's preferred digest as "alg:hex".
 func (a Artifact) String() string {
-	for _, alg := range []string{"sha256", "sha512"} {
+	for _, alg := range digestAlgorithms {
 		if d, ok := a.Digests[alg]; ok {
 			return alg + ":" + hex.EncodeToString(d)
 		}

@@ -188,11 +188,16 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 	// The statement, read before the signature is checked only to choose
 	// the digest algorithm; it is trusted only once sigstore-go verified it.
 	st, stErr := readStatement(b)
-	digests := artifactDigests(art, st)
-	if stErr != nil || len(digests) == 0 {
-		// sigstore-go cannot be asked about this bundle as an attestation;
-		// its certificate and timestamps are still checked, to report
-		// every link that holds.
+	var subj *subject
+	var digests []verify.ArtifactDigest
+	var subjErr error
+	if stErr == nil {
+		subj, digests, subjErr = matchSubject(st, art)
+	}
+	if stErr != nil || subjErr != nil {
+		// sigstore-go cannot be asked about this bundle as an attestation
+		// of this artifact; its certificate and timestamps are still
+		// checked, to report every link that holds.
 		if stErr != nil {
 			if v.diagnose(in, b, leaf, art, nil, r, CheckSignature) {
 				r.set(fail(CheckSignature, stErr))
@@ -200,7 +205,7 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 			return
 		}
 		if v.diagnose(in, b, leaf, art, nil, r, CheckSubject) {
-			r.set(fail(CheckSubject, fmt.Errorf("the artifact %s has no digest in an algorithm the statement's subjects use (%s)", art.Name, subjectAlgorithms(st))))
+			r.set(fail(CheckSubject, subjErr))
 		}
 		return
 	}
@@ -208,7 +213,7 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 	// Checks 2–5: sigstore-go verifies the whole bundle at once, with each
 	// instance whose CA names match the leaf's issuer (two instances may
 	// use the same names) until one verifies it.
-	policy := verify.NewPolicy(verify.WithArtifactDigest(digests[0].Algorithm, digests[0].Digest), verify.WithoutIdentitiesUnsafe())
+	policy := verify.NewPolicy(verify.WithArtifactDigests(digests), verify.WithoutIdentitiesUnsafe())
 	var vr *verify.VerificationResult
 	for _, c := range candidates {
 		if vr, err = c.verifier.Verify(b, policy); err == nil {
@@ -230,7 +235,7 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 	r.set(pass(CheckCertificate, certificateReason(in, leaf)))
 	r.set(pass(CheckTimestamps, timestampReason(b, res.Timestamps)))
 	r.set(pass(CheckSignature, fmt.Sprintf("one DSSE signature by the certificate's key over an %s payload", InTotoPayloadType)))
-	r.set(pass(CheckSubject, subjectReason(st, art, digests[0])))
+	r.set(pass(CheckSubject, subjectReason(subj, art, digests)))
 
 	summary := *vr.Signature.Certificate
 	res.Signer = &summary
@@ -330,8 +335,7 @@ func (v *Verifier) diagnose(in *instance, b *bundle.Bundle, leaf *x509.Certifica
 		return true
 	}
 	if err := verify.VerifySignatureWithArtifactDigests(sc, vc, in.material, digests); err != nil {
-		d := digests[0]
-		r.set(fail(CheckSubject, fmt.Errorf("no subject of the statement has %s:%s, the digest of %s: %w", d.Algorithm, hex.EncodeToString(d.Digest), art.Name, err)))
+		r.set(fail(CheckSubject, fmt.Errorf("no subject of the statement has %s, the digest of %s: %w", digestList(digests, " and "), art.Name, err)))
 		return false
 	}
 	return true
@@ -363,25 +367,60 @@ func readStatement(b *bundle.Bundle) (*statement, error) {
 	return &st, nil
 }
 
-// artifactDigests lists the artifact's digests in the algorithms the
-// statement's subjects use, SHA-256 first.
-func artifactDigests(art Artifact, st *statement) []verify.ArtifactDigest {
-	if st == nil {
-		return nil
-	}
-	used := map[string]bool{}
-	for _, s := range st.Subject {
-		for alg := range s.Digest {
-			used[alg] = true
+// matchSubject finds the subject the artifact is: one that carries at
+// least one digest in an algorithm the artifact was hashed with, and whose
+// every such digest equals the artifact's (a subject whose sha256 matches
+// but whose sha512 does not is another artifact). It returns the subject
+// and the digests compared, for sigstore-go to check against the signed
+// statement.
+func matchSubject(st *statement, art Artifact) (*subject, []verify.ArtifactDigest, error) {
+	var tried []verify.ArtifactDigest
+	seen := map[string]bool{}
+	var partial []string
+	for i := range st.Subject {
+		s := &st.Subject[i]
+		var ds []verify.ArtifactDigest
+		matched, mismatched := 0, []string{}
+		for _, alg := range digestAlgorithms {
+			h, ok := s.Digest[alg]
+			d, have := art.Digests[alg]
+			if !ok || !have {
+				continue
+			}
+			ds = append(ds, verify.ArtifactDigest{Algorithm: alg, Digest: d})
+			if !seen[alg] {
+				seen[alg] = true
+				tried = append(tried, verify.ArtifactDigest{Algorithm: alg, Digest: d})
+			}
+			if strings.EqualFold(h, hex.EncodeToString(d)) {
+				matched++
+			} else {
+				mismatched = append(mismatched, alg)
+			}
+		}
+		switch {
+		case matched > 0 && len(mismatched) == 0:
+			return s, ds, nil
+		case matched > 0:
+			partial = append(partial, fmt.Sprintf("subject %q matches the artifact in some algorithms but not in %s", s.Name, strings.Join(mismatched, ", ")))
 		}
 	}
-	var out []verify.ArtifactDigest
-	for _, alg := range []string{"sha256", "sha512"} {
-		if d, ok := art.Digests[alg]; ok && used[alg] {
-			out = append(out, verify.ArtifactDigest{Algorithm: alg, Digest: d})
-		}
+	switch {
+	case len(tried) == 0:
+		return nil, nil, fmt.Errorf("the artifact %s has no digest in an algorithm the statement's subjects use (%s)", art.Name, subjectAlgorithms(st))
+	case len(partial) > 0:
+		return nil, nil, fmt.Errorf("no subject of the statement has %s, the digest of %s: %s", digestList(tried, " or "), art.Name, strings.Join(partial, "; "))
 	}
-	return out
+	return nil, nil, fmt.Errorf("no subject of the statement has %s, the digest of %s", digestList(tried, " or "), art.Name)
+}
+
+// digestList renders digests as "alg:hex" joined by sep.
+func digestList(ds []verify.ArtifactDigest, sep string) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.Algorithm + ":" + hex.EncodeToString(d.Digest)
+	}
+	return strings.Join(parts, sep)
 }
 
 func subjectAlgorithms(st *statement) string {
@@ -436,14 +475,8 @@ func timestampReason(b *bundle.Bundle, ts []Timestamp) string {
 	return "verified: " + strings.Join(parts, "; ")
 }
 
-func subjectReason(st *statement, art Artifact, d verify.ArtifactDigest) string {
-	want := hex.EncodeToString(d.Digest)
-	for _, s := range st.Subject {
-		if strings.EqualFold(s.Digest[d.Algorithm], want) {
-			return fmt.Sprintf("subject %q has %s:%s, the digest of %s", s.Name, d.Algorithm, want, art.Name)
-		}
-	}
-	return fmt.Sprintf("a subject has %s:%s, the digest of %s", d.Algorithm, want, art.Name)
+func subjectReason(s *subject, art Artifact, ds []verify.ArtifactDigest) string {
+	return fmt.Sprintf("subject %q has %s, the digest of %s", s.Name, digestList(ds, " and "), art.Name)
 }
 
 // Item is one artifact with the attestations that may cover it.
