@@ -118,3 +118,13 @@ func TestVerifyCmd_MixedDigestAlgorithmsAreAllCompared(t *testing.T) {
 			"--bundle", attackDir + "/mixed-digests.sigstore.json", attackArtifact}, exitOK, "VERIFIED at SLSA Build L2", ""},
 	})
 }
+
+func TestVerifyCmd_CertificateWithoutGitHubExtensions(t *testing.T) {
+	const san = "https://github.com/provenant/demo/.github/workflows/release.yml@refs/tags/v1.2.3"
+	runAttackCases(t, []attackCase{
+		{"no extensions, min level 1", []string{"--trusted-root", attackRoot, "--cert-identity", "release@provenant.test", "--min-level", "1",
+			"--bundle", attackDir + "/no-github-extensions.sigstore.json", attackArtifact}, exitOK, "UNCHECKED 7 predicate   the certificate carries no GitHub Fulcio extensions", ""},
+		{"deprecated extensions only", []string{"--trusted-root", attackRoot, "--cert-identity", san, "--min-level", "1",
+			"--bundle", attackDir + "/deprecated-extensions.sigstore.json", attackArtifact}, exitOK, "(deprecated extensions only) predicate agrees with the certificate on 4 fields", ""},
+	})
+}

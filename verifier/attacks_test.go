@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 )
 
 // Regression tests for the holes of issue 7, each named after the attack.
@@ -136,6 +138,7 @@ type levelCase struct {
 	name   string
 	run    ghRun
 	stmt   func(ghRun, Artifact) map[string]any // default: our own statement
+	opts   signOpts
 	policy Policy
 	level  int
 	failed CheckName // "" when verified
@@ -155,7 +158,7 @@ func runLevelCases(t *testing.T, tests []levelCase) {
 			if tc.stmt != nil {
 				stmt = tc.stmt(tc.run, art)
 			}
-			res := verifyOne(t, s, s.sign(t, tc.run, stmt, signOpts{}), art, tc.policy)
+			res := verifyOne(t, s, s.sign(t, tc.run, stmt, tc.opts), art, tc.policy)
 			var ce *CheckError
 			switch err := res.Err(); {
 			case tc.failed == "" && err != nil:
@@ -331,5 +334,37 @@ func TestVerify_MixedDigestAlgorithmsAreAllCompared(t *testing.T) {
 			map[string]any{"name": art.Name, "digest": map[string]string{"sha256": hexOf(art, "sha256"), "sha512": strings.Repeat("00", 64)}})},
 		{name: "no subject in a known algorithm", run: run, policy: p, level: 0, failed: CheckSubject, reason: "has no digest in an algorithm the statement's subjects use (md5)", stmt: subjects(
 			map[string]any{"name": art.Name, "digest": map[string]string{"md5": strings.Repeat("00", 16)}})},
+	})
+}
+
+// TestVerify_CertificateWithoutGitHubExtensions: not a hole, but wrong: a
+// certificate without GitHub's Fulcio extensions (old certificates, a mock
+// CA) failed check 7 ("the certificate's … is empty"). Nothing can be
+// cross-checked: check 7 is unchecked and L1 is reached. A certificate
+// with only the deprecated extensions .2–.6 is cross-checked against those.
+func TestVerify_CertificateWithoutGitHubExtensions(t *testing.T) {
+	run := defaultRun()
+	bare := func(e *certificate.Extensions) { *e = certificate.Extensions{Issuer: e.Issuer} }
+	const san = "https://github.com/provenant/demo/.github/workflows/release.yml@refs/tags/v1.2.3"
+	deprecated := signOpts{certExt: bare, extraExt: deprecatedExtensions(run)}
+	otherRef := run
+	otherRef.Ref = "refs/heads/main"
+	runLevelCases(t, []levelCase{
+		{name: "no extensions, min level 1", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
+			policy: Policy{CertIdentity: "release@provenant.test", MinLevel: 1}, level: 1, reason: "could not be checked against the certificate"},
+		{name: "no extensions, default level", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
+			policy: Policy{CertIdentity: "release@provenant.test"}, level: 1, failed: CheckLevel, reason: "SLSA Build L1"},
+		{name: "no extensions, a source required", run: run, opts: signOpts{certExt: bare},
+			policy: Policy{Repo: "provenant/demo", MinLevel: 1}, level: 1, failed: CheckIdentity, reason: "Source Repository URI"},
+		{name: "no extensions, builder expected", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
+			policy: Policy{CertIdentity: "release@provenant.test", BuilderID: san, MinLevel: 1}, level: 1, failed: CheckProvenance, reason: "cannot be checked"},
+		{name: "deprecated extensions agree", run: run, opts: deprecated,
+			policy: Policy{CertIdentity: san, MinLevel: 1}, level: 1, reason: "only the deprecated GitHub extensions"},
+		{name: "deprecated extensions, source by repo", run: run, opts: deprecated,
+			policy: Policy{Repo: "provenant/demo", MinLevel: 1}, level: 1},
+		{name: "deprecated extensions disagree", run: run, opts: signOpts{certExt: bare, extraExt: deprecatedExtensions(otherRef)},
+			policy: Policy{CertIdentity: san, MinLevel: 1}, level: 1, failed: CheckPredicate, reason: `predicate source ref is "refs/tags/v1.2.3" but the certificate's GitHub Workflow Ref (1.3.6.1.4.1.57264.1.6) is "refs/heads/main"`},
+		{name: "deprecated extensions, builder not bound", run: run, opts: deprecated,
+			policy: Policy{CertIdentity: san, BuilderID: "https://github.com/provenant/demo/.github/workflows/release.yml", MinLevel: 1}, level: 1, failed: CheckProvenance, reason: "do not name the signing workflow"},
 	})
 }

@@ -36,7 +36,9 @@ func (p *Policy) checkProvenance(st *statement, prov *provenance, ext certificat
 	}
 	var errs []error
 	if p.BuilderID != "" {
-		if err := matchBuilderID(prov.BuilderID, p.BuilderID); err != nil {
+		if prov.BuilderUnbound != "" {
+			errs = append(errs, fmt.Errorf("the builder cannot be checked: %s", prov.BuilderUnbound))
+		} else if err := matchBuilderID(prov.BuilderID, p.BuilderID); err != nil {
 			errs = append(errs, err)
 		} else {
 			met = append(met, "builder "+prov.BuilderID+" matches "+p.BuilderID)
@@ -236,6 +238,8 @@ func level(s certificate.Summary, st *statement, pred CheckResult, p *Policy) (i
 		why = "signed, but the predicate disagrees with the certificate (check 7)"
 	case pred.Status != StatusPass:
 		why = "signed, but the predicate could not be checked against the certificate (check 7): its claims are the signer's word only"
+	case !hasGitHubExtensions(ext):
+		why = fmt.Sprintf("signed by %s, but the certificate has only the deprecated GitHub extensions (1.3.6.1.4.1.57264.1.2–.6), which do not name the build platform's signing workflow", s.SubjectAlternativeName)
 	case !isPlatformIdentity(ext, p.CertOIDCIssuer):
 		why = fmt.Sprintf("signed by %s (issuer %s), which is not a hosted build platform identity", s.SubjectAlternativeName, ext.Issuer)
 	default:

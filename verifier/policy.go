@@ -132,6 +132,7 @@ type identityMatcher struct {
 	// sourceRepo and sourceOwner are the Source Repository (Owner) URI the
 	// certificate must carry, compared ignoring case (GitHub names are).
 	sourceRepo, sourceOwner string
+	server                  string // the GitHub server of the deprecated extensions
 }
 
 // policySource is the source repository a policy names, from --repo,
@@ -369,6 +370,7 @@ func splitWorkflowURI(u string) (repo, path string) {
 // ignoring case; the rest by sigstore-go, exactly.
 func (p *Policy) requiredExtensions(src policySource, m *identityMatcher) (certificate.Extensions, error) {
 	var ext certificate.Extensions
+	m.server = src.server
 	if src.repo != "" {
 		m.sourceRepo = src.server + "/" + src.repo
 		m.constraints = append(m.constraints, "source repository = "+m.sourceRepo)
@@ -452,11 +454,18 @@ func (m *identityMatcher) check(s certificate.Summary) CheckResult {
 	if err := m.id.Verify(s); err != nil {
 		return fail(CheckIdentity, fmt.Errorf("signer %s (issuer %s) does not meet the policy: %w", s.SubjectAlternativeName, s.Issuer, err))
 	}
-	if m.sourceRepo != "" && !strings.EqualFold(s.SourceRepositoryURI, m.sourceRepo) {
-		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository URI is %q, expected %q", s.SubjectAlternativeName, s.SourceRepositoryURI, m.sourceRepo))
+	repo, owner, from := s.SourceRepositoryURI, s.SourceRepositoryOwnerURI, "Source Repository URI"
+	if repo == "" && s.GithubWorkflowRepository != "" {
+		// An older certificate: the deprecated extension names the source.
+		repo, from = m.server+"/"+s.GithubWorkflowRepository, "GitHub Workflow Repository (deprecated)"
+		o, _, _ := strings.Cut(s.GithubWorkflowRepository, "/")
+		owner = m.server + "/" + o
 	}
-	if m.sourceOwner != "" && !strings.EqualFold(s.SourceRepositoryOwnerURI, m.sourceOwner) {
-		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository Owner URI is %q, expected %q", s.SubjectAlternativeName, s.SourceRepositoryOwnerURI, m.sourceOwner))
+	if m.sourceRepo != "" && !strings.EqualFold(repo, m.sourceRepo) {
+		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's %s is %q, expected %q", s.SubjectAlternativeName, from, repo, m.sourceRepo))
+	}
+	if m.sourceOwner != "" && !strings.EqualFold(owner, m.sourceOwner) {
+		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: the certificate's Source Repository Owner URI is %q, expected %q", s.SubjectAlternativeName, owner, m.sourceOwner))
 	}
 	return pass(CheckIdentity, fmt.Sprintf("signer %s, issuer %s; required: %s",
 		s.SubjectAlternativeName, s.Issuer, strings.Join(m.constraints, ", ")))

@@ -124,6 +124,11 @@ type provenance struct {
 	Inputs map[string]any
 	// InputsKnown tells whether the format records workflow inputs at all.
 	InputsKnown bool
+	// SourceDigest and Trigger are the commit and the event the predicate
+	// records, when it does.
+	SourceDigest, Trigger string
+	// BuilderUnbound, when set, says why BuilderID is not known.
+	BuilderUnbound string
 }
 
 // predicateCheck is the outcome of check 7 before it becomes a CheckResult.
@@ -192,8 +197,64 @@ func decode(raw json.RawMessage, v any) error {
 }
 
 // checkPredicate runs check 7: the predicate against the certificate's
-// Fulcio extensions.
+// Fulcio extensions. A certificate without GitHub's extensions leaves
+// nothing to compare (unchecked); one with only the deprecated extensions
+// .2–.6 is compared on what those record.
 func checkPredicate(st *statement, ext certificate.Extensions) predicateCheck {
+	pc := checkPredicateFormat(st, ext)
+	if pc.prov == nil || hasGitHubExtensions(ext) {
+		return pc
+	}
+	if !hasDeprecatedExtensions(ext) {
+		return predicateCheck{result: unchecked(CheckPredicate, "the certificate carries no GitHub Fulcio extensions (1.3.6.1.4.1.57264.1.2–.22): nothing to cross-check the predicate with, its claims are the signer's word only")}
+	}
+	return checkDeprecated(pc.prov, ext)
+}
+
+// hasGitHubExtensions reports whether a certificate carries any of the
+// Fulcio extensions .8–.22 that record a CI run (besides the issuer).
+func hasGitHubExtensions(ext certificate.Extensions) bool {
+	return ext.BuildSignerURI != "" || ext.BuildSignerDigest != "" || ext.RunnerEnvironment != "" ||
+		ext.SourceRepositoryURI != "" || ext.SourceRepositoryDigest != "" || ext.SourceRepositoryRef != "" ||
+		ext.BuildConfigURI != "" || ext.BuildTrigger != "" || ext.RunInvocationURI != ""
+}
+
+// hasDeprecatedExtensions reports whether a certificate carries any of the
+// deprecated GitHub extensions 1.3.6.1.4.1.57264.1.2–.6.
+func hasDeprecatedExtensions(ext certificate.Extensions) bool {
+	return ext.GithubWorkflowTrigger != "" || ext.GithubWorkflowSHA != "" || ext.GithubWorkflowName != "" ||
+		ext.GithubWorkflowRepository != "" || ext.GithubWorkflowRef != ""
+}
+
+// Human names of the deprecated extensions.
+const (
+	extDeprecatedTrigger = "GitHub Workflow Trigger (1.3.6.1.4.1.57264.1.2)"
+	extDeprecatedSHA     = "GitHub Workflow SHA (1.3.6.1.4.1.57264.1.3)"
+	extDeprecatedRepo    = "GitHub Workflow Repository (1.3.6.1.4.1.57264.1.5)"
+	extDeprecatedRef     = "GitHub Workflow Ref (1.3.6.1.4.1.57264.1.6)"
+)
+
+// checkDeprecated compares the source a predicate claims with the
+// deprecated extensions. They do not name the signing workflow, so the
+// predicate's builder is not bound to the certificate.
+func checkDeprecated(prov *provenance, ext certificate.Extensions) predicateCheck {
+	var c comparer
+	c.eq("source repository", serverRelative(prov.SourceRepo), extDeprecatedRepo, ext.GithubWorkflowRepository)
+	c.eq("source ref", prov.SourceRef, extDeprecatedRef, ext.GithubWorkflowRef)
+	c.eq("source commit", prov.SourceDigest, extDeprecatedSHA, ext.GithubWorkflowSHA)
+	if prov.Trigger != "" {
+		c.eq("trigger", prov.Trigger, extDeprecatedTrigger, ext.GithubWorkflowTrigger)
+	}
+	bound := *prov
+	bound.BuilderID = ""
+	bound.BuilderUnbound = "the certificate has only the deprecated GitHub extensions, which do not name the signing workflow"
+	bound.InputsKnown = false
+	return predicateCheck{result: c.result(prov.BuildType + " (deprecated extensions only)"), prov: &bound}
+}
+
+// checkPredicateFormat compares the predicate with the certificate's
+// extensions .8–.22, field by field for each known format.
+func checkPredicateFormat(st *statement, ext certificate.Extensions) predicateCheck {
 	switch st.PredicateType {
 	case SLSAProvenanceV1, "https://slsa.dev/provenance/v1.0?draft":
 		var p provenanceV1
@@ -305,7 +366,8 @@ func checkGitHubWorkflow(p *provenanceV1, ext certificate.Extensions) predicateC
 	c.eqIfPresent(ip.GitHub, "runner_environment", gh, extRunnerEnvironment, ext.RunnerEnvironment)
 	return predicateCheck{
 		result: c.result("GitHub workflow (" + bt + ")"),
-		prov:   &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: w.Repository, SourceRef: w.Ref},
+		prov: &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: w.Repository, SourceRef: w.Ref,
+			SourceDigest: dep.Digest["gitCommit"], Trigger: stringify(ip.GitHub["event_name"])},
 	}
 }
 
@@ -396,7 +458,8 @@ func checkGeneratorV1(p *provenanceV1, ext certificate.Extensions) predicateChec
 		c.eq("externalParameters.source.uri", external.Source.URI, extSourceRepoURIAndRef, "git+"+ext.SourceRepositoryURI+"@"+ext.SourceRepositoryRef)
 		c.eq("externalParameters.source.digest.sha1", external.Source.Digest["sha1"], extSourceRepoDigest, ext.SourceRepositoryDigest)
 	}
-	prov := &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: depRepo, SourceRef: stringify(internal["GITHUB_REF"])}
+	prov := &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: depRepo, SourceRef: stringify(internal["GITHUB_REF"]),
+		SourceDigest: stringify(internal["GITHUB_SHA"]), Trigger: stringify(internal["GITHUB_EVENT_NAME"])}
 	if bt == BuildTypeGeneratorDelegator {
 		prov.Inputs, prov.InputsKnown = external.Inputs, true
 	} else {
@@ -440,7 +503,12 @@ func checkV02(p *provenanceV02, ext certificate.Extensions) predicateCheck {
 		c.eq("metadata.buildInvocationID", id, extRunInvocationURI, runID+"-"+attempt)
 	}
 	repo, ref := splitGitURI(cs.URI)
-	prov := &provenance{BuildType: p.BuildType, BuilderID: builderID, SourceRepo: repo, SourceRef: ref}
+	trigger := stringify(p.Invocation.Environment["github_event_name"])
+	if trigger == "" {
+		trigger = stringify(p.Invocation.Environment["GITHUB_EVENT_NAME"])
+	}
+	prov := &provenance{BuildType: p.BuildType, BuilderID: builderID, SourceRepo: repo, SourceRef: ref,
+		SourceDigest: cs.Digest["sha1"], Trigger: trigger}
 	if p.BuildType == BuildTypeGeneratorGeneric {
 		prov.Inputs, prov.InputsKnown = eventInputs(p.Invocation.Environment["github_event_payload"]), true
 	}
