@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/provenant/provenant/builder"
@@ -33,6 +34,8 @@ Attestations:
   --bundle-dir DIR           release assets with <asset>.sigstore.json,
                              <asset>.intoto.jsonl, multiple.intoto.jsonl...;
                              without ARTIFACT, every asset in DIR is verified
+  --exclude GLOB             with --bundle-dir: leave out entries matching GLOB;
+                             every other entry is verified or reported
   --digest ALG:HEX           an artifact by digest, sha256 or sha512 (repeatable)
 
 Identity (as gh attestation verify; regexps are anchored):
@@ -77,6 +80,7 @@ type verifyFlags struct {
 	digests     listFlag
 	inputs      listFlag
 	extensions  listFlag
+	exclude     listFlag
 	hostname    string
 	trustedRoot string
 	tufCache    string
@@ -90,6 +94,7 @@ func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
 	p := &f.opts.Policy
 	fs.Var(&f.bundles, "bundle", "bundle file, JSON or JSON Lines (repeatable)")
 	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "directory of release assets and their attestations")
+	fs.Var(&f.exclude, "exclude", "with --bundle-dir, leave out entries whose name matches this glob (doublestar, repeatable)")
 	fs.Var(&f.digests, "digest", "artifact digest sha256:HEX or sha512:HEX (repeatable)")
 	fs.StringVar(&f.hostname, "hostname", "github.com", "GitHub host of owner, repo and signer-repo (GitHub Enterprise Server)")
 	fs.StringVar(&p.Owner, "owner", "", "source repository owner")
@@ -138,7 +143,11 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 				if line = strings.TrimSpace(line); line == "" {
 					continue
 				}
-				matches, _ := filepath.Glob(line)
+				// The same glob library as attest's subject-path: ** works.
+				matches, err := doublestar.FilepathGlob(line)
+				if err != nil {
+					return nil, fmt.Errorf("input artifacts: %q: %w", line, err)
+				}
 				if len(matches) == 0 {
 					matches = []string{line} // reported as unreadable
 				}
@@ -146,7 +155,7 @@ func parseVerifyFlags(args []string, e env) (*verifyFlags, error) {
 			}
 		}
 	}
-	f.opts.BundleFiles, f.opts.Digests = f.bundles, f.digests
+	f.opts.BundleFiles, f.opts.Digests, f.opts.Exclude = f.bundles, f.digests, f.exclude
 	p.GitHubServer = "https://" + strings.TrimSuffix(strings.TrimPrefix(f.hostname, "https://"), "/")
 	var err error
 	if p.WorkflowInputs, err = keyValues("workflow-input", f.inputs); err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -127,4 +129,64 @@ func TestVerifyCmd_CertificateWithoutGitHubExtensions(t *testing.T) {
 		{"deprecated extensions only", []string{"--trusted-root", attackRoot, "--cert-identity", san, "--min-level", "1",
 			"--bundle", attackDir + "/deprecated-extensions.sigstore.json", attackArtifact}, exitOK, "(deprecated extensions only) predicate agrees with the certificate on 4 fields", ""},
 	})
+}
+
+// releaseDir is a bundle directory with one asset and its bundle (from
+// testdata/attacks) and, when messy, a symbolic link, a subfolder and an
+// attestation for no asset.
+func releaseDir(t *testing.T, messy bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyFile(t, attackArtifact, filepath.Join(dir, "demo-linux-amd64"))
+	copyFile(t, attackDir+"/mixed-digests.sigstore.json", filepath.Join(dir, "demo-linux-amd64.sigstore.json"))
+	if messy {
+		if err := os.Symlink("demo-linux-amd64", filepath.Join(dir, "demo-latest")); err != nil {
+			t.Fatal(err)
+		}
+		copyFile(t, attackArtifact, filepath.Join(dir, "extra", "demo-linux-arm64"))
+		copyFile(t, attackDir+"/mixed-digests.sigstore.json", filepath.Join(dir, "gone.intoto.jsonl"))
+	}
+	return dir
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyCmd_SilentSkipsInABundleDir(t *testing.T) {
+	messy, clean := releaseDir(t, true), releaseDir(t, false)
+	base := []string{"--trusted-root", attackRoot, "--repo", "provenant/demo", "--bundle-dir"}
+	runAttackCases(t, []attackCase{
+		{"symlink, subfolder and orphan attestation", append(base, messy), exitFailed, "1 of 4 artifacts verified", ""},
+		{"symlink named", append(base, messy), exitFailed, "not verified: a symbolic link", ""},
+		{"excluded on purpose", append(base, messy, "--exclude", "demo-latest", "--exclude", "extra", "--exclude", "*.intoto.jsonl"), exitOK, "1 of 1 artifacts verified", ""},
+		{"clean directory", append(base, clean), exitOK, "1 of 1 artifacts verified", ""},
+	})
+}
+
+// TestVerifyCmd_ArtifactsInputGlobsLikeAttest: the action's artifacts
+// input expands ** as attest's subject-path does (filepath.Glob did not).
+func TestVerifyCmd_ArtifactsInputGlobsLikeAttest(t *testing.T) {
+	dir := releaseDir(t, false)
+	copyFile(t, attackArtifact, filepath.Join(dir, "nested", "deeper", "demo-linux-amd64"))
+	code, out, errOut := runVerifyIn(t, map[string]string{
+		"GITHUB_ACTIONS":     "true",
+		"INPUT_ARTIFACTS":    dir + "/**/demo-linux-amd64",
+		"INPUT_TRUSTED-ROOT": attackRoot,
+		"INPUT_REPO":         "provenant/demo",
+		"INPUT_BUNDLE":       dir + "/demo-linux-amd64.sigstore.json",
+	})
+	if code != exitOK || !strings.Contains(out, "2 of 2 artifacts verified") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }

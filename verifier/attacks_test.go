@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -367,4 +369,69 @@ func TestVerify_CertificateWithoutGitHubExtensions(t *testing.T) {
 		{name: "deprecated extensions, builder not bound", run: run, opts: deprecated,
 			policy: Policy{CertIdentity: san, BuilderID: "https://github.com/provenant/demo/.github/workflows/release.yml", MinLevel: 1}, level: 1, failed: CheckProvenance, reason: "do not name the signing workflow"},
 	})
+}
+
+// TestVerify_SilentSkipsInABundleDir: a release directory whose symbolic
+// links, subfolders and attestation-named files were skipped reported
+// "1 of 1 verified". Every entry is now verified or named as not verified
+// (the report fails), unless excluded on purpose.
+func TestVerify_SilentSkipsInABundleDir(t *testing.T) {
+	s := newTestSigstore(t)
+	dir := t.TempDir()
+	data, _ := ownBundle(t, s, defaultRun(), nil, signOpts{})
+	asset := filepath.Join(dir, "demo-linux-amd64")
+	mustWrite(t, asset, []byte("the release asset"))
+	mustWrite(t, asset+".sigstore.json", data)
+	if err := os.Symlink("demo-linux-amd64", filepath.Join(dir, "demo-latest")); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(dir, "extra", "payload.bin"), []byte("unverified"))
+	mustWrite(t, filepath.Join(dir, "gone.intoto.jsonl"), data)
+	policy := Policy{Repo: "provenant/demo"}
+
+	rep, err := Verify(context.Background(), Options{BundleDir: dir, TrustedRoots: s.roots(), Policy: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verified || len(rep.Artifacts) != 4 {
+		t.Fatalf("want 4 entries, not verified:\n%s", text(rep))
+	}
+	want := map[string]string{
+		"demo-linux-amd64":  "",
+		"demo-latest":       "a symbolic link",
+		"extra":             "a folder",
+		"gone.intoto.jsonl": "named like an attestation of gone",
+	}
+	for _, a := range rep.Artifacts {
+		reason, ok := want[filepath.Base(a.Artifact)]
+		switch {
+		case !ok:
+			t.Errorf("unexpected entry %s", a.Artifact)
+		case reason == "" && !a.Verified:
+			t.Errorf("%s not verified: %s", a.Artifact, a.Error)
+		case reason != "" && (a.Verified || !strings.Contains(a.Error, reason)):
+			t.Errorf("%s: verified %v, error %q, want %q", a.Artifact, a.Verified, a.Error, reason)
+		}
+	}
+	rep, err = Verify(context.Background(), Options{BundleDir: dir, TrustedRoots: s.roots(), Policy: policy,
+		Exclude: []string{"demo-latest", "extra", "gone.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Verified || len(rep.Artifacts) != 1 {
+		t.Errorf("with --exclude: want the one asset verified:\n%s", text(rep))
+	}
+	if _, err := Verify(context.Background(), Options{BundleDir: dir, TrustedRoots: s.roots(), Policy: policy, Exclude: []string{"["}}); err == nil {
+		t.Error("a malformed exclude pattern was accepted")
+	}
+}
+
+func mustWrite(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

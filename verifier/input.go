@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 )
 
@@ -199,21 +201,77 @@ func attestationFilesFor(dir, asset string) []string {
 	return out
 }
 
-// assetsIn lists the release assets of a directory: its regular files that
-// are not attestations.
-func assetsIn(dir string) ([]string, error) {
+// dirEntry is an entry of a bundle directory that is not verified, and why.
+type dirEntry struct {
+	path   string
+	reason string
+}
+
+// assetsIn lists the release assets of a directory: its regular files
+// that are not attestations. Every other entry not excluded (a symbolic
+// link, a folder, an attestation file for no asset) is returned in skipped
+// with the reason it is not verified. exclude holds doublestar patterns
+// matched against entry names.
+func assetsIn(dir string, exclude []string) (assets []string, skipped []dirEntry, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("reading bundle directory: %w", err)}
+		return nil, nil, &InputError{Err: fmt.Errorf("reading bundle directory: %w", err)}
 	}
-	var out []string
+	names := map[string]bool{}
+	var attestations []string
 	for _, e := range entries {
-		if !e.Type().IsRegular() || isAttestationFile(e.Name()) {
-			continue
+		name, p := e.Name(), filepath.Join(dir, e.Name())
+		excluded, err := isExcluded(name, exclude)
+		if err != nil {
+			return nil, nil, err
 		}
-		out = append(out, filepath.Join(dir, e.Name()))
+		switch {
+		case excluded:
+		case e.Type()&fs.ModeSymlink != 0:
+			skipped = append(skipped, dirEntry{p, "not verified: a symbolic link, which is not followed in a bundle directory (give its target as an artifact, or --exclude it)"})
+		case e.IsDir():
+			skipped = append(skipped, dirEntry{p, "not verified: a folder; assets in subfolders are not searched (verify them with their own --bundle-dir, or --exclude it)"})
+		case !e.Type().IsRegular():
+			skipped = append(skipped, dirEntry{p, "not verified: not a regular file (--exclude it)"})
+		case isAttestationFile(name):
+			attestations = append(attestations, name)
+		default:
+			names[name] = true
+			assets = append(assets, p)
+		}
 	}
-	return out, nil
+	for _, name := range attestations {
+		if name != MultipleAttestations && !names[assetOfAttestation(name)] {
+			skipped = append(skipped, dirEntry{filepath.Join(dir, name), fmt.Sprintf("not verified: named like an attestation of %s, which is not an asset in %s (--exclude it)", assetOfAttestation(name), dir)})
+		}
+	}
+	return assets, skipped, nil
+}
+
+// assetOfAttestation is the asset an attestation file name is for:
+// <asset><suffix>, the longest suffix first.
+func assetOfAttestation(name string) string {
+	best := ""
+	for _, s := range attestationSuffixes {
+		if strings.HasSuffix(name, s) && len(s) > len(best) {
+			best = s
+		}
+	}
+	return strings.TrimSuffix(name, best)
+}
+
+// isExcluded reports whether a name matches one of the doublestar patterns.
+func isExcluded(name string, patterns []string) (bool, error) {
+	for _, p := range patterns {
+		ok, err := doublestar.Match(p, name)
+		if err != nil {
+			return false, &InputError{Err: fmt.Errorf("exclude pattern %q: %w", p, err)}
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // InputError reports unusable input: an unreadable file, a malformed digest,

@@ -22,8 +22,13 @@ type Options struct {
 	BundleFiles []string
 	// BundleDir holds release assets with their attestations
 	// (<asset>.sigstore.json, <asset>.intoto.jsonl, multiple.intoto.jsonl…).
-	// With no Artifacts and no Digests, every asset in it is verified.
+	// With no Artifacts and no Digests, every asset in it is verified, and
+	// every other entry (a symbolic link, a folder, an attestation for no
+	// asset) is reported as not verified unless Exclude matches its name.
 	BundleDir string
+	// Exclude are doublestar patterns (e.g. "*.txt", "docs") of BundleDir
+	// entries to leave out on purpose.
+	Exclude []string
 	// TrustedRoots are the instances to trust.
 	TrustedRoots []TrustedRoot
 	// TrustedRootFile, used when TrustedRoots is empty, is a
@@ -107,15 +112,16 @@ func collectItems(opts Options) ([]Item, error) {
 		shared = append(shared, a...)
 	}
 	paths := opts.Artifacts
+	var skipped []dirEntry
 	if len(paths) == 0 && len(opts.Digests) == 0 {
 		if opts.BundleDir == "" {
 			return nil, &InputError{Err: errors.New("nothing to verify: give artifacts, --digest, or --bundle-dir")}
 		}
 		var err error
-		if paths, err = assetsIn(opts.BundleDir); err != nil {
+		if paths, skipped, err = assetsIn(opts.BundleDir, opts.Exclude); err != nil {
 			return nil, err
 		}
-		if len(paths) == 0 {
+		if len(paths) == 0 && len(skipped) == 0 {
 			return nil, &InputError{Err: fmt.Errorf("no release asset in %s", opts.BundleDir)}
 		}
 	}
@@ -163,6 +169,9 @@ func collectItems(opts Options) ([]Item, error) {
 		if err := add(art, ""); err != nil {
 			return nil, err
 		}
+	}
+	for _, e := range skipped {
+		items = append(items, Item{Artifact: Artifact{Name: e.path}, Missing: e.reason})
 	}
 	return items, nil
 }
