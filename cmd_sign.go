@@ -27,7 +27,11 @@ func signStatement(ctx context.Context, e env, action *githubactions.Action, f *
 	if err != nil {
 		return nil, err
 	}
-	inst, err := trust.Load(name, trust.Options{CacheDir: filepath.Join(tufCacheDir("", e), "tuf")})
+	cache := tufCacheDir("", e)
+	if cache != "" {
+		cache = filepath.Join(cache, "tuf")
+	}
+	inst, err := trust.Load(name, trust.Options{CacheDir: cache})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,8 +13,10 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sethvargo/go-githubactions"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/trust"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -51,7 +52,8 @@ Provenance (as slsa-verifier):
 Trust:
   --trusted-root FILE        trusted_root.json, or JSON Lines of several
                              instances; without it, TUF for the public-good
-                             and GitHub instances (cached in --tuf-cache)
+                             and GitHub instances (cached in --tuf-cache;
+                             past TUF's expiry offline only with --offline)
 
 Flags:
 `
@@ -87,6 +89,7 @@ type verifyFlags struct {
 	format      string
 	reportPath  string
 	summary     bool
+	offline     bool
 }
 
 // defineVerifyFlags declares the flags of "provenant verify" into f.
@@ -118,7 +121,8 @@ func defineVerifyFlags(fs *flag.FlagSet, f *verifyFlags) {
 	fs.Var(&f.inputs, "workflow-input", "expected workflow input K=V (repeatable)")
 	fs.IntVar(&p.MinLevel, "min-level", 0, "SLSA Build level required (default 2 for SLSA provenance, else 1)")
 	fs.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines); default: TUF")
-	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory (default: user cache dir/provenant/tuf)")
+	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory, yours and not writable by others (default: $XDG_CACHE_HOME or ~/.cache, /provenant/tuf/tuf)")
+	fs.BoolVar(&f.offline, "offline", false, "do not contact TUF: use its cached metadata even past its expiry (the warning says how old)")
 	fs.StringVar(&f.format, "format", "text", "output format: text or json")
 	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this file")
 	fs.BoolVar(&f.summary, "summary", true, "in GitHub Actions, write a step summary")
@@ -205,27 +209,19 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "provenant verify: %v (see provenant verify --help)\n", err)
 		return exitUsage
 	}
-	var warnings []string
-	if f.trustedRoot != "" {
-		if f.opts.TrustedRoots, err = verifier.LoadTrustedRoots(f.trustedRoot); err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+	roots, warnings, err := loadVerifyRoots(f, e)
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		var ce *trust.CacheDirError
+		if f.trustedRoot != "" || errors.Is(err, trust.ErrNoCacheDir) || errors.As(err, &ce) {
 			return exitUsage
 		}
-	} else {
-		roots, w, err := verifier.LoadTUF(ctx, verifier.TUFOptions{
-			CacheDir:   tufCacheDir(f.tufCache, e),
-			HTTPClient: &http.Client{Timeout: 30 * time.Second},
-		})
-		warnings = w
-		for _, w := range w {
-			fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
-			return exitFailed
-		}
-		f.opts.TrustedRoots = roots
+		return exitFailed
 	}
+	f.opts.TrustedRoots = roots
 	rep, err := verifier.Verify(ctx, f.opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
@@ -253,6 +249,22 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// loadVerifyRoots loads the trusted roots: from --trusted-root, else
+// through TUF with its cache in --tuf-cache.
+func loadVerifyRoots(f *verifyFlags, e env) ([]verifier.TrustedRoot, []string, error) {
+	if f.trustedRoot != "" {
+		roots, err := trust.LoadTrustedRoots(f.trustedRoot)
+		return roots, nil, err
+	}
+	dir := tufCacheDir(f.tufCache, e)
+	if dir != "" && f.tufCache == "" {
+		dir = filepath.Join(dir, "tuf") // shared with attest's signing
+	}
+	ft := fetcher.NewDefaultFetcher()
+	ft.SetHTTPClient(&http.Client{Timeout: 30 * time.Second})
+	return trust.LoadTUFRoots(trust.TUFOptions{CacheDir: dir, Fetcher: ft, Offline: f.offline})
 }
 
 // writeVerifyOutputs writes the JSON report file and, in GitHub Actions,
@@ -292,7 +304,7 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 }
 
 // tufCacheDir is the TUF cache: the flag, else $XDG_CACHE_HOME/provenant/tuf,
-// else ~/.cache/provenant/tuf.
+// else ~/.cache/provenant/tuf, else "" (none).
 func tufCacheDir(flagValue string, e env) string {
 	if flagValue != "" {
 		return flagValue
@@ -303,5 +315,7 @@ func tufCacheDir(flagValue string, e env) string {
 	if h := e.getenv("HOME"); h != "" {
 		return filepath.Join(h, ".cache", "provenant", "tuf")
 	}
-	return filepath.Join(os.TempDir(), "provenant-tuf")
+	// No shared default (another user could plant a root there): trust
+	// asks for --tuf-cache.
+	return ""
 }

@@ -190,3 +190,33 @@ func TestVerifyCmd_ArtifactsInputGlobsLikeAttest(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+// TestVerifyCmd_StaleOrPlantedTrust: with no HOME there is no shared
+// /tmp/provenant-tuf any more (another user could plant a root there):
+// verify asks for --tuf-cache; a cache directory others can write to is
+// refused. Neither contacts TUF.
+func TestVerifyCmd_StaleOrPlantedTrust(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "provenant-tuf")
+	if err := os.MkdirAll(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		err  string
+	}{
+		{"no HOME, no --tuf-cache", nil, "pass --tuf-cache"},
+		{"world-writable --tuf-cache", []string{"--tuf-cache", shared}, "writable by others"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{}, tc.args...), "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz)
+			code, _, errOut := runVerifyIn(t, map[string]string{}, args...)
+			if code != exitUsage || !strings.Contains(errOut, tc.err) {
+				t.Errorf("exit %d, want %d with %q\n%s", code, exitUsage, tc.err, errOut)
+			}
+		})
+	}
+}

@@ -57,7 +57,7 @@ func TestGitHubSigningConfig(t *testing.T) {
 	if len(sc.RekorLogURLs()) != 0 {
 		t.Errorf("GitHub's instance has no transparency log, config names %v", sc.RekorLogURLs())
 	}
-	if len(GitHubTUFRoot()) == 0 {
+	if len(githubTUFRoot) == 0 {
 		t.Error("no embedded GitHub TUF root")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,7 +103,7 @@ func TestAttackFixtures(t *testing.T) {
 	if *update {
 		writeAttackFixtures(t)
 	}
-	roots, err := LoadTrustedRoots(filepath.Join(attackDir, "trusted_root.json"))
+	roots, err := trust.LoadTrustedRoots(filepath.Join(attackDir, "trusted_root.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

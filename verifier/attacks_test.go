@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ const (
 // verifyFixture runs Verify on one fixture bundle with the public-good root.
 func verifyFixture(t *testing.T, bundle, artifact, digest string, p Policy) (*Report, error) {
 	t.Helper()
-	roots, err := LoadTrustedRoots(fx("trusted-roots/public-good-cli.json"))
+	roots, err := trust.LoadTrustedRoots(fx("trusted-roots/public-good-cli.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

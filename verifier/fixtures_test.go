@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"errors"
+	"github.com/provenant/provenant/trust"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func setupFixture(tb testing.TB, roots []TrustedRoot, policy Policy, bundle, art
 	tb.Helper()
 	if roots == nil {
 		var err error
-		if roots, err = LoadTrustedRoots(fx("trusted-roots/public-good-cli.json")); err != nil {
+		if roots, err = trust.LoadTrustedRoots(fx("trusted-roots/public-good-cli.json")); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -229,7 +230,11 @@ func TestFixtures(t *testing.T) {
 			if root == "" {
 				root = "trusted-roots/public-good-cli.json"
 			}
-			opts := Options{TrustedRootFile: fx(root), BundleFiles: []string{fx(tc.bundle)}, Policy: tc.policy}
+			roots, err := trust.LoadTrustedRoots(fx(root))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{TrustedRoots: roots, BundleFiles: []string{fx(tc.bundle)}, Policy: tc.policy}
 			if tc.artifact != "" {
 				opts.Artifacts = []string{fx(tc.artifact)}
 			} else {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,7 +30,11 @@ func TestGoldenReports(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.opts.TrustedRootFile = fx("trusted-roots/public-good-cli.json")
+			roots, err := trust.LoadTrustedRoots(fx("trusted-roots/public-good-cli.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.opts.TrustedRoots = roots
 			rep, err := Verify(context.Background(), tc.opts)
 			if err != nil {
 				t.Fatal(err)

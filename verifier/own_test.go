@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"strings"
@@ -255,10 +256,10 @@ func TestVerifyFilesWithTrustedRootFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Verify(context.Background(), Options{
-		Artifacts:       []string{asset},
-		BundleFiles:     []string{asset + ".sigstore.json"},
-		TrustedRootFile: s.writeTrustedRoot(t, t.TempDir()),
-		Policy:          Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", MinLevel: 3},
+		Artifacts:    []string{asset},
+		BundleFiles:  []string{asset + ".sigstore.json"},
+		TrustedRoots: mustLoadRoots(t, s.writeTrustedRoot(t, t.TempDir())),
+		Policy:       Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", MinLevel: 3},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -284,6 +285,15 @@ func TestVerifyFilesWithTrustedRootFile(t *testing.T) {
 	if a := rep.Artifacts[1]; filepath.Base(a.Artifact) != "demo-linux-amd64" || !a.Verified || a.Level != 3 {
 		t.Errorf("asset with attestation: %s", text(rep))
 	}
+}
+
+func mustLoadRoots(t *testing.T, path string) []TrustedRoot {
+	t.Helper()
+	roots, err := trust.LoadTrustedRoots(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roots
 }
 
 func bundleText(r BundleResult) string {
@@ -355,7 +365,7 @@ func TestSeveralInstances(t *testing.T) {
 	if err := os.WriteFile(jsonl, append(append(bytes.ReplaceAll(pg, []byte("\n"), nil), '\n'), own...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := LoadTrustedRoots(jsonl)
+	roots, err := trust.LoadTrustedRoots(jsonl)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,11 +29,8 @@ type Options struct {
 	// Exclude are doublestar patterns (e.g. "*.txt", "docs") of BundleDir
 	// entries to leave out on purpose.
 	Exclude []string
-	// TrustedRoots are the instances to trust.
+	// TrustedRoots are the instances to trust (see package trust).
 	TrustedRoots []TrustedRoot
-	// TrustedRootFile, used when TrustedRoots is empty, is a
-	// trusted_root.json (or JSON Lines of several).
-	TrustedRootFile string
 	// Policy is what the signer and the provenance must be.
 	Policy Policy
 	// Parallelism bounds how many artifacts are verified at once (default 4).
@@ -58,17 +55,10 @@ type Report struct {
 // digests, no artifact); a failed check is not an error but a Report whose
 // Verified is false.
 func Verify(ctx context.Context, opts Options) (*Report, error) {
-	roots := opts.TrustedRoots
-	if len(roots) == 0 {
-		if opts.TrustedRootFile == "" {
-			return nil, &InputError{Err: errors.New("no trusted root given")}
-		}
-		var err error
-		if roots, err = LoadTrustedRoots(opts.TrustedRootFile); err != nil {
-			return nil, &InputError{Err: err}
-		}
+	if len(opts.TrustedRoots) == 0 {
+		return nil, &InputError{Err: errors.New("no trusted root given")}
 	}
-	v, err := New(roots, opts.Policy)
+	v, err := New(opts.TrustedRoots, opts.Policy)
 	var pe *PolicyError
 	if errors.As(err, &pe) {
 		return nil, pe

@@ -4,65 +4,17 @@ import (
 	"bytes"
 	"crypto/x509"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/provenant/provenant/trust"
 )
 
-// TrustedRoot is the trust material of one Sigstore instance, with a name
-// for reports ("public-good", "github", or where it came from).
-type TrustedRoot struct {
-	Name string
-	Root root.TrustedMaterial
-}
-
-// ParseTrustedRoots parses a trusted_root.json, or a JSON Lines file with one
-// trusted root per line (several instances). source names the input in
-// errors and in the instance names when the content does not tell.
-func ParseTrustedRoots(source string, data []byte) ([]TrustedRoot, error) {
-	docs, err := documents(source, data)
-	if err != nil {
-		return nil, err
-	}
-	var out []TrustedRoot
-	for _, d := range docs {
-		tr, err := root.NewTrustedRootFromJSON(d.data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: not a Sigstore trusted root: %w", d.source, err)
-		}
-		out = append(out, TrustedRoot{Name: instanceName(tr, d.source), Root: tr})
-	}
-	return out, nil
-}
-
-// LoadTrustedRoots reads trusted roots from a file (see ParseTrustedRoots).
-func LoadTrustedRoots(path string) ([]TrustedRoot, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading trusted root: %w", err)
-	}
-	return ParseTrustedRoots(filepath.Base(path), data)
-}
-
-// instanceName names an instance by its Fulcio URI when it is a known one.
-func instanceName(tr *root.TrustedRoot, fallback string) string {
-	for _, ca := range tr.FulcioCertificateAuthorities() {
-		f, ok := ca.(*root.FulcioCertificateAuthority)
-		if !ok {
-			continue
-		}
-		switch {
-		case strings.Contains(f.URI, "fulcio.sigstore.dev"):
-			return "public-good"
-		case strings.Contains(f.URI, "githubapp.com"), strings.Contains(f.URI, "github.com"):
-			return "github"
-		}
-	}
-	return fallback
-}
+// TrustedRoot is the trust material of one Sigstore instance with its
+// name; package trust loads them (from files or through TUF).
+type TrustedRoot = trust.TrustedRoot
 
 // instance is a trusted root with its sigstore-go verifier, built once.
 type instance struct {
