@@ -24,33 +24,14 @@ type instance struct {
 	// issuers holds the raw subjects of the instance's Fulcio CA
 	// certificates: a leaf belongs to the instance whose CA issued it.
 	issuers [][]byte
-	// requires describes what the instance's verifier requires, for reports.
-	requires []string
-	sct      bool
+	sct     bool // an SCT is required
 }
 
-// newInstance builds the sigstore-go verifier for a trusted root, requiring
-// what the root provides: a transparency log entry when it has Rekor logs,
-// an RFC 3161 timestamp when it has only timestamp authorities, an SCT when
-// it has CT logs; always at least one observer timestamp.
+// newInstance builds the sigstore-go verifier for a trusted root with
+// trust.NewVerifier (the requirements follow from what the root provides).
 func newInstance(tr TrustedRoot) (*instance, error) {
-	in := &instance{name: tr.Name, material: tr.Root}
-	opts := []verify.VerifierOption{verify.WithObserverTimestamps(1), verify.WithoutStatementPredicate()}
-	switch {
-	case len(tr.Root.RekorLogs()) > 0:
-		opts = append(opts, verify.WithTransparencyLog(1))
-		in.requires = append(in.requires, "a transparency log entry")
-	case len(tr.Root.TimestampingAuthorities()) > 0:
-		opts = append(opts, verify.WithSignedTimestamps(1))
-		in.requires = append(in.requires, "an RFC 3161 timestamp")
-	default:
-		return nil, fmt.Errorf("trusted root %s has neither transparency logs nor timestamp authorities: no signature time can be established", tr.Name)
-	}
-	if len(tr.Root.CTLogs()) > 0 {
-		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
-		in.sct = true
-	}
-	v, err := verify.NewVerifier(tr.Root, opts...)
+	in := &instance{name: tr.Name, material: tr.Root, sct: len(tr.Root.CTLogs()) > 0}
+	v, err := trust.NewVerifier(tr.Root)
 	if err != nil {
 		return nil, fmt.Errorf("trusted root %s: %w", tr.Name, err)
 	}
