@@ -29,6 +29,10 @@ const (
 	Auto       = "auto"
 )
 
+// GitHubActionsIssuer is the OIDC issuer of GitHub Actions workflow tokens,
+// whose identities the instances certify.
+const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
+
 // GitHub's Sigstore instance, used for private repositories.
 const (
 	GitHubTUFURL    = "https://tuf-repo.github.com"

@@ -5,11 +5,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
-	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 )

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 )

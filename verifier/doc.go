@@ -25,4 +25,11 @@
 //
 // The entry points are New and (*Verifier).VerifyBundle for callers that hold
 // parsed bundles, and Verify for callers that hold file names.
+//
+// Layout: verify.go holds the orchestration (Options, Verify, New,
+// VerifyBundle, VerifyItems); each check lives in the file named for it
+// (bundle.go, certificate.go, timestamps.go, signature.go, subject.go,
+// identity.go, predicate.go, provenance.go, level.go), the policy and its
+// completeness rule in policy.go, file collection in input.go, pass/fail
+// helpers in check.go and rendering alone in report.go.
 package verifier

@@ -3,10 +3,11 @@ package verifier
 import (
 	"context"
 	"errors"
-	"github.com/provenant/provenant/trust"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 )
 
 // fixtures is where the real-world bundles of ../shared/fixtures were copied.

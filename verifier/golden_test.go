@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")

@@ -2,9 +2,10 @@ package verifier
 
 import (
 	"errors"
-	"github.com/provenant/provenant/trust"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 )
 
 func TestParseAttestations(t *testing.T) {

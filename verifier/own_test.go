@@ -6,11 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/provenant/provenant/trust"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 )

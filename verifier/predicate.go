@@ -11,6 +11,24 @@ import (
 	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
 
+// MismatchError reports a predicate field that disagrees with the
+// certificate extension that records the same fact (check 7).
+type MismatchError struct {
+	// Field is the predicate field, e.g. "externalParameters.workflow.repository".
+	Field string
+	// Predicate is the value the predicate claims.
+	Predicate string
+	// Extension names the certificate extension, e.g. "Source Repository URI (1.3.6.1.4.1.57264.1.12)".
+	Extension string
+	// Certificate is the value the certificate records.
+	Certificate string
+}
+
+// Error gives the field, the extension and both values.
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("predicate %s is %q but the certificate's %s is %q", e.Field, e.Predicate, e.Extension, e.Certificate)
+}
+
 // BuildTypes whose fields check 7 compares with the certificate.
 const (
 	// BuildTypeGitHubWorkflow is GitHub's buildType (actions/attest-build-provenance, 2024 on).
@@ -53,19 +71,6 @@ const (
 	extSourceRepoURIAndRef = "Source Repository URI (.12) @ Ref (.14)"
 )
 
-// statement is the part of an in-toto statement (v0.1 or v1) this package reads.
-type statement struct {
-	Type          string          `json:"_type"`
-	PredicateType string          `json:"predicateType"`
-	Subject       []subject       `json:"subject"`
-	Predicate     json.RawMessage `json:"predicate"`
-}
-
-type subject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
-}
-
 type resourceDescriptor struct {
 	URI    string            `json:"uri"`
 	Digest map[string]string `json:"digest"`
@@ -107,28 +112,6 @@ type provenanceV02 struct {
 		BuildInvocationID string `json:"buildInvocationID"`
 	} `json:"metadata"`
 	Materials []resourceDescriptor `json:"materials"`
-}
-
-// provenance is what checks 8 and 9 need to know of a predicate, in one shape
-// for every format.
-type provenance struct {
-	BuildType string
-	// BuilderID is the builder the provenance names (for GitHub's old
-	// buildType, whose builder.id only names the runner, the signer workflow).
-	BuilderID string
-	// SourceRepo is the source repository URL, e.g. https://github.com/o/r.
-	SourceRepo string
-	// SourceRef is the git ref the build ran on.
-	SourceRef string
-	// Inputs are the workflow inputs the predicate records; nil if none.
-	Inputs map[string]any
-	// InputsKnown tells whether the format records workflow inputs at all.
-	InputsKnown bool
-	// SourceDigest and Trigger are the commit and the event the predicate
-	// records, when it does.
-	SourceDigest, Trigger string
-	// BuilderUnbound, when set, says why BuilderID is not known.
-	BuilderUnbound string
 }
 
 // predicateCheck is the outcome of check 7 before it becomes a CheckResult.

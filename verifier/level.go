@@ -3,132 +3,11 @@ package verifier
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
-
-// isSLSAProvenance reports whether a predicate type is SLSA provenance.
-func isSLSAProvenance(predicateType string) bool {
-	return strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
-}
-
-// checkProvenance runs check 8: the provenance expectations of the policy.
-// prov is nil when check 7 did not recognise the predicate's format; ext
-// are the verified certificate's extensions.
-func (p *Policy) checkProvenance(st *statement, prov *provenance, ext certificate.Extensions) CheckResult {
-	wantType := p.PredicateType
-	if wantType == "" {
-		wantType = SLSAProvenanceV1
-	}
-	if st.PredicateType != wantType {
-		return fail(CheckProvenance, fmt.Errorf("predicate type is %q, expected %q", st.PredicateType, wantType))
-	}
-	met := []string{"predicate type " + wantType}
-	if p.BuilderID == "" && p.SourceURI == "" && p.SourceTag == "" && p.SourceVersionedTag == "" &&
-		p.SourceBranch == "" && len(p.WorkflowInputs) == 0 {
-		return pass(CheckProvenance, strings.Join(met, "; ")+"; no other provenance expectation given")
-	}
-	if prov == nil {
-		return fail(CheckProvenance, errors.New("the predicate's format is not one whose builder, source and inputs this verifier can read (see check 7), so the expectations cannot be checked"))
-	}
-	var errs []error
-	if p.BuilderID != "" {
-		if prov.BuilderUnbound != "" {
-			errs = append(errs, fmt.Errorf("the builder cannot be checked: %s", prov.BuilderUnbound))
-		} else if err := matchBuilderID(prov.BuilderID, p.BuilderID); err != nil {
-			errs = append(errs, err)
-		} else {
-			met = append(met, "builder "+prov.BuilderID+" matches "+p.BuilderID)
-		}
-	}
-	if p.SourceURI != "" {
-		want := utils.NormalizeGitURI(p.SourceURI)
-		if got := utils.NormalizeGitURI(prov.SourceRepo); !strings.EqualFold(got, want) {
-			errs = append(errs, fmt.Errorf("source is %q, expected %q", prov.SourceRepo, p.SourceURI))
-		} else {
-			met = append(met, "source "+prov.SourceRepo)
-		}
-	}
-	if p.SourceBranch != "" {
-		branch, err := utils.BranchFromGitRef(prov.SourceRef)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("the run was not on a branch (ref %q), expected branch %q", prov.SourceRef, p.SourceBranch))
-		case branch != p.SourceBranch:
-			errs = append(errs, fmt.Errorf("branch is %q, expected %q", branch, p.SourceBranch))
-		default:
-			met = append(met, "branch "+branch)
-		}
-	}
-	if p.SourceTag != "" || p.SourceVersionedTag != "" {
-		tag, err := utils.TagFromGitRef(prov.SourceRef)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("the run was not on a tag (ref %q)", prov.SourceRef))
-		case p.SourceTag != "" && tag != p.SourceTag:
-			errs = append(errs, fmt.Errorf("tag is %q, expected %q", tag, p.SourceTag))
-		case p.SourceVersionedTag != "":
-			if err := utils.VerifyVersionedTag(tag, p.SourceVersionedTag); err != nil {
-				errs = append(errs, fmt.Errorf("tag %q does not match versioned tag %q: %w", tag, p.SourceVersionedTag, err))
-			} else {
-				met = append(met, "tag "+tag+" matches "+p.SourceVersionedTag)
-			}
-		default:
-			met = append(met, "tag "+tag)
-		}
-	}
-	if len(p.WorkflowInputs) > 0 {
-		trusted, why := p.trustedBuilder(ext)
-		switch {
-		case !prov.InputsKnown:
-			errs = append(errs, fmt.Errorf("buildType %q does not record workflow inputs", prov.BuildType))
-		case !trusted:
-			// The certificate does not carry the inputs: they are the
-			// predicate's word, which only a trusted builder writes honestly.
-			errs = append(errs, fmt.Errorf("workflow inputs not checked: they are recorded only in the predicate, which the signer writes, and %s", why))
-		default:
-			keys := make([]string, 0, len(p.WorkflowInputs))
-			for k := range p.WorkflowInputs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				got, ok := prov.Inputs[k]
-				switch {
-				case !ok:
-					errs = append(errs, fmt.Errorf("workflow input %q is not recorded", k))
-				case stringify(got) != p.WorkflowInputs[k]:
-					errs = append(errs, fmt.Errorf("workflow input %s=%q, expected %q", k, stringify(got), p.WorkflowInputs[k]))
-				default:
-					met = append(met, "input "+k+"="+p.WorkflowInputs[k])
-				}
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return fail(CheckProvenance, errors.Join(errs...))
-	}
-	return pass(CheckProvenance, strings.Join(met, "; "))
-}
-
-// matchBuilderID matches the provenance's builder id against an expected
-// one with slsa-verifier's semantics (verifiers/utils.TrustedBuilderID).
-func matchBuilderID(actual, expected string) error {
-	if actual == "" {
-		return fmt.Errorf("the provenance names no builder, expected %q", expected)
-	}
-	id, err := utils.TrustedBuilderIDNew(actual, false)
-	if err != nil {
-		return fmt.Errorf("builder id %q: %w", actual, err)
-	}
-	if err := id.MatchesLoose(expected, true); err != nil {
-		return fmt.Errorf("builder is %q, expected %q: %w", actual, expected, err)
-	}
-	return nil
-}
 
 // isPlatformIdentity reports whether a certificate names a hosted build
 // platform's workflow: Fulcio's CI extensions (Build Signer URI, Run
@@ -194,13 +73,6 @@ func isBuiltinTrustedBuilder(signerURI string) bool {
 		}
 	}
 	return false
-}
-
-// pinsSigner reports whether the policy names the signing workflow itself
-// (check 6 or, for a builder id, checks 7 and 8 then hold it to that).
-func (p *Policy) pinsSigner() bool {
-	return p.SignerRepo != "" || p.SignerWorkflow != "" || p.BuilderID != "" ||
-		(p.CertIdentity != "" && isWorkflowLikeSAN(p.CertIdentity))
 }
 
 // trustedBuilder says whether the certificate's signing workflow is a
