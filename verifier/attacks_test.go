@@ -427,13 +427,3 @@ func TestVerify_SilentSkipsInABundleDir(t *testing.T) {
 		t.Error("a malformed exclude pattern was accepted")
 	}
 }
-
-func mustWrite(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -306,9 +306,3 @@ func TestFixturesNamedErrors(t *testing.T) {
 		t.Fatalf("legacy DSSE: err = %v, want ErrOnlineLookupRequired", res.Err())
 	}
 }
-
-func text(r *Report) string {
-	var b strings.Builder
-	_ = r.WriteText(&b)
-	return b.String()
-}

@@ -288,22 +288,6 @@ func TestVerifyFilesWithTrustedRootFile(t *testing.T) {
 	}
 }
 
-func mustLoadRoots(t *testing.T, path string) []TrustedRoot {
-	t.Helper()
-	roots, err := trust.LoadTrustedRoots(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return roots
-}
-
-func bundleText(r BundleResult) string {
-	var b bytes.Buffer
-	rep := &Report{Artifacts: []ArtifactResult{{Artifact: "artifact", Bundles: []BundleResult{r}}}}
-	_ = rep.WriteText(&b)
-	return b.String()
-}
-
 // TestRekorV2WithTSA: a bundle whose log entry is a Rekor v2 entry
 // (inclusion proof and checkpoint, no integrated time) and whose signature
 // time comes from an RFC 3161 timestamp.
