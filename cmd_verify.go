@@ -39,7 +39,10 @@ Attestations:
                              every other entry is verified or reported
   --digest ALG:HEX           an artifact by digest, sha256 or sha512 (repeatable)
 
-Identity (as gh attestation verify; regexps are anchored):
+Identity (as gh attestation verify; regexps are anchored). A source
+repository is required (--owner, --repo or --source-uri, or --cert-identity
+naming a workflow of the source repository itself): a builder alone would
+accept artifacts built from any repository:
   --hostname, --owner, --repo, --signer-repo, --signer-workflow, --cert-identity,
   --cert-identity-regexp, --cert-oidc-issuer, --source-ref, --source-digest,
   --signer-digest, --deny-self-hosted-runners, --predicate-type,
