@@ -235,11 +235,14 @@ func finish(pb *protobundle.Bundle, st *Statement, opts SignOptions) (*Signed, e
 }
 
 // VerifyBundle verifies a bundle of st with sigstore-go against a trusted
-// root, as verify does (trust.NewVerifier): certificate chain, SCTs when the
-// root has CT logs, the transparency log entry and/or timestamp, the DSSE
-// signature, the identity (when given) and the first subject's digest.
+// root with trust.NewVerifier: certificate chain, SCTs when the root has CT
+// logs, the transparency log entry and/or timestamp the bundle carries, the
+// DSSE signature, the identity (when given) and the first subject's digest.
 func VerifyBundle(b *bundle.Bundle, st *Statement, tr root.TrustedMaterial, identity, issuer string) (*verify.VerificationResult, error) {
-	v, err := trust.NewVerifier(tr)
+	v, err := trust.NewVerifier(tr, trust.Requirements{
+		TransparencyLog:  len(b.GetVerificationMaterial().GetTlogEntries()) > 0,
+		SignedTimestamps: len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0,
+	})
 	if err != nil {
 		return nil, err
 	}

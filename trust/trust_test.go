@@ -128,3 +128,22 @@ func TestPublicGoodAsGitHubSigns(t *testing.T) {
 		t.Errorf("logs = %v, %v", logs, err)
 	}
 }
+
+// TestNewVerifierRequirements: verification requires what the instance
+// provides (a log entry for public-good); a verifier requiring no signature
+// time at all is refused.
+func TestNewVerifierRequirements(t *testing.T) {
+	roots, err := LoadTrustedRoots("../testdata/fixtures/trusted-roots/public-good-cli.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RequirementsOf(roots[0].Root); got != (Requirements{TransparencyLog: true}) {
+		t.Errorf("RequirementsOf(public-good) = %+v", got)
+	}
+	if _, err := NewVerifier(roots[0].Root, RequirementsOf(roots[0].Root)); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewVerifier(roots[0].Root, Requirements{}); err == nil {
+		t.Error("a verifier requiring no signature time was built")
+	}
+}

@@ -51,10 +51,10 @@ type instance struct {
 }
 
 // newInstance builds the sigstore-go verifier for a trusted root with
-// trust.NewVerifier (the requirements follow from what the root provides).
+// trust.NewVerifier, requiring what the root provides (trust.RequirementsOf).
 func newInstance(tr TrustedRoot) (*instance, error) {
 	in := &instance{name: tr.Name, material: tr.Root, sct: len(tr.Root.CTLogs()) > 0}
-	v, err := trust.NewVerifier(tr.Root)
+	v, err := trust.NewVerifier(tr.Root, trust.RequirementsOf(tr.Root))
 	if err != nil {
 		return nil, fmt.Errorf("trusted root %s: %w", tr.Name, err)
 	}
