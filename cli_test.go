@@ -55,6 +55,9 @@ func TestCommandLinesOfOtherVerifiers(t *testing.T) {
 		// slsa-verifier verify-artifact FILE --provenance-path P --source-uri github.com/O/R [--source-tag T] [--builder-id B]
 		{"slsa-verifier: source-uri and tag", "DELEGATED --provenance-path DELEGATED.build.slsa --source-uri github.com/slsa-framework/example-package --source-tag v13.0.30 --trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
 		{"slsa-verifier: builder-id", "DELEGATED --provenance-path DELEGATED.build.slsa --source-uri github.com/slsa-framework/example-package --builder-id " + delegatorTRW + " --trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
+		{"slsa-verifier: a builder it does not trust fails without --builder-id", "BCR --provenance-path BCR.intoto.jsonl --source-uri github.com/aspect-build/rules_lint --trusted-root ROOT", exitFailed, "neither a workflow of the source https://github.com/aspect-build/rules_lint nor a built-in trusted builder"},
+		{"slsa-verifier: that builder pinned with --builder-id", "BCR --provenance-path BCR.intoto.jsonl --source-uri github.com/aspect-build/rules_lint --builder-id https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml --trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
+		{"slsa-verifier: another source fails", "DELEGATED --provenance-path DELEGATED.build.slsa --source-uri github.com/slsa-framework/example-package-evil --trusted-root ROOT", exitFailed, "0 of 1 artifacts verified"},
 		{"slsa-verifier: wrong tag fails", "DELEGATED --provenance-path DELEGATED.build.slsa --source-uri github.com/slsa-framework/example-package --source-tag v13.0.29 --trusted-root ROOT", exitFailed, "0 of 1 artifacts verified"},
 		{"slsa-verifier: build-workflow-input", "DELEGATED --provenance-path DELEGATED.build.slsa --source-uri github.com/slsa-framework/example-package --build-workflow-input rekor-log-public=false --trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
 		{"slsa-verifier: versioned tag", "DELEGATED --provenance-path DELEGATED.build.slsa --source-uri github.com/slsa-framework/example-package --source-versioned-tag v13 --trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
@@ -65,6 +68,7 @@ func TestCommandLinesOfOtherVerifiers(t *testing.T) {
 	}
 	repl := strings.NewReplacer(
 		"DELEGATED", delegatorDir+"/binary-linux-amd64-push-v13.0.30",
+		"BCR", fixturesDir+"/slsa-github-generator/bcr/MODULE.bazel",
 		"ARTIFACT", ghAttestArtifact, "NPMBUNDLE", npmBundle, "NPMTGZ", npmTgz,
 		"BUNDLE", ghAttestBundle, "ROOT", pgRoot)
 	for _, tc := range tests {

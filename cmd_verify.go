@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
 
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/trust"
@@ -27,10 +29,19 @@ Flags follow gh attestation verify (--repo/-R, --owner/-o, --signer-workflow,
 --custom-trusted-root, --format json), slsa-verifier verify-artifact
 (--provenance-path, --source-uri, --source-tag, --builder-id) and cosign
 (--certificate-identity, --certificate-oidc-issuer), so their command lines
-run unchanged. A policy names the source: --repo, --owner or --source-uri.
+run unchanged.
+
+A source repository is required: --owner, --repo or --source-uri, or
+--cert-identity naming a workflow of the source repository itself. A builder
+alone (--signer-repo, --signer-workflow, --builder-id) would accept artifacts
+built from any repository that calls it. SLSA Build L3 needs a trusted
+builder: pinned by --signer-workflow, --signer-repo or --builder-id, or one of
+the built-in ones (docs/verify.md).
 
 Without --trusted-root, the trusted roots of the public-good and GitHub
-instances come from their TUF repositories (cached in --tuf-cache).
+instances come from their TUF repositories, cached in --tuf-cache (a folder
+of yours that no one else can write); past TUF's expiry, offline use needs
+--offline, which says how old the cached root is.
 
 In a GitHub Actions step (GITHUB_ACTIONS=true) every flag can also be given as
 the action input of the same name (INPUT_<NAME>), ARTIFACT as the input
@@ -95,6 +106,8 @@ type verifyFlags struct {
 	verbose      bool
 	noPublicGood bool
 	cosignType   string
+	offline      bool
+	exclude      listFlag
 	fetch        fetchFlags
 }
 
@@ -116,6 +129,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	p := &f.opts.Policy
 	fs.VarP(&f.bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable; alias --provenance-path)")
 	fs.StringVar(&f.opts.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
+	fs.Var(&f.exclude, "exclude", "with --bundle-dir, leave out entries whose name matches this `GLOB` (doublestar; repeatable); every other entry is verified or reported")
 	fs.Var(&f.digests, "digest", "an artifact by digest, `ALG:HEX` (sha256 or sha512; repeatable)")
 	fs.StringVarP(&f.digestAlg, "digest-alg", "d", "sha256", "accepted as gh has it: the artifact is hashed with every `ALG` its subjects use")
 	fs.StringVar(&f.hostname, "hostname", "github.com", "GitHub `HOST` of owner, repo and signer-repo (GitHub Enterprise Server)")
@@ -142,7 +156,8 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	fs.IntVar(&p.MinLevel, "min-level", 0, "SLSA Build `LEVEL` required (default 2 for SLSA provenance, else 1)")
 	fs.StringVar(&f.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF (alias --custom-trusted-root)")
 	fs.BoolVar(&f.noPublicGood, "no-public-good", false, "do not trust the public-good Sigstore instance")
-	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache `DIR` (default: user cache dir/provenant/tuf)")
+	fs.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache `DIR`, yours and not writable by others (default: $XDG_CACHE_HOME or ~/.cache, /provenant/tuf)")
+	fs.BoolVar(&f.offline, "offline", false, "do not contact TUF: use its cached metadata even past its expiry (the warning says how old)")
 	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text or json")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text output: every check of every artifact, not only of failures")
 	fs.StringVar(&f.reportPath, "report", "", "also write the JSON report to this `FILE`")
@@ -189,7 +204,11 @@ func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 				if line = strings.TrimSpace(line); line == "" {
 					continue
 				}
-				matches, _ := filepath.Glob(line)
+				// The same glob library as attest's subject-path: ** works.
+				matches, err := doublestar.FilepathGlob(line)
+				if err != nil {
+					return fmt.Errorf("input artifacts: %q: %w", line, err)
+				}
 				if len(matches) == 0 {
 					matches = []string{line} // reported as unreadable
 				}
@@ -197,7 +216,7 @@ func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 			}
 		}
 	}
-	f.opts.BundleFiles, f.opts.Digests = f.bundles, f.digests
+	f.opts.BundleFiles, f.opts.Digests, f.opts.Exclude = f.bundles, f.digests, f.exclude
 	p.GitHubServer = "https://" + strings.TrimSuffix(strings.TrimPrefix(f.hostname, "https://"), "/")
 	var err error
 	if p.WorkflowInputs, err = keyValues("workflow-input", f.inputs); err != nil {
@@ -248,28 +267,19 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 
 // runVerify implements "provenant verify" once flags and inputs are parsed.
 func runVerify(ctx context.Context, f *verifyFlags, e env) int {
-	var err error
-	var warnings []string
-	if f.trustedRoot != "" {
-		if f.opts.TrustedRoots, err = verifier.LoadTrustedRoots(f.trustedRoot); err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+	roots, warnings, err := loadVerifyRoots(f, e)
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		var ce *trust.CacheDirError
+		if f.trustedRoot != "" || errors.Is(err, trust.ErrNoCacheDir) || errors.As(err, &ce) {
 			return exitUsage
 		}
-	} else {
-		roots, w, err := verifier.LoadTUF(ctx, verifier.TUFOptions{
-			CacheDir:   tufCacheDir(f.tufCache, e),
-			HTTPClient: &http.Client{Timeout: 30 * time.Second},
-		})
-		warnings = w
-		for _, w := range w {
-			fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
-			return exitFailed
-		}
-		f.opts.TrustedRoots = roots
+		return exitFailed
 	}
+	f.opts.TrustedRoots = roots
 	if f.noPublicGood {
 		f.opts.TrustedRoots = withoutPublicGood(f.opts.TrustedRoots)
 	}
@@ -280,7 +290,8 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
 		var ie *verifier.InputError
-		if errors.As(err, &ie) {
+		var pe *verifier.PolicyError
+		if errors.As(err, &ie) || errors.As(err, &pe) {
 			return exitUsage
 		}
 		return exitFailed
@@ -344,6 +355,19 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 		}
 	}
 	return exitOK
+}
+
+// loadVerifyRoots loads the trusted roots: from --trusted-root, else
+// through TUF with its cache in --tuf-cache (the same cache attest signs
+// with).
+func loadVerifyRoots(f *verifyFlags, e env) ([]verifier.TrustedRoot, []string, error) {
+	if f.trustedRoot != "" {
+		roots, err := trust.LoadTrustedRoots(f.trustedRoot)
+		return roots, nil, err
+	}
+	ft := fetcher.NewDefaultFetcher()
+	ft.SetHTTPClient(&http.Client{Timeout: 30 * time.Second})
+	return trust.LoadTUFRoots(trust.TUFOptions{CacheDir: tufCacheDir(f.tufCache, e), Fetcher: ft, Offline: f.offline})
 }
 
 // withoutPublicGood drops the public-good instance (--no-public-good, as gh

@@ -31,6 +31,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/trust"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -516,11 +517,15 @@ func TestE2EVerifyLevels(t *testing.T) {
 			bundlePath := st.outputs()["bundle-path"]
 			policy := tt.policy
 			policy.CertOIDCIssuer = s.issuer
+			roots, err := trust.LoadTrustedRoots(filepath.Join(inst, "trusted_root.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			rep, err := verifier.Verify(context.Background(), verifier.Options{
-				Artifacts:       []string{filepath.Join(st.workspace, "dist/octo-1.0.tgz")},
-				BundleFiles:     []string{bundlePath},
-				TrustedRootFile: filepath.Join(inst, "trusted_root.json"),
-				Policy:          policy,
+				Artifacts:    []string{filepath.Join(st.workspace, "dist/octo-1.0.tgz")},
+				BundleFiles:  []string{bundlePath},
+				TrustedRoots: roots,
+				Policy:       policy,
 			})
 			if err != nil {
 				t.Fatal(err)

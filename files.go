@@ -93,7 +93,9 @@ func tufCacheDir(flagValue string, e env) string {
 	if h := e.getenv("HOME"); h != "" {
 		return filepath.Join(h, ".cache", "provenant", "tuf")
 	}
-	return filepath.Join(os.TempDir(), "provenant-tuf")
+	// No shared default such as /tmp (another user could plant a root
+	// there): trust refuses an empty cache folder and asks for --tuf-cache.
+	return ""
 }
 
 // defaultTUFCache is the TUF cache signing uses: verify's default, so both

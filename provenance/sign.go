@@ -235,23 +235,14 @@ func finish(pb *protobundle.Bundle, st *Statement, opts SignOptions) (*Signed, e
 }
 
 // VerifyBundle verifies a bundle of st with sigstore-go against a trusted
-// root: certificate chain, SCTs when the root has CT logs, the transparency
-// log entry and/or timestamp, the DSSE signature, the identity (when given)
-// and the first subject's digest.
+// root with trust.NewVerifier: certificate chain, SCTs when the root has CT
+// logs, the transparency log entry and/or timestamp the bundle carries, the
+// DSSE signature, the identity (when given) and the first subject's digest.
 func VerifyBundle(b *bundle.Bundle, st *Statement, tr root.TrustedMaterial, identity, issuer string) (*verify.VerificationResult, error) {
-	var vopts []verify.VerifierOption
-	if len(b.GetVerificationMaterial().GetTlogEntries()) > 0 {
-		vopts = append(vopts, verify.WithTransparencyLog(1))
-	}
-	if len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0 {
-		vopts = append(vopts, verify.WithSignedTimestamps(1))
-	} else {
-		vopts = append(vopts, verify.WithIntegratedTimestamps(1))
-	}
-	if len(tr.CTLogs()) > 0 {
-		vopts = append(vopts, verify.WithSignedCertificateTimestamps(1))
-	}
-	v, err := verify.NewVerifier(tr, vopts...)
+	v, err := trust.NewVerifier(tr, trust.Requirements{
+		TransparencyLog:  len(b.GetVerificationMaterial().GetTlogEntries()) > 0,
+		SignedTimestamps: len(b.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0,
+	})
 	if err != nil {
 		return nil, err
 	}

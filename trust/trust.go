@@ -30,6 +30,10 @@ const (
 	Auto       = "auto"
 )
 
+// GitHubActionsIssuer is the OIDC issuer of GitHub Actions workflow tokens,
+// whose identities the instances certify.
+const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
+
 // GitHub's Sigstore instance, used for private repositories.
 const (
 	GitHubTUFURL    = "https://tuf-repo.github.com"
@@ -42,9 +46,6 @@ const (
 //
 //go:embed github-tuf-root.json
 var githubTUFRoot []byte
-
-// GitHubTUFRoot returns the embedded root of GitHub's TUF repository.
-func GitHubTUFRoot() []byte { return append([]byte(nil), githubTUFRoot...) }
 
 // Instance is a Sigstore instance: where to sign and what to trust.
 type Instance struct {
@@ -61,25 +62,36 @@ type Instance struct {
 
 // Options say how the public instances' TUF repositories are reached.
 type Options struct {
-	// CacheDir is the TUF cache; empty means sigstore-go's default
-	// (~/.sigstore/root).
+	// CacheDir is the TUF cache (see CheckCacheDir). Required for the
+	// public instances.
 	CacheDir string
 	// Fetcher fetches TUF metadata and targets; nil means HTTP.
 	Fetcher fetcher.Fetcher
 }
 
-func (o Options) tufOptions(rootJSON []byte, repo string) *tuf.Options {
-	opts := tuf.DefaultOptions()
-	if rootJSON != nil {
-		opts = opts.WithRoot(rootJSON).WithRepositoryBaseURL(repo)
+// tufRepository returns the public instance's TUF repository.
+func tufRepository(name string) TUFRepository {
+	for _, r := range PublicTUFRepositories() {
+		if r.Instance == name {
+			return r
+		}
 	}
-	if o.CacheDir != "" {
-		opts = opts.WithCachePath(o.CacheDir)
+	return TUFRepository{Instance: name}
+}
+
+// client is the TUF client of a public instance, refreshed online.
+func (o Options) client(name string) (*tuf.Client, error) {
+	if o.CacheDir == "" {
+		return nil, ErrNoCacheDir
 	}
-	if o.Fetcher != nil {
-		opts = opts.WithFetcher(o.Fetcher)
+	if err := CheckCacheDir(o.CacheDir); err != nil {
+		return nil, err
 	}
-	return opts
+	f := o.Fetcher
+	if f == nil {
+		f = fetcher.NewDefaultFetcher()
+	}
+	return tufClient(tufRepository(name), o.CacheDir, f, false)
 }
 
 // LoadError is a failure to load an instance's trust material.
@@ -88,10 +100,12 @@ type LoadError struct {
 	Err      error
 }
 
+// Error names the instance and the failure.
 func (e *LoadError) Error() string {
 	return fmt.Sprintf("Sigstore instance %s: %v", e.Instance, e.Err)
 }
 
+// Unwrap returns the failure.
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // LoadPublicGood loads the public-good instance's signing config and trusted
@@ -99,10 +113,9 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // GitHub's attest action does: that is what the GitHub CLI and cosign verify
 // by default today.
 func LoadPublicGood(o Options) (*Instance, error) {
-	opts := o.tufOptions(nil, "")
-	client, err := tuf.New(opts)
+	client, err := o.client(PublicGood)
 	if err != nil {
-		return nil, &LoadError{PublicGood, fmt.Errorf("TUF repository %s: %w", opts.RepositoryBaseURL, err)}
+		return nil, &LoadError{PublicGood, err}
 	}
 	tr, err := root.GetTrustedRoot(client)
 	if err != nil {
@@ -126,9 +139,9 @@ func publicGoodAsGitHubSigns(sc *root.SigningConfig) *root.SigningConfig {
 // repository; its services (Fulcio and a timestamp authority, no
 // transparency log) are fixed.
 func LoadGitHub(o Options) (*Instance, error) {
-	client, err := tuf.New(o.tufOptions(githubTUFRoot, GitHubTUFURL))
+	client, err := o.client(GitHub)
 	if err != nil {
-		return nil, &LoadError{GitHub, fmt.Errorf("TUF repository %s: %w", GitHubTUFURL, err)}
+		return nil, &LoadError{GitHub, err}
 	}
 	tr, err := root.GetTrustedRoot(client)
 	if err != nil {

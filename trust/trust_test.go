@@ -80,7 +80,7 @@ func TestGitHubSigningConfig(t *testing.T) {
 	if len(sc.RekorLogURLs()) != 0 {
 		t.Errorf("GitHub's instance has no transparency log, config names %v", sc.RekorLogURLs())
 	}
-	if len(GitHubTUFRoot()) == 0 {
+	if len(githubTUFRoot) == 0 {
 		t.Error("no embedded GitHub TUF root")
 	}
 }
@@ -149,5 +149,24 @@ func TestPublicGoodAsGitHubSigns(t *testing.T) {
 	logs, err := root.SelectServices(sc.RekorLogURLs(), sc.RekorLogURLsConfig(), []uint32{1}, time.Now())
 	if err != nil || len(logs) != 1 || logs[0].URL != "https://rekor.sigstore.dev" {
 		t.Errorf("logs = %v, %v", logs, err)
+	}
+}
+
+// TestNewVerifierRequirements: verification requires what the instance
+// provides (a log entry for public-good); a verifier requiring no signature
+// time at all is refused.
+func TestNewVerifierRequirements(t *testing.T) {
+	roots, err := LoadTrustedRoots("../testdata/fixtures/trusted-roots/public-good-cli.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RequirementsOf(roots[0].Root); got != (Requirements{TransparencyLog: true}) {
+		t.Errorf("RequirementsOf(public-good) = %+v", got)
+	}
+	if _, err := NewVerifier(roots[0].Root, RequirementsOf(roots[0].Root)); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewVerifier(roots[0].Root, Requirements{}); err == nil {
+		t.Error("a verifier requiring no signature time was built")
 	}
 }

@@ -3,7 +3,6 @@ package verifier
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 )
 
@@ -61,13 +60,4 @@ func BenchmarkVerifyItems(b *testing.B) {
 			b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "artifacts/s")
 		})
 	}
-}
-
-func mustRead(tb testing.TB, p string) []byte {
-	tb.Helper()
-	data, err := os.ReadFile(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return data
 }

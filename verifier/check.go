@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -85,52 +84,20 @@ func (e *CheckError) Error() string {
 // Unwrap returns the check's reason, e.g. a *MismatchError.
 func (e *CheckError) Unwrap() error { return e.Err }
 
-// UnknownInstanceError reports a bundle whose certificate was issued by a CA
-// that none of the trusted roots holds: the bundle may be perfectly valid,
-// but the material to verify it is missing. It is not a cryptographic error.
-type UnknownInstanceError struct {
-	// Issuer is the distinguished name of the leaf certificate's issuer.
-	Issuer string
-	// Known lists the names of the trusted roots that were consulted.
-	Known []string
-	// Hint says where the missing trusted root can be found, when known.
-	Hint string
+func pass(name CheckName, reason string) CheckResult {
+	return CheckResult{Number: name.Number(), Name: name, Status: StatusPass, Reason: reason}
 }
 
-// Error names the issuer, the trusted roots consulted and where to look.
-func (e *UnknownInstanceError) Error() string {
-	msg := fmt.Sprintf("the certificate was issued by %s, which no trusted root given holds (trusted: %s)", e.Issuer, strings.Join(e.Known, ", "))
-	if e.Hint != "" {
-		msg += "; " + e.Hint
-	}
-	return msg
+func fail(name CheckName, err error) CheckResult {
+	// errors.Join separates with newlines; a reason is one line.
+	reason := strings.ReplaceAll(err.Error(), "\n", "; ")
+	return CheckResult{Number: name.Number(), Name: name, Status: StatusFail, Reason: reason, err: err}
 }
 
-// ErrOnlineLookupRequired is returned for a bare DSSE envelope that carries
-// its certificate inside the signature and no transparency log proof (the
-// format of slsa-github-generator before v1.5): its Rekor entry can only be
-// found by searching Rekor online, which this verifier does not do.
-var ErrOnlineLookupRequired = errors.New("not a Sigstore bundle but a bare DSSE envelope with the certificate inside the signature and no transparency log proof: its Rekor entry must be looked up online (for example with slsa-verifier), which offline verification cannot do")
-
-// ErrUnsigned is returned for a bare in-toto statement (as `provenant attest
-// --no-sign` writes): provenance that nothing vouches for, SLSA Build L1 at
-// most, with no signature to verify.
-var ErrUnsigned = errors.New("an unsigned in-toto statement, not a Sigstore bundle: SLSA Build L1 provenance at most, with no signature or signer to verify")
-
-// MismatchError reports a predicate field that disagrees with the
-// certificate extension that records the same fact (check 7).
-type MismatchError struct {
-	// Field is the predicate field, e.g. "externalParameters.workflow.repository".
-	Field string
-	// Predicate is the value the predicate claims.
-	Predicate string
-	// Extension names the certificate extension, e.g. "Source Repository URI (1.3.6.1.4.1.57264.1.12)".
-	Extension string
-	// Certificate is the value the certificate records.
-	Certificate string
+func unchecked(name CheckName, reason string) CheckResult {
+	return CheckResult{Number: name.Number(), Name: name, Status: StatusUnchecked, Reason: reason}
 }
 
-// Error gives the field, the extension and both values.
-func (e *MismatchError) Error() string {
-	return fmt.Sprintf("predicate %s is %q but the certificate's %s is %q", e.Field, e.Predicate, e.Extension, e.Certificate)
+func skipped(name CheckName, reason string) CheckResult {
+	return CheckResult{Number: name.Number(), Name: name, Status: StatusSkipped, Reason: reason}
 }

@@ -19,10 +19,17 @@
 // All cryptographic checks (2–5) are sigstore-go's pkg/verify; this package
 // decides which trusted root applies, runs sigstore-go once per bundle and,
 // only when it fails, re-runs sigstore-go's individual steps to name the
-// failing link. The package never reads the environment or the network by
-// itself: trusted roots come from files or from a TUF client built with an
-// injected http.Client (see LoadTUF).
+// failing link. The package never reads the environment or the network:
+// it takes trusted roots, which package trust loads from files or through
+// TUF.
 //
 // The entry points are New and (*Verifier).VerifyBundle for callers that hold
 // parsed bundles, and Verify for callers that hold file names.
+//
+// Layout: verify.go holds the orchestration (Options, Verify, New,
+// VerifyBundle, VerifyItems); each check lives in the file named for it
+// (bundle.go, certificate.go, timestamps.go, signature.go, subject.go,
+// identity.go, predicate.go, provenance.go, level.go), the policy and its
+// completeness rule in policy.go, file collection in input.go, pass/fail
+// helpers in check.go and rendering alone in report.go.
 package verifier

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 )
 
 // fixtures is where the real-world bundles of ../shared/fixtures were copied.
@@ -20,7 +22,7 @@ func setupFixture(tb testing.TB, roots []TrustedRoot, policy Policy, bundle, art
 	tb.Helper()
 	if roots == nil {
 		var err error
-		if roots, err = LoadTrustedRoots(fx("trusted-roots/public-good-cli.json")); err != nil {
+		if roots, err = trust.LoadTrustedRoots(fx("trusted-roots/public-good-cli.json")); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -94,7 +96,7 @@ func fixtureCases() []fixtureCase {
 		{name: "github custom issuer, default issuer", bundle: "github-attest/custom-issuer.sigstore.json", artifact: "github-attest/custom-issuer-artifact",
 			policy: Policy{Owner: "too-legit"}, failed: CheckIdentity, reason: "issuer"},
 		{name: "github reusable workflow", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
-			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", MinLevel: 3}, verified: true, level: 3, reason: "reusable workflow in https://github.com/github/artifact-attestations-workflows"},
+			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", MinLevel: 3}, verified: true, level: 3, reason: "trusted builder in https://github.com/github/artifact-attestations-workflows"},
 		{name: "github reusable workflow, wrong signer repo", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
 			policy: Policy{Repo: "malancas/attest-demo"}, failed: CheckIdentity, reason: "SAN"},
 		{name: "github instance (TSA only) offline", bundle: "github-attest/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl", artifact: "github-attest/github_provenance_demo-0.0.12-py3-none-any.whl",
@@ -229,7 +231,11 @@ func TestFixtures(t *testing.T) {
 			if root == "" {
 				root = "trusted-roots/public-good-cli.json"
 			}
-			opts := Options{TrustedRootFile: fx(root), BundleFiles: []string{fx(tc.bundle)}, Policy: tc.policy}
+			roots, err := trust.LoadTrustedRoots(fx(root))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{TrustedRoots: roots, BundleFiles: []string{fx(tc.bundle)}, Policy: tc.policy}
 			if tc.artifact != "" {
 				opts.Artifacts = []string{fx(tc.artifact)}
 			} else {
@@ -299,10 +305,4 @@ func TestFixturesNamedErrors(t *testing.T) {
 	if !errors.Is(res.Err(), ErrOnlineLookupRequired) {
 		t.Fatalf("legacy DSSE: err = %v, want ErrOnlineLookupRequired", res.Err())
 	}
-}
-
-func text(r *Report) string {
-	var b strings.Builder
-	_ = r.WriteText(&b, true)
-	return b.String()
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -29,7 +31,11 @@ func TestGoldenReports(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.opts.TrustedRootFile = fx("trusted-roots/public-good-cli.json")
+			roots, err := trust.LoadTrustedRoots(fx("trusted-roots/public-good-cli.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.opts.TrustedRoots = roots
 			rep, err := Verify(context.Background(), tc.opts)
 			if err != nil {
 				t.Fatal(err)

@@ -1,110 +1,19 @@
 package verifier
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/bmatcuk/doublestar/v4"
 )
-
-// Attestation is one entry of a bundle file: a parsed Sigstore bundle, or
-// the reason it is not one (check 1 then fails with that reason).
-type Attestation struct {
-	// Source names the entry: the file, and the line for JSON Lines files.
-	Source string
-	// Bundle is the parsed bundle; nil when Err is set.
-	Bundle *bundle.Bundle
-	// Err says why the entry is not a usable bundle.
-	Err error
-}
-
-// document is one JSON document of a JSON or JSON Lines file.
-type document struct {
-	source string // the file, with ":LINE" for JSON Lines
-	data   []byte
-}
-
-// documents splits a file into JSON documents: the whole file when it is one
-// JSON value (pretty-printed or not), else one document per non-empty line.
-func documents(source string, data []byte) ([]document, error) {
-	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if json.Valid(data) {
-		return []document{{source, data}}, nil
-	}
-	var out []document
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		if text := bytes.TrimSpace(sc.Bytes()); len(text) > 0 {
-			out = append(out, document{fmt.Sprintf("%s:%d", source, line), text})
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("%s: %w", source, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: empty file", source)
-	}
-	return out, nil
-}
-
-// ParseAttestations parses a bundle file: one JSON bundle, or JSON Lines
-// with one bundle per line. Entries that are not bundles are returned with
-// Err set, so that every entry is reported.
-func ParseAttestations(source string, data []byte) []Attestation {
-	docs, err := documents(source, data)
-	var out []Attestation
-	for _, d := range docs {
-		out = append(out, parseAttestation(d.source, d.data))
-	}
-	if err != nil {
-		out = append(out, Attestation{Source: source, Err: fmt.Errorf("not a bundle file: %w", err)})
-	}
-	return out
-}
-
-// parseAttestation parses one JSON document as a Sigstore bundle.
-func parseAttestation(source string, doc []byte) Attestation {
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &probe); err != nil {
-		return Attestation{Source: source, Err: fmt.Errorf("not JSON: %w", err)}
-	}
-	_, hasPayload := probe["payload"]
-	_, hasSigs := probe["signatures"]
-	_, hasMedia := probe["mediaType"]
-	if hasPayload && hasSigs && !hasMedia {
-		return Attestation{Source: source, Err: ErrOnlineLookupRequired}
-	}
-	_, hasType := probe["_type"]
-	_, hasSubject := probe["subject"]
-	if hasType && hasSubject && !hasMedia {
-		return Attestation{Source: source, Err: ErrUnsigned}
-	}
-	var b bundle.Bundle
-	if err := b.UnmarshalJSON(doc); err != nil {
-		return Attestation{Source: source, Err: fmt.Errorf("not a usable Sigstore bundle: %w", err)}
-	}
-	return Attestation{Source: source, Bundle: &b}
-}
-
-// LoadAttestations reads and parses a bundle file (see ParseAttestations).
-// The error is for an unreadable file only.
-func LoadAttestations(path string) ([]Attestation, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("reading bundle: %w", err)}
-	}
-	return ParseAttestations(path, data), nil
-}
 
 // Artifact is what a bundle must be about: a name for reports and the
 // artifact's digests by algorithm ("sha256", "sha512").
@@ -115,7 +24,7 @@ type Artifact struct {
 
 // String renders the artifact's preferred digest as "alg:hex".
 func (a Artifact) String() string {
-	for _, alg := range []string{"sha256", "sha512"} {
+	for _, alg := range digestAlgorithms {
 		if d, ok := a.Digests[alg]; ok {
 			return alg + ":" + hex.EncodeToString(d)
 		}
@@ -195,21 +104,77 @@ func attestationFilesFor(dir, asset string) []string {
 	return out
 }
 
-// assetsIn lists the release assets of a directory: its regular files that
-// are not attestations.
-func assetsIn(dir string) ([]string, error) {
+// dirEntry is an entry of a bundle directory that is not verified, and why.
+type dirEntry struct {
+	path   string
+	reason string
+}
+
+// assetsIn lists the release assets of a directory: its regular files
+// that are not attestations. Every other entry not excluded (a symbolic
+// link, a folder, an attestation file for no asset) is returned in skipped
+// with the reason it is not verified. exclude holds doublestar patterns
+// matched against entry names.
+func assetsIn(dir string, exclude []string) (assets []string, skipped []dirEntry, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("reading bundle directory: %w", err)}
+		return nil, nil, &InputError{Err: fmt.Errorf("reading bundle directory: %w", err)}
 	}
-	var out []string
+	names := map[string]bool{}
+	var attestations []string
 	for _, e := range entries {
-		if !e.Type().IsRegular() || isAttestationFile(e.Name()) {
-			continue
+		name, p := e.Name(), filepath.Join(dir, e.Name())
+		excluded, err := isExcluded(name, exclude)
+		if err != nil {
+			return nil, nil, err
 		}
-		out = append(out, filepath.Join(dir, e.Name()))
+		switch {
+		case excluded:
+		case e.Type()&fs.ModeSymlink != 0:
+			skipped = append(skipped, dirEntry{p, "not verified: a symbolic link, which is not followed in a bundle directory (give its target as an artifact, or --exclude it)"})
+		case e.IsDir():
+			skipped = append(skipped, dirEntry{p, "not verified: a folder; assets in subfolders are not searched (verify them with their own --bundle-dir, or --exclude it)"})
+		case !e.Type().IsRegular():
+			skipped = append(skipped, dirEntry{p, "not verified: not a regular file (--exclude it)"})
+		case isAttestationFile(name):
+			attestations = append(attestations, name)
+		default:
+			names[name] = true
+			assets = append(assets, p)
+		}
 	}
-	return out, nil
+	for _, name := range attestations {
+		if name != MultipleAttestations && !names[assetOfAttestation(name)] {
+			skipped = append(skipped, dirEntry{filepath.Join(dir, name), fmt.Sprintf("not verified: named like an attestation of %s, which is not an asset in %s (--exclude it)", assetOfAttestation(name), dir)})
+		}
+	}
+	return assets, skipped, nil
+}
+
+// assetOfAttestation is the asset an attestation file name is for:
+// <asset><suffix>, the longest suffix first.
+func assetOfAttestation(name string) string {
+	best := ""
+	for _, s := range attestationSuffixes {
+		if strings.HasSuffix(name, s) && len(s) > len(best) {
+			best = s
+		}
+	}
+	return strings.TrimSuffix(name, best)
+}
+
+// isExcluded reports whether a name matches one of the doublestar patterns.
+func isExcluded(name string, patterns []string) (bool, error) {
+	for _, p := range patterns {
+		ok, err := doublestar.Match(p, name)
+		if err != nil {
+			return false, &InputError{Err: fmt.Errorf("exclude pattern %q: %w", p, err)}
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // InputError reports unusable input: an unreadable file, a malformed digest,
@@ -221,3 +186,117 @@ func (e *InputError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
+
+// collectItems pairs every artifact with the attestations that may cover
+// it; each bundle file is read and parsed once.
+func collectItems(opts Options) ([]Item, error) {
+	c := &collector{opts: opts, parsed: map[string][]Attestation{}}
+	for _, f := range opts.BundleFiles {
+		a, err := c.load(f)
+		if err != nil {
+			return nil, err
+		}
+		c.shared = append(c.shared, a...)
+	}
+	paths := opts.Artifacts
+	var skipped []dirEntry
+	if len(paths) == 0 && len(opts.Digests) == 0 {
+		if opts.BundleDir == "" {
+			return nil, &InputError{Err: errors.New("nothing to verify: give artifacts, --digest, or --bundle-dir")}
+		}
+		var err error
+		if paths, skipped, err = assetsIn(opts.BundleDir, opts.Exclude); err != nil {
+			return nil, err
+		}
+		if len(paths) == 0 && len(skipped) == 0 {
+			return nil, &InputError{Err: fmt.Errorf("no release asset in %s", opts.BundleDir)}
+		}
+	}
+	if len(c.shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
+		return nil, &InputError{Err: errors.New("no attestation source: give --bundle or --bundle-dir")}
+	}
+	for _, p := range paths {
+		art, err := ArtifactFromFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.add(art, filepath.Base(p)); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range opts.Digests {
+		art, err := ArtifactFromDigest(d)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.add(art, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range skipped {
+		c.items = append(c.items, Item{Artifact: Artifact{Name: e.path}, Missing: e.reason})
+	}
+	return c.items, nil
+}
+
+// collector gathers the items of one Verify, reading and parsing each
+// bundle file once.
+type collector struct {
+	opts   Options
+	parsed map[string][]Attestation
+	shared []Attestation // from --bundle: tried for every artifact
+	items  []Item
+}
+
+func (c *collector) load(path string) ([]Attestation, error) {
+	if a, ok := c.parsed[path]; ok {
+		return a, nil
+	}
+	a, err := LoadAttestations(path)
+	if err != nil {
+		return nil, err
+	}
+	c.parsed[path] = a
+	return a, nil
+}
+
+// add pairs an artifact with the shared attestations and those of the
+// bundle directory for asset (every attestation file when asset is "").
+func (c *collector) add(art Artifact, asset string) error {
+	it := Item{Artifact: art, Attestations: append([]Attestation(nil), c.shared...)}
+	for _, alg := range []string{"sha256", "sha512"} {
+		if d, ok := art.Digests[alg]; ok {
+			it.Attestations = append(it.Attestations, c.opts.Attestations[alg+":"+hex.EncodeToString(d)]...)
+		}
+	}
+	if dir := c.opts.BundleDir; dir != "" {
+		files := allAttestationFiles(dir)
+		if asset != "" {
+			files = attestationFilesFor(dir, asset)
+		}
+		for _, f := range files {
+			a, err := c.load(f)
+			if err != nil {
+				return err
+			}
+			it.Attestations = append(it.Attestations, a...)
+		}
+		if len(it.Attestations) == 0 {
+			it.Missing = fmt.Sprintf("no attestation found in %s (looked for %s<%s> and %s)", dir, asset, strings.Join(attestationSuffixes, "|"), MultipleAttestations)
+		}
+	}
+	c.items = append(c.items, it)
+	return nil
+}
+
+// allAttestationFiles lists every attestation file of a directory.
+func allAttestationFiles(dir string) []string {
+	matches, _ := filepath.Glob(filepath.Join(dir, "*"))
+	var out []string
+	for _, m := range matches {
+		if isAttestationFile(filepath.Base(m)) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/trust"
 )
 
 func TestParseAttestations(t *testing.T) {
@@ -50,8 +52,8 @@ func TestParseAttestations(t *testing.T) {
 
 func TestParseTrustedRootsErrors(t *testing.T) {
 	for _, data := range []string{"", "{}", "[1]\n[2]", `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}` + "\nnot json"} {
-		if _, err := ParseTrustedRoots("tr", []byte(data)); err == nil {
-			t.Errorf("ParseTrustedRoots(%q) accepted", data)
+		if _, err := trust.ParseTrustedRoots("tr", []byte(data)); err == nil {
+			t.Errorf("trust.ParseTrustedRoots(%q) accepted", data)
 		}
 	}
 }

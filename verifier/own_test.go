@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provenant/provenant/trust"
+
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 )
 
@@ -73,7 +75,7 @@ func TestOwnBundles(t *testing.T) {
 			failed: CheckLevel, reason: "SLSA Build L2"},
 		{name: "L3 from a reusable workflow in another repository", run: run.reusable(),
 			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", MinLevel: 3}, level: 3,
-			reason: "reusable workflow in https://github.com/provenant/builders"},
+			reason: "trusted builder in https://github.com/provenant/builders"},
 		{name: "L3 with signer workflow, ref and digests", run: run.reusable(),
 			policy: Policy{Repo: "provenant/demo", SignerWorkflow: "provenant/builders/.github/workflows/provenance.yml",
 				SourceRef: "refs/tags/v1.2.3", SourceDigest: run.SHA, SignerDigest: "fedcba9876543210fedcba9876543210fedcba98",
@@ -255,10 +257,10 @@ func TestVerifyFilesWithTrustedRootFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Verify(context.Background(), Options{
-		Artifacts:       []string{asset},
-		BundleFiles:     []string{asset + ".sigstore.json"},
-		TrustedRootFile: s.writeTrustedRoot(t, t.TempDir()),
-		Policy:          Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", MinLevel: 3},
+		Artifacts:    []string{asset},
+		BundleFiles:  []string{asset + ".sigstore.json"},
+		TrustedRoots: mustLoadRoots(t, s.writeTrustedRoot(t, t.TempDir())),
+		Policy:       Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", MinLevel: 3},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -284,13 +286,6 @@ func TestVerifyFilesWithTrustedRootFile(t *testing.T) {
 	if a := rep.Artifacts[1]; filepath.Base(a.Artifact) != "demo-linux-amd64" || !a.Verified || a.Level != 3 {
 		t.Errorf("asset with attestation: %s", text(rep))
 	}
-}
-
-func bundleText(r BundleResult) string {
-	var b bytes.Buffer
-	rep := &Report{Artifacts: []ArtifactResult{{Artifact: "artifact", Bundles: []BundleResult{r}}}}
-	_ = rep.WriteText(&b, true)
-	return b.String()
 }
 
 // TestRekorV2WithTSA: a bundle whose log entry is a Rekor v2 entry
@@ -355,7 +350,7 @@ func TestSeveralInstances(t *testing.T) {
 	if err := os.WriteFile(jsonl, append(append(bytes.ReplaceAll(pg, []byte("\n"), nil), '\n'), own...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := LoadTrustedRoots(jsonl)
+	roots, err := trust.LoadTrustedRoots(jsonl)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,26 +1,31 @@
 package verifier
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"sort"
 	"strings"
 
-	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
-	"github.com/sigstore/sigstore-go/pkg/verify"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+
+	"github.com/provenant/provenant/trust"
 )
+
+// pinsSigner reports whether the policy names the signing workflow itself
+// (check 6 or, for a builder id, checks 7 and 8 then hold it to that).
+func (p *Policy) pinsSigner() bool {
+	return p.SignerRepo != "" || p.SignerWorkflow != "" || p.BuilderID != "" ||
+		(p.CertIdentity != "" && isWorkflowLikeSAN(p.CertIdentity))
+}
 
 // Well-known values.
 const (
 	// GitHubActionsIssuer is the OIDC issuer of GitHub Actions workflow tokens.
-	GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
+	GitHubActionsIssuer = trust.GitHubActionsIssuer
 	// SLSAProvenanceV1 is the predicate type of SLSA provenance v1.
-	SLSAProvenanceV1 = "https://slsa.dev/provenance/v1"
+	SLSAProvenanceV1 = slsa1.PredicateSLSAProvenance
 	// SLSAProvenanceV02 is the predicate type of SLSA provenance v0.2.
-	SLSAProvenanceV02 = "https://slsa.dev/provenance/v0.2"
+	SLSAProvenanceV02 = slsa02.PredicateSLSAProvenance
 	// GitHubHosted is the Runner Environment of GitHub-hosted runners.
 	GitHubHosted = "github-hosted"
 )
@@ -89,194 +94,134 @@ type Policy struct {
 	MinLevel int
 }
 
-// hasIdentity reports whether the policy constrains the signer at all.
+// hasIdentity reports whether the policy constrains the signer or the
+// source at all.
 func (p *Policy) hasIdentity() bool {
 	return p.Owner != "" || p.Repo != "" || p.SignerRepo != "" || p.SignerWorkflow != "" ||
-		p.CertIdentity != "" || p.CertIdentityRegexp != ""
+		p.CertIdentity != "" || p.CertIdentityRegexp != "" || p.SourceURI != "" || p.BuilderID != ""
 }
 
 // ErrNoIdentity is returned by New when the policy does not constrain the
 // signer: any GitHub user could then produce an accepted bundle.
 var ErrNoIdentity = errors.New("the policy names no signer: give one of owner, repo, signer-repo, signer-workflow, cert-identity or cert-identity-regexp")
 
-// identityMatcher is the compiled form of the identity part of a Policy.
-type identityMatcher struct {
-	id          verify.CertificateIdentity
-	constraints []string // human-readable list of what is required
-	denySelf    bool
+// ErrNoSource is returned by New when the policy names a signer but no
+// source repository: a public builder (a reusable workflow anyone may
+// call) alone would accept an artifact built from any repository.
+var ErrNoSource = errors.New("the policy names no source repository: a builder alone accepts artifacts built from any repository that calls it; give --owner, --repo or --source-uri (or --cert-identity with the exact SAN of a workflow in the source repository)")
+
+// PolicyError reports a policy that cannot be used: malformed, or
+// incomplete (it would accept bundles nobody vouched for). The command
+// exits with status 2.
+type PolicyError struct{ Err error }
+
+// Error returns the underlying error's text.
+func (e *PolicyError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// Validate checks that the policy is well-formed and complete: it names a
+// signer and a source repository (see ErrNoSource). It returns a
+// *PolicyError.
+func (p *Policy) Validate() error {
+	_, err := p.compileIdentity()
+	return err
 }
 
-func (p *Policy) compileIdentity() (*identityMatcher, error) {
-	if !p.hasIdentity() {
-		return nil, ErrNoIdentity
-	}
+// policySource is the source repository a policy names, from --repo,
+// --owner, --source-uri or an exact workflow identity.
+type policySource struct {
+	server string // https://host
+	owner  string
+	repo   string // owner/name, or "" when only the owner is known
+}
+
+// githubServer returns the policy's GitHub server URL without a trailing slash.
+func (p *Policy) githubServer() string {
 	server := strings.TrimSuffix(p.GitHubServer, "/")
 	if server == "" {
 		server = "https://github.com"
 	}
-	m := &identityMatcher{denySelf: p.DenySelfHostedRunners}
-	owner := p.Owner
+	return server
+}
+
+// source works out the source repository the policy names. ok is false
+// when it names none.
+func (p *Policy) source() (src policySource, ok bool, err error) {
+	src.server = p.githubServer()
+	src.owner = p.Owner
 	if p.Repo != "" {
-		o, _, ok := strings.Cut(p.Repo, "/")
-		if !ok || o == "" || strings.Count(p.Repo, "/") != 1 {
-			return nil, fmt.Errorf("repo %q: want owner/name", p.Repo)
+		o, _, found := strings.Cut(p.Repo, "/")
+		if !found || o == "" || strings.Count(p.Repo, "/") != 1 || strings.HasSuffix(p.Repo, "/") {
+			return src, false, fmt.Errorf("repo %q: want owner/name", p.Repo)
 		}
-		if owner != "" && !strings.EqualFold(owner, o) {
-			return nil, fmt.Errorf("repo %q is not owned by owner %q", p.Repo, owner)
+		if src.owner != "" && !strings.EqualFold(src.owner, o) {
+			return src, false, fmt.Errorf("repo %q is not owned by owner %q", p.Repo, src.owner)
 		}
-		owner = o
+		src.owner, src.repo = o, p.Repo
+		return src, true, nil
 	}
-
-	var sanExact, sanRegexp string
-	switch {
-	case p.CertIdentity != "" && p.CertIdentityRegexp != "":
-		return nil, errors.New("give cert-identity or cert-identity-regexp, not both")
-	case p.CertIdentity != "":
-		sanExact = p.CertIdentity
-		m.constraints = append(m.constraints, fmt.Sprintf("SAN = %s", sanExact))
-	case p.CertIdentityRegexp != "":
-		sanRegexp = "^(?:" + p.CertIdentityRegexp + ")$"
-		m.constraints = append(m.constraints, fmt.Sprintf("SAN matches %s", sanRegexp))
-	case p.SignerWorkflow != "":
-		wf := p.SignerWorkflow
-		if !strings.Contains(wf, "://") {
-			if strings.Count(wf, "/") >= 4 && strings.Contains(strings.SplitN(wf, "/", 2)[0], ".") {
-				wf = "https://" + wf // host/owner/repo/.github/workflows/x.yml
-			} else {
-				wf = server + "/" + wf
-			}
+	if p.SourceURI != "" {
+		server, repo, found := repoOfSourceURI(p.SourceURI)
+		switch {
+		case !found:
+			return src, false, fmt.Errorf("source-uri %q: want HOST/OWNER/NAME, e.g. github.com/owner/name", p.SourceURI)
+		case !strings.EqualFold(server, src.server):
+			return src, false, fmt.Errorf("source-uri %q is not on %s (give --hostname)", p.SourceURI, src.server)
 		}
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(wf) + "@.+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s (any ref)", wf))
-	case p.SignerRepo != "":
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(server+"/"+p.SignerRepo+"/") + ".+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", server, p.SignerRepo))
-	case p.Repo != "":
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(server+"/"+p.Repo+"/") + ".+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", server, p.Repo))
-	default:
-		sanRegexp = "(?i)^" + regexp.QuoteMeta(server+"/"+owner+"/") + ".+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow under %s/%s", server, owner))
-	}
-	san, err := verify.NewSANMatcher(sanExact, sanRegexp)
-	if err != nil {
-		return nil, fmt.Errorf("cert-identity-regexp: %w", err)
-	}
-	issuer := p.CertOIDCIssuer
-	if issuer == "" {
-		issuer = GitHubActionsIssuer
-	}
-	iss, err := verify.NewIssuerMatcher(issuer, "")
-	if err != nil {
-		return nil, err
-	}
-	m.constraints = append(m.constraints, "issuer = "+issuer)
-
-	var ext certificate.Extensions
-	if p.Repo != "" {
-		ext.SourceRepositoryURI = server + "/" + p.Repo
-		m.constraints = append(m.constraints, "source repository = "+ext.SourceRepositoryURI)
-	} else if owner != "" {
-		ext.SourceRepositoryOwnerURI = server + "/" + owner
-		m.constraints = append(m.constraints, "source owner = "+ext.SourceRepositoryOwnerURI)
-	}
-	if p.SourceRef != "" {
-		ext.SourceRepositoryRef = p.SourceRef
-		m.constraints = append(m.constraints, "source ref = "+p.SourceRef)
-	}
-	if p.SourceDigest != "" {
-		ext.SourceRepositoryDigest = p.SourceDigest
-		m.constraints = append(m.constraints, "source digest = "+p.SourceDigest)
-	}
-	if p.SignerDigest != "" {
-		ext.BuildSignerDigest = p.SignerDigest
-		m.constraints = append(m.constraints, "signer digest = "+p.SignerDigest)
-	}
-	if p.DenySelfHostedRunners {
-		ext.RunnerEnvironment = GitHubHosted
-		m.constraints = append(m.constraints, "runner = "+GitHubHosted)
-	}
-	if ext, err = mergeExtensions(ext, p.Extensions); err != nil {
-		return nil, err
-	}
-	for _, k := range sortedKeys(p.Extensions) {
-		m.constraints = append(m.constraints, k+" = "+p.Extensions[k])
-	}
-	m.id, err = verify.NewCertificateIdentity(san, iss, ext)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// mergeExtensions adds extension values named by their JSON names to those
-// the other identity fields require; a name twice with two values, an
-// unknown name or the issuer (see CertOIDCIssuer) is an error.
-func mergeExtensions(ext certificate.Extensions, extra map[string]string) (certificate.Extensions, error) {
-	if len(extra) == 0 {
-		return ext, nil
-	}
-	var have map[string]string
-	b, err := json.Marshal(ext)
-	if err == nil {
-		err = json.Unmarshal(b, &have)
-	}
-	if err != nil {
-		return ext, err
-	}
-	for k, v := range extra {
-		if k == "issuer" {
-			return ext, errors.New("extension issuer: give the issuer as cert-oidc-issuer")
+		o, _, _ := strings.Cut(repo, "/")
+		if src.owner != "" && !strings.EqualFold(src.owner, o) {
+			return src, false, fmt.Errorf("source-uri %q is not owned by owner %q", p.SourceURI, src.owner)
 		}
-		if old, ok := have[k]; ok && old != v {
-			return ext, fmt.Errorf("extension %s: required both %q and %q", k, old, v)
+		src.owner, src.repo = o, repo
+		return src, true, nil
+	}
+	if src.owner != "" {
+		return src, true, nil
+	}
+	if p.CertIdentity != "" {
+		// An exact workflow identity names its own repository as the source.
+		if server, repo, found := repoOfWorkflowSAN(p.CertIdentity); found {
+			o, _, _ := strings.Cut(repo, "/")
+			return policySource{server: server, owner: o, repo: repo}, true, nil
 		}
-		have[k] = v
 	}
-	if b, err = json.Marshal(have); err != nil {
-		return ext, err
+	return src, false, nil
+}
+
+// repoOfSourceURI parses a source URI as slsa-verifier users give it
+// ("github.com/o/r", "https://github.com/o/r", "git+https://github.com/o/r@ref")
+// into the server URL and "o/r".
+func repoOfSourceURI(u string) (server, repo string, ok bool) {
+	u = strings.TrimPrefix(u, "git+")
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	var out certificate.Extensions
-	if err := d.Decode(&out); err != nil {
-		return ext, fmt.Errorf("extensions: %w (names are those of sigstore-go's certificate.Extensions, e.g. buildTrigger)", err)
+	u, _, _ = strings.Cut(u, "@")
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	parts := strings.Split(u, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", false
 	}
-	return out, nil
+	return "https://" + parts[0], parts[1] + "/" + parts[2], true
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// repoOfWorkflowSAN parses a workflow identity
+// "https://host/o/r/.github/workflows/f.yml@ref" into the server URL and "o/r".
+func repoOfWorkflowSAN(san string) (server, repo string, ok bool) {
+	rest, found := strings.CutPrefix(san, "https://")
+	if !found {
+		return "", "", false
 	}
-	sort.Strings(keys)
-	return keys
-}
-
-// check runs check 6 on a verified certificate summary.
-func (m *identityMatcher) check(s certificate.Summary) CheckResult {
-	if err := m.id.Verify(s); err != nil {
-		return fail(CheckIdentity, fmt.Errorf("signer %s (issuer %s) does not meet the policy: %w", s.SubjectAlternativeName, s.Issuer, err))
+	before, _, found := strings.Cut(rest, "/.github/workflows/")
+	parts := strings.Split(before, "/")
+	if !found || !strings.Contains(san, "@") || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", false
 	}
-	return pass(CheckIdentity, fmt.Sprintf("signer %s, issuer %s; required: %s",
-		s.SubjectAlternativeName, s.Issuer, strings.Join(m.constraints, ", ")))
+	return "https://" + parts[0], parts[1] + "/" + parts[2], true
 }
 
-func pass(name CheckName, reason string) CheckResult {
-	return CheckResult{Number: name.Number(), Name: name, Status: StatusPass, Reason: reason}
-}
-
-func fail(name CheckName, err error) CheckResult {
-	// errors.Join separates with newlines; a reason is one line.
-	reason := strings.ReplaceAll(err.Error(), "\n", "; ")
-	return CheckResult{Number: name.Number(), Name: name, Status: StatusFail, Reason: reason, err: err}
-}
-
-func unchecked(name CheckName, reason string) CheckResult {
-	return CheckResult{Number: name.Number(), Name: name, Status: StatusUnchecked, Reason: reason}
-}
-
-func skipped(name CheckName, reason string) CheckResult {
-	return CheckResult{Number: name.Number(), Name: name, Status: StatusSkipped, Reason: reason}
-}
+// isWorkflowLikeSAN reports whether a SAN names a CI job (a URI) rather
+// than a person (an e-mail address).
+func isWorkflowLikeSAN(san string) bool { return strings.Contains(san, "://") }

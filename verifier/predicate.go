@@ -8,7 +8,26 @@ import (
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
+
+// MismatchError reports a predicate field that disagrees with the
+// certificate extension that records the same fact (check 7).
+type MismatchError struct {
+	// Field is the predicate field, e.g. "externalParameters.workflow.repository".
+	Field string
+	// Predicate is the value the predicate claims.
+	Predicate string
+	// Extension names the certificate extension, e.g. "Source Repository URI (1.3.6.1.4.1.57264.1.12)".
+	Extension string
+	// Certificate is the value the certificate records.
+	Certificate string
+}
+
+// Error gives the field, the extension and both values.
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("predicate %s is %q but the certificate's %s is %q", e.Field, e.Predicate, e.Extension, e.Certificate)
+}
 
 // BuildTypes whose fields check 7 compares with the certificate.
 const (
@@ -52,19 +71,6 @@ const (
 	extSourceRepoURIAndRef = "Source Repository URI (.12) @ Ref (.14)"
 )
 
-// statement is the part of an in-toto statement (v0.1 or v1) this package reads.
-type statement struct {
-	Type          string          `json:"_type"`
-	PredicateType string          `json:"predicateType"`
-	Subject       []subject       `json:"subject"`
-	Predicate     json.RawMessage `json:"predicate"`
-}
-
-type subject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
-}
-
 type resourceDescriptor struct {
 	URI    string            `json:"uri"`
 	Digest map[string]string `json:"digest"`
@@ -106,23 +112,6 @@ type provenanceV02 struct {
 		BuildInvocationID string `json:"buildInvocationID"`
 	} `json:"metadata"`
 	Materials []resourceDescriptor `json:"materials"`
-}
-
-// provenance is what checks 8 and 9 need to know of a predicate, in one shape
-// for every format.
-type provenance struct {
-	BuildType string
-	// BuilderID is the builder the provenance names (for GitHub's old
-	// buildType, whose builder.id only names the runner, the signer workflow).
-	BuilderID string
-	// SourceRepo is the source repository URL, e.g. https://github.com/o/r.
-	SourceRepo string
-	// SourceRef is the git ref the build ran on.
-	SourceRef string
-	// Inputs are the workflow inputs the predicate records; nil if none.
-	Inputs map[string]any
-	// InputsKnown tells whether the format records workflow inputs at all.
-	InputsKnown bool
 }
 
 // predicateCheck is the outcome of check 7 before it becomes a CheckResult.
@@ -191,8 +180,64 @@ func decode(raw json.RawMessage, v any) error {
 }
 
 // checkPredicate runs check 7: the predicate against the certificate's
-// Fulcio extensions.
+// Fulcio extensions. A certificate without GitHub's extensions leaves
+// nothing to compare (unchecked); one with only the deprecated extensions
+// .2–.6 is compared on what those record.
 func checkPredicate(st *statement, ext certificate.Extensions) predicateCheck {
+	pc := checkPredicateFormat(st, ext)
+	if pc.prov == nil || hasGitHubExtensions(ext) {
+		return pc
+	}
+	if !hasDeprecatedExtensions(ext) {
+		return predicateCheck{result: unchecked(CheckPredicate, "the certificate carries no GitHub Fulcio extensions (1.3.6.1.4.1.57264.1.2–.22): nothing to cross-check the predicate with, its claims are the signer's word only")}
+	}
+	return checkDeprecated(pc.prov, ext)
+}
+
+// hasGitHubExtensions reports whether a certificate carries any of the
+// Fulcio extensions .8–.22 that record a CI run (besides the issuer).
+func hasGitHubExtensions(ext certificate.Extensions) bool {
+	return ext.BuildSignerURI != "" || ext.BuildSignerDigest != "" || ext.RunnerEnvironment != "" ||
+		ext.SourceRepositoryURI != "" || ext.SourceRepositoryDigest != "" || ext.SourceRepositoryRef != "" ||
+		ext.BuildConfigURI != "" || ext.BuildTrigger != "" || ext.RunInvocationURI != ""
+}
+
+// hasDeprecatedExtensions reports whether a certificate carries any of the
+// deprecated GitHub extensions 1.3.6.1.4.1.57264.1.2–.6.
+func hasDeprecatedExtensions(ext certificate.Extensions) bool {
+	return ext.GithubWorkflowTrigger != "" || ext.GithubWorkflowSHA != "" || ext.GithubWorkflowName != "" ||
+		ext.GithubWorkflowRepository != "" || ext.GithubWorkflowRef != ""
+}
+
+// Human names of the deprecated extensions.
+const (
+	extDeprecatedTrigger = "GitHub Workflow Trigger (1.3.6.1.4.1.57264.1.2)"
+	extDeprecatedSHA     = "GitHub Workflow SHA (1.3.6.1.4.1.57264.1.3)"
+	extDeprecatedRepo    = "GitHub Workflow Repository (1.3.6.1.4.1.57264.1.5)"
+	extDeprecatedRef     = "GitHub Workflow Ref (1.3.6.1.4.1.57264.1.6)"
+)
+
+// checkDeprecated compares the source a predicate claims with the
+// deprecated extensions. They do not name the signing workflow, so the
+// predicate's builder is not bound to the certificate.
+func checkDeprecated(prov *provenance, ext certificate.Extensions) predicateCheck {
+	var c comparer
+	c.eq("source repository", serverRelative(prov.SourceRepo), extDeprecatedRepo, ext.GithubWorkflowRepository)
+	c.eq("source ref", prov.SourceRef, extDeprecatedRef, ext.GithubWorkflowRef)
+	c.eq("source commit", prov.SourceDigest, extDeprecatedSHA, ext.GithubWorkflowSHA)
+	if prov.Trigger != "" {
+		c.eq("trigger", prov.Trigger, extDeprecatedTrigger, ext.GithubWorkflowTrigger)
+	}
+	bound := *prov
+	bound.BuilderID = ""
+	bound.BuilderUnbound = "the certificate has only the deprecated GitHub extensions, which do not name the signing workflow"
+	bound.InputsKnown = false
+	return predicateCheck{result: c.result(prov.BuildType + " (deprecated extensions only)"), prov: &bound}
+}
+
+// checkPredicateFormat compares the predicate with the certificate's
+// extensions .8–.22, field by field for each known format.
+func checkPredicateFormat(st *statement, ext certificate.Extensions) predicateCheck {
 	switch st.PredicateType {
 	case SLSAProvenanceV1, "https://slsa.dev/provenance/v1.0?draft":
 		var p provenanceV1
@@ -304,7 +349,8 @@ func checkGitHubWorkflow(p *provenanceV1, ext certificate.Extensions) predicateC
 	c.eqIfPresent(ip.GitHub, "runner_environment", gh, extRunnerEnvironment, ext.RunnerEnvironment)
 	return predicateCheck{
 		result: c.result("GitHub workflow (" + bt + ")"),
-		prov:   &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: w.Repository, SourceRef: w.Ref},
+		prov: &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: w.Repository, SourceRef: w.Ref,
+			SourceDigest: dep.Digest["gitCommit"], Trigger: stringify(ip.GitHub["event_name"])},
 	}
 }
 
@@ -339,10 +385,17 @@ func splitGitURI(u string) (repo, ref string) {
 	return repo, ref
 }
 
+// isTrustedDelegator reports whether a Build Signer URI is one of
+// trustedDelegators at a release tag refs/tags/vX.Y.Z, as slsa-verifier
+// requires (utils.IsValidBuilderTag): a branch or a bare commit of the
+// delegator is not trusted to sign for another builder.
 func isTrustedDelegator(signerURI string) bool {
-	name, _, _ := strings.Cut(signerURI, "@")
+	name, ref, ok := strings.Cut(signerURI, "@")
+	if !ok || utils.IsValidBuilderTag(ref, false) != nil {
+		return false
+	}
 	for _, d := range trustedDelegators {
-		if name == d {
+		if sameWorkflow(name, d) {
 			return true
 		}
 	}
@@ -371,7 +424,7 @@ func checkGeneratorV1(p *provenanceV1, ext certificate.Extensions) predicateChec
 		// predicate; anyone else may not.
 		c.fields = append(c.fields, "runDetails.builder.id (signed by a slsa-github-generator delegator)")
 		if !isTrustedDelegator(ext.BuildSignerURI) {
-			c.mismatches = append(c.mismatches, fmt.Errorf("predicate names builder %q but was signed by %q, which is not a slsa-github-generator delegator allowed to sign for another builder", builderID, ext.BuildSignerURI))
+			c.mismatches = append(c.mismatches, fmt.Errorf("predicate names builder %q but was signed by %q, which is not a slsa-github-generator delegator at a release tag vX.Y.Z allowed to sign for another builder", builderID, ext.BuildSignerURI))
 		}
 	} else {
 		c.eq("runDetails.builder.id", builderID, extBuildSignerURI, ext.BuildSignerURI)
@@ -388,7 +441,8 @@ func checkGeneratorV1(p *provenanceV1, ext certificate.Extensions) predicateChec
 		c.eq("externalParameters.source.uri", external.Source.URI, extSourceRepoURIAndRef, "git+"+ext.SourceRepositoryURI+"@"+ext.SourceRepositoryRef)
 		c.eq("externalParameters.source.digest.sha1", external.Source.Digest["sha1"], extSourceRepoDigest, ext.SourceRepositoryDigest)
 	}
-	prov := &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: depRepo, SourceRef: stringify(internal["GITHUB_REF"])}
+	prov := &provenance{BuildType: bt, BuilderID: builderID, SourceRepo: depRepo, SourceRef: stringify(internal["GITHUB_REF"]),
+		SourceDigest: stringify(internal["GITHUB_SHA"]), Trigger: stringify(internal["GITHUB_EVENT_NAME"])}
 	if bt == BuildTypeGeneratorDelegator {
 		prov.Inputs, prov.InputsKnown = external.Inputs, true
 	} else {
@@ -432,7 +486,12 @@ func checkV02(p *provenanceV02, ext certificate.Extensions) predicateCheck {
 		c.eq("metadata.buildInvocationID", id, extRunInvocationURI, runID+"-"+attempt)
 	}
 	repo, ref := splitGitURI(cs.URI)
-	prov := &provenance{BuildType: p.BuildType, BuilderID: builderID, SourceRepo: repo, SourceRef: ref}
+	trigger := stringify(p.Invocation.Environment["github_event_name"])
+	if trigger == "" {
+		trigger = stringify(p.Invocation.Environment["GITHUB_EVENT_NAME"])
+	}
+	prov := &provenance{BuildType: p.BuildType, BuilderID: builderID, SourceRepo: repo, SourceRef: ref,
+		SourceDigest: cs.Digest["sha1"], Trigger: trigger}
 	if p.BuildType == BuildTypeGeneratorGeneric {
 		prov.Inputs, prov.InputsKnown = eventInputs(p.Invocation.Environment["github_event_payload"]), true
 	}

@@ -1,44 +1,12 @@
 package verifier
 
 import (
-	"context"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 )
-
-// Options is everything Verify needs: where the artifacts and attestations
-// are, which roots to trust and what to require.
-type Options struct {
-	// Artifacts are files to verify.
-	Artifacts []string
-	// Digests are artifacts given by digest ("sha256:<hex>", "sha512:<hex>").
-	Digests []string
-	// BundleFiles are bundle files (JSON, or JSON Lines with several
-	// bundles); each is tried for every artifact.
-	BundleFiles []string
-	// BundleDir holds release assets with their attestations
-	// (<asset>.sigstore.json, <asset>.intoto.jsonl, multiple.intoto.jsonl…).
-	// With no Artifacts and no Digests, every asset in it is verified.
-	BundleDir string
-	// TrustedRoots are the instances to trust.
-	TrustedRoots []TrustedRoot
-	// TrustedRootFile, used when TrustedRoots is empty, is a
-	// trusted_root.json (or JSON Lines of several).
-	TrustedRootFile string
-	// Policy is what the signer and the provenance must be.
-	Policy Policy
-	// Parallelism bounds how many artifacts are verified at once (default 4).
-	Parallelism int
-	// Attestations are attestations already in memory (fetched from a
-	// remote), by subject digest "alg:hex"; each artifact gets those of
-	// its digests. A non-nil map is an attestation source even if empty.
-	Attestations map[string][]Attestation
-}
 
 // Report is the outcome of Verify.
 type Report struct {
@@ -51,138 +19,6 @@ type Report struct {
 	// Warnings are notes that do not fail verification (e.g. a cached
 	// trusted root used offline).
 	Warnings []string `json:"warnings,omitempty"`
-}
-
-// Verify verifies every artifact of opts against its attestations. It
-// returns an *InputError for unusable input (unreadable files, malformed
-// digests, no artifact); a failed check is not an error but a Report whose
-// Verified is false.
-func Verify(ctx context.Context, opts Options) (*Report, error) {
-	roots := opts.TrustedRoots
-	if len(roots) == 0 {
-		if opts.TrustedRootFile == "" {
-			return nil, &InputError{Err: errors.New("no trusted root given")}
-		}
-		var err error
-		if roots, err = LoadTrustedRoots(opts.TrustedRootFile); err != nil {
-			return nil, &InputError{Err: err}
-		}
-	}
-	v, err := New(roots, opts.Policy)
-	if err != nil {
-		return nil, &InputError{Err: err}
-	}
-	items, err := collectItems(opts)
-	if err != nil {
-		return nil, err
-	}
-	rep := &Report{MinLevel: opts.Policy.MinLevel, Artifacts: v.VerifyItems(ctx, items, opts.Parallelism)}
-	rep.Verified = len(rep.Artifacts) > 0
-	for _, a := range rep.Artifacts {
-		rep.Verified = rep.Verified && a.Verified
-	}
-	return rep, nil
-}
-
-// collectItems pairs every artifact with the attestations that may cover
-// it; each bundle file is read and parsed once.
-func collectItems(opts Options) ([]Item, error) {
-	parsed := map[string][]Attestation{}
-	load := func(path string) ([]Attestation, error) {
-		if a, ok := parsed[path]; ok {
-			return a, nil
-		}
-		a, err := LoadAttestations(path)
-		if err != nil {
-			return nil, err
-		}
-		parsed[path] = a
-		return a, nil
-	}
-	var shared []Attestation
-	for _, f := range opts.BundleFiles {
-		a, err := load(f)
-		if err != nil {
-			return nil, err
-		}
-		shared = append(shared, a...)
-	}
-	paths := opts.Artifacts
-	if len(paths) == 0 && len(opts.Digests) == 0 {
-		if opts.BundleDir == "" {
-			return nil, &InputError{Err: errors.New("nothing to verify: give artifacts, --digest, or --bundle-dir")}
-		}
-		var err error
-		if paths, err = assetsIn(opts.BundleDir); err != nil {
-			return nil, err
-		}
-		if len(paths) == 0 {
-			return nil, &InputError{Err: fmt.Errorf("no release asset in %s", opts.BundleDir)}
-		}
-	}
-	if len(shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
-		return nil, &InputError{Err: errors.New("no attestation source: give --bundle or --bundle-dir")}
-	}
-	var items []Item
-	add := func(art Artifact, asset string) error {
-		it := Item{Artifact: art, Attestations: append([]Attestation(nil), shared...)}
-		for _, alg := range []string{"sha256", "sha512"} {
-			if d, ok := art.Digests[alg]; ok {
-				it.Attestations = append(it.Attestations, opts.Attestations[alg+":"+hex.EncodeToString(d)]...)
-			}
-		}
-		if opts.BundleDir != "" {
-			var files []string
-			if asset != "" {
-				files = attestationFilesFor(opts.BundleDir, asset)
-			} else {
-				files = allAttestationFiles(opts.BundleDir)
-			}
-			for _, f := range files {
-				a, err := load(f)
-				if err != nil {
-					return err
-				}
-				it.Attestations = append(it.Attestations, a...)
-			}
-			if len(it.Attestations) == 0 {
-				it.Missing = fmt.Sprintf("no attestation found in %s (looked for %s<%s> and %s)", opts.BundleDir, asset, strings.Join(attestationSuffixes, "|"), MultipleAttestations)
-			}
-		}
-		items = append(items, it)
-		return nil
-	}
-	for _, p := range paths {
-		art, err := ArtifactFromFile(p)
-		if err != nil {
-			return nil, err
-		}
-		if err := add(art, filepath.Base(p)); err != nil {
-			return nil, err
-		}
-	}
-	for _, d := range opts.Digests {
-		art, err := ArtifactFromDigest(d)
-		if err != nil {
-			return nil, err
-		}
-		if err := add(art, ""); err != nil {
-			return nil, err
-		}
-	}
-	return items, nil
-}
-
-// allAttestationFiles lists every attestation file of a directory.
-func allAttestationFiles(dir string) []string {
-	matches, _ := filepath.Glob(filepath.Join(dir, "*"))
-	var out []string
-	for _, m := range matches {
-		if isAttestationFile(filepath.Base(m)) {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // WriteJSON writes the report as indented JSON.

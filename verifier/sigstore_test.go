@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,16 +227,23 @@ func utf8Ext(t testing.TB, oid asn1.ObjectIdentifier, v string) pkix.Extension {
 
 // leaf issues a Fulcio-style leaf certificate for a run, signed by issuer
 // (the instance's intermediate unless another is given).
-func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) *x509.Certificate {
+func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, extra ...pkix.Extension) *x509.Certificate {
 	t.Helper()
 	if parent == nil {
 		parent, parentKey = s.fulcio.Intermediates[0], s.interKey
 	}
-	u, err := url.Parse(san)
-	if err != nil {
-		t.Fatal(err)
+	var uris []*url.URL
+	var emails []string
+	if strings.Contains(san, "://") {
+		u, err := url.Parse(san)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uris = append(uris, u)
+	} else {
+		emails = append(emails, san)
 	}
-	exts := []pkix.Extension{{Id: certificate.OIDIssuer, Value: []byte(ext.Issuer)}}
+	exts := append([]pkix.Extension{{Id: certificate.OIDIssuer, Value: []byte(ext.Issuer)}}, extra...)
 	for _, e := range []struct {
 		oid asn1.ObjectIdentifier
 		v   string
@@ -262,7 +270,8 @@ func (s *testSigstore) leaf(t testing.TB, san string, ext certificate.Extensions
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:    big.NewInt(time.Now().UnixNano()),
-		URIs:            []*url.URL{u},
+		URIs:            uris,
+		EmailAddresses:  emails,
 		NotBefore:       time.Now().Add(-time.Minute),
 		NotAfter:        time.Now().Add(10 * time.Minute),
 		KeyUsage:        x509.KeyUsageDigitalSignature,
@@ -289,6 +298,11 @@ type signOpts struct {
 	noTlog      bool   // leave out the transparency log entry (GitHub's instance)
 	mediaType   string // another bundle media type
 	payloadType string // another DSSE payload type
+	// certExt edits the certificate's Fulcio extensions (an empty value
+	// leaves the extension out); extraExt adds raw extensions.
+	certExt  func(*certificate.Extensions)
+	san      string // another SAN than the Build Signer URI (an e-mail address)
+	extraExt []pkix.Extension
 }
 
 // sign makes a v0.3 bundle for a statement: the leaf certificate of the
@@ -305,7 +319,14 @@ func (s *testSigstore) sign(t testing.TB, run ghRun, stmt map[string]any, o sign
 		t.Fatal(err)
 	}
 	ext := run.extensions()
-	leaf := s.leaf(t, ext.BuildSignerURI, ext, key, o.parent, o.parentKey)
+	san := ext.BuildSignerURI
+	if o.san != "" {
+		san = o.san
+	}
+	if o.certExt != nil {
+		o.certExt(&ext)
+	}
+	leaf := s.leaf(t, san, ext, key, o.parent, o.parentKey, o.extraExt...)
 	signer, err := signature.LoadECDSASignerVerifier(key, crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)

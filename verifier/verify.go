@@ -3,12 +3,8 @@ package verifier
 import (
 	"context"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,8 +14,64 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 )
 
-// InTotoPayloadType is the DSSE payload type of in-toto statements.
-const InTotoPayloadType = "application/vnd.in-toto+json"
+// Options is everything Verify needs: where the artifacts and attestations
+// are, which roots to trust and what to require.
+type Options struct {
+	// Artifacts are files to verify.
+	Artifacts []string
+	// Digests are artifacts given by digest ("sha256:<hex>", "sha512:<hex>").
+	Digests []string
+	// BundleFiles are bundle files (JSON, or JSON Lines with several
+	// bundles); each is tried for every artifact.
+	BundleFiles []string
+	// BundleDir holds release assets with their attestations
+	// (<asset>.sigstore.json, <asset>.intoto.jsonl, multiple.intoto.jsonl…).
+	// With no Artifacts and no Digests, every asset in it is verified, and
+	// every other entry (a symbolic link, a folder, an attestation for no
+	// asset) is reported as not verified unless Exclude matches its name.
+	BundleDir string
+	// Exclude are doublestar patterns (e.g. "*.txt", "docs") of BundleDir
+	// entries to leave out on purpose.
+	Exclude []string
+	// TrustedRoots are the instances to trust (see package trust).
+	TrustedRoots []TrustedRoot
+	// Policy is what the signer and the provenance must be.
+	Policy Policy
+	// Parallelism bounds how many artifacts are verified at once (default 4).
+	Parallelism int
+	// Attestations are attestations already in memory (fetched from a
+	// remote), by subject digest "alg:hex"; each artifact gets those of
+	// its digests. A non-nil map is an attestation source even if empty.
+	Attestations map[string][]Attestation
+}
+
+// Verify verifies every artifact of opts against its attestations. It
+// returns an *InputError for unusable input (unreadable files, malformed
+// digests, no artifact); a failed check is not an error but a Report whose
+// Verified is false.
+func Verify(ctx context.Context, opts Options) (*Report, error) {
+	if len(opts.TrustedRoots) == 0 {
+		return nil, &InputError{Err: errors.New("no trusted root given")}
+	}
+	v, err := New(opts.TrustedRoots, opts.Policy)
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		return nil, pe
+	}
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	items, err := collectItems(opts)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{MinLevel: opts.Policy.MinLevel, Artifacts: v.VerifyItems(ctx, items, opts.Parallelism)}
+	rep.Verified = len(rep.Artifacts) > 0
+	for _, a := range rep.Artifacts {
+		rep.Verified = rep.Verified && a.Verified
+	}
+	return rep, nil
+}
 
 // Verifier verifies bundles against a set of trusted roots and a policy. It
 // is built once and is safe for concurrent use.
@@ -51,14 +103,6 @@ func New(roots []TrustedRoot, policy Policy) (*Verifier, error) {
 		v.instances = append(v.instances, in)
 	}
 	return v, nil
-}
-
-// Timestamp is a verified time at which the signature existed.
-type Timestamp struct {
-	// Kind is "Tlog" (a log's integrated time) or "TimestampAuthority".
-	Kind string    `json:"kind"`
-	URI  string    `json:"uri,omitempty"`
-	Time time.Time `json:"time"`
 }
 
 // BundleResult is the verification of one bundle for one artifact.
@@ -139,77 +183,58 @@ func (v *Verifier) VerifyBundle(att Attestation, art Artifact) BundleResult {
 }
 
 func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult, r *run) {
-	// Check 1: the bundle.
-	if att.Err != nil {
-		r.set(fail(CheckBundle, att.Err))
+	b, ok := checkBundle(att, res, r)
+	if !ok {
 		return
 	}
-	// sigstore-go's Bundle caches flags as it is read: verify a shallow
-	// copy, so that one parsed bundle can serve many artifacts at once
-	// (the protobuf message itself is only read).
-	bc := *att.Bundle
-	b := &bc
-	version, err := b.Version()
-	if err != nil {
-		r.set(fail(CheckBundle, err))
-		return
-	}
-	if version != "v0.1" && version != "v0.2" && version != "v0.3" {
-		r.set(fail(CheckBundle, fmt.Errorf("bundle version %s is not one of v0.1, v0.2, v0.3", version)))
-		return
-	}
-	res.MediaType = b.MediaType
-	r.set(pass(CheckBundle, fmt.Sprintf("Sigstore bundle %s (%s)", version, b.MediaType)))
-
-	// Which instance issued the certificate?
-	vc, err := b.VerificationContent()
-	if err != nil {
-		r.set(fail(CheckCertificate, err))
-		return
-	}
-	leaf := vc.Certificate()
-	if leaf == nil {
-		r.set(fail(CheckCertificate, errors.New("the bundle is signed with a public key, not a Fulcio certificate: only keyless bundles are verified")))
-		return
-	}
-	candidates := v.instancesFor(leaf)
-	if len(candidates) == 0 {
-		known := make([]string, len(v.instances))
-		for i, x := range v.instances {
-			known[i] = x.name
-		}
-		issuer := leaf.Issuer.String()
-		r.set(fail(CheckCertificate, &UnknownInstanceError{Issuer: issuer, Known: known, Hint: unknownInstanceHint(leaf)}))
+	leaf, candidates, ok := v.certificateOf(b, r)
+	if !ok {
 		return
 	}
 	in := candidates[0]
 	res.Instance = in.name
 
-	// The statement, read before the signature is checked only to choose
-	// the digest algorithm; it is trusted only once sigstore-go verified it.
+	// The statement, read before the signature is checked only to find the
+	// artifact's subject; it is trusted only once sigstore-go verified it.
 	st, stErr := readStatement(b)
-	digests := artifactDigests(art, st)
-	if stErr != nil || len(digests) == 0 {
-		// sigstore-go cannot be asked about this bundle as an attestation;
-		// its certificate and timestamps are still checked, to report
-		// every link that holds.
+	var subj *subject
+	var digests []verify.ArtifactDigest
+	var subjErr error
+	if stErr == nil {
+		subj, digests, subjErr = matchSubject(st, art)
+	}
+	if stErr != nil || subjErr != nil {
+		// sigstore-go cannot be asked about this bundle as an attestation
+		// of this artifact; its certificate and timestamps are still
+		// checked, to report every link that holds.
 		if stErr != nil {
-			if v.diagnose(in, b, leaf, art, nil, r, CheckSignature) {
+			if v.diagnose(in, b, leaf, nil, r, CheckSignature) {
 				r.set(fail(CheckSignature, stErr))
 			}
 			return
 		}
-		if v.diagnose(in, b, leaf, art, nil, r, CheckSubject) {
-			r.set(fail(CheckSubject, fmt.Errorf("the artifact %s has no digest in an algorithm the statement's subjects use (%s)", art.Name, subjectAlgorithms(st))))
+		if v.diagnose(in, b, leaf, nil, r, CheckSubject) {
+			r.set(fail(CheckSubject, subjErr))
 		}
 		return
 	}
+	vr, ok := v.verifyCrypto(candidates, b, leaf, digests, res, r)
+	if !ok {
+		return
+	}
+	r.set(pass(CheckSubject, subjectReason(subj, art, digests)))
+	v.checkContent(st, vr, res, r)
+}
 
-	// Checks 2–5: sigstore-go verifies the whole bundle at once, with each
-	// instance whose CA names match the leaf's issuer (two instances may
-	// use the same names) until one verifies it.
-	policy := verify.NewPolicy(verify.WithArtifactDigest(digests[0].Algorithm, digests[0].Digest), verify.WithoutIdentitiesUnsafe())
+// verifyCrypto runs checks 2–5 at once with sigstore-go, with each
+// instance whose CA names match the leaf's issuer (two instances may use
+// the same names) until one verifies the bundle; when none does, it
+// re-runs sigstore-go's steps to name the failing link.
+func (v *Verifier) verifyCrypto(candidates []*instance, b *bundle.Bundle, leaf *x509.Certificate, digests []verify.ArtifactDigest, res *BundleResult, r *run) (*verify.VerificationResult, bool) {
+	policy := verify.NewPolicy(verify.WithArtifactDigests(digests), verify.WithoutIdentitiesUnsafe())
+	in := candidates[0]
 	var vr *verify.VerificationResult
+	var err error
 	for _, c := range candidates {
 		if vr, err = c.verifier.Verify(b, policy); err == nil {
 			in = c
@@ -218,54 +243,43 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 		}
 	}
 	if err != nil {
-		// Name the failing link by re-running sigstore-go's steps.
-		if v.diagnose(in, b, leaf, art, digests, r, "") {
+		if v.diagnose(in, b, leaf, digests, r, "") {
 			r.set(fail(CheckSignature, err))
 		}
-		return
+		return nil, false
 	}
 	for _, t := range vr.VerifiedTimestamps {
 		res.Timestamps = append(res.Timestamps, Timestamp{Kind: t.Type, URI: t.URI, Time: t.Timestamp})
 	}
 	r.set(pass(CheckCertificate, certificateReason(in, leaf)))
 	r.set(pass(CheckTimestamps, timestampReason(b, res.Timestamps)))
-	r.set(pass(CheckSignature, fmt.Sprintf("one DSSE signature by the certificate's key over an %s payload", InTotoPayloadType)))
-	r.set(pass(CheckSubject, subjectReason(st, art, digests[0])))
+	r.set(pass(CheckSignature, signatureReason))
+	return vr, true
+}
 
+// checkContent runs checks 6–9, which judge verified content; each runs on
+// its own, so a forged bundle reports every link it breaks.
+func (v *Verifier) checkContent(st *statement, vr *verify.VerificationResult, res *BundleResult, r *run) {
 	summary := *vr.Signature.Certificate
 	res.Signer = &summary
 	res.PredicateType = st.PredicateType
-
-	// Checks 6–9 judge verified content; each runs on its own.
 	r.set(v.identity.check(summary))
 	pc := checkPredicate(st, summary.Extensions)
 	if pc.prov != nil {
 		res.BuildType = pc.prov.BuildType
 	}
 	r.set(pc.result)
-	r.set(v.policy.checkProvenance(st, pc.prov))
-	lvl, lc := level(summary, st, pc.result, v.policy.MinLevel, v.policy.CertOIDCIssuer)
+	r.set(v.policy.checkProvenance(st, pc.prov, summary.Extensions))
+	lvl, lc := level(summary, st, pc.result, &v.policy)
 	res.Level = lvl
 	r.set(lc)
-}
-
-// instancesFor returns the instances whose Fulcio CA names match the
-// leaf's issuer, in the order the trusted roots were given.
-func (v *Verifier) instancesFor(leaf *x509.Certificate) []*instance {
-	var out []*instance
-	for _, in := range v.instances {
-		if in.issued(leaf) {
-			out = append(out, in)
-		}
-	}
-	return out
 }
 
 // diagnose re-runs sigstore-go's verification steps one by one, in
 // sigstore-go's order, recording each check that passes and the first that
 // fails. It stops before check `until` (CheckSignature or CheckSubject; ""
 // runs every step); it returns true when every step it ran passed.
-func (v *Verifier) diagnose(in *instance, b *bundle.Bundle, leaf *x509.Certificate, art Artifact, digests []verify.ArtifactDigest, r *run, until CheckName) bool {
+func (v *Verifier) diagnose(in *instance, b *bundle.Bundle, leaf *x509.Certificate, digests []verify.ArtifactDigest, r *run, until CheckName) bool {
 	tlogTimes, err := in.verifier.VerifyTransparencyLogInclusion(b)
 	if err != nil {
 		r.set(fail(CheckTimestamps, fmt.Errorf("transparency log entry does not verify: %w", err)))
@@ -325,125 +339,15 @@ func (v *Verifier) diagnose(in *instance, b *bundle.Bundle, leaf *x509.Certifica
 		r.set(fail(CheckSignature, fmt.Errorf("DSSE signature does not verify with the certificate's key: %w", err)))
 		return false
 	}
-	r.set(pass(CheckSignature, fmt.Sprintf("one DSSE signature by the certificate's key over an %s payload", InTotoPayloadType)))
+	r.set(pass(CheckSignature, signatureReason))
 	if until == CheckSubject {
 		return true
 	}
 	if err := verify.VerifySignatureWithArtifactDigests(sc, vc, in.material, digests); err != nil {
-		d := digests[0]
-		r.set(fail(CheckSubject, fmt.Errorf("no subject of the statement has %s:%s, the digest of %s: %w", d.Algorithm, hex.EncodeToString(d.Digest), art.Name, err)))
+		r.set(fail(CheckSubject, fmt.Errorf("no subject of the statement has %s: %w", digestList(digests, " and "), err)))
 		return false
 	}
 	return true
-}
-
-// readStatement decodes the in-toto statement of a DSSE bundle.
-func readStatement(b *bundle.Bundle) (*statement, error) {
-	env, err := b.Envelope()
-	if err != nil {
-		return nil, errors.New("the bundle holds a message signature, not a DSSE envelope: it carries no attestation")
-	}
-	if env.PayloadType != InTotoPayloadType {
-		return nil, fmt.Errorf("DSSE payload type is %q, not %q", env.PayloadType, InTotoPayloadType)
-	}
-	if n := len(env.Signatures); n != 1 {
-		return nil, fmt.Errorf("the DSSE envelope has %d signatures; a Sigstore bundle must have exactly one", n)
-	}
-	raw, err := env.DecodeB64Payload()
-	if err != nil {
-		return nil, fmt.Errorf("DSSE payload is not base64: %w", err)
-	}
-	var st statement
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, fmt.Errorf("DSSE payload is not an in-toto statement: %w", err)
-	}
-	if st.Type != "https://in-toto.io/Statement/v1" && st.Type != "https://in-toto.io/Statement/v0.1" {
-		return nil, fmt.Errorf("DSSE payload has _type %q, not an in-toto statement (v0.1 or v1)", st.Type)
-	}
-	return &st, nil
-}
-
-// artifactDigests lists the artifact's digests in the algorithms the
-// statement's subjects use, SHA-256 first.
-func artifactDigests(art Artifact, st *statement) []verify.ArtifactDigest {
-	if st == nil {
-		return nil
-	}
-	used := map[string]bool{}
-	for _, s := range st.Subject {
-		for alg := range s.Digest {
-			used[alg] = true
-		}
-	}
-	var out []verify.ArtifactDigest
-	for _, alg := range []string{"sha256", "sha512"} {
-		if d, ok := art.Digests[alg]; ok && used[alg] {
-			out = append(out, verify.ArtifactDigest{Algorithm: alg, Digest: d})
-		}
-	}
-	return out
-}
-
-func subjectAlgorithms(st *statement) string {
-	seen := map[string]bool{}
-	var algs []string
-	for _, s := range st.Subject {
-		for alg := range s.Digest {
-			if !seen[alg] {
-				seen[alg] = true
-				algs = append(algs, alg)
-			}
-		}
-	}
-	sort.Strings(algs)
-	return strings.Join(algs, ", ")
-}
-
-func certificateReason(in *instance, leaf *x509.Certificate) string {
-	s := fmt.Sprintf("leaf certificate issued by %s chains to the %s Fulcio CA at the verified signature time", leaf.Issuer.String(), in.name)
-	if in.sct {
-		s += "; its SCT verifies against the instance's CT log"
-	}
-	return s
-}
-
-func timestampReason(b *bundle.Bundle, ts []Timestamp) string {
-	var parts []string
-	if entries, err := b.TlogEntries(); err == nil {
-		for _, e := range entries {
-			kind := "Rekor v1"
-			proof := []string{}
-			if e.IsRekorV2() {
-				kind = "Rekor v2"
-			}
-			if e.HasInclusionProof() {
-				proof = append(proof, "inclusion proof")
-			}
-			if e.HasInclusionPromise() {
-				proof = append(proof, "signed entry timestamp")
-			}
-			parts = append(parts, fmt.Sprintf("%s entry at log index %d with %s", kind, e.LogIndex(), strings.Join(proof, " and ")))
-		}
-	}
-	for _, t := range ts {
-		switch t.Kind {
-		case "TimestampAuthority":
-			parts = append(parts, fmt.Sprintf("RFC 3161 timestamp %s", t.Time.UTC().Format(time.RFC3339)))
-		default:
-			parts = append(parts, fmt.Sprintf("log integrated time %s", t.Time.UTC().Format(time.RFC3339)))
-		}
-	}
-	return "verified: " + strings.Join(parts, "; ")
-}
-
-func subjectReason(st *statement, art Artifact, d verify.ArtifactDigest) string {
-	want := hex.EncodeToString(d.Digest)
-	for _, s := range st.Subject {
-		if strings.EqualFold(s.Digest[d.Algorithm], want) {
-			return fmt.Sprintf("subject %q has %s:%s, the digest of %s", s.Name, d.Algorithm, want, art.Name)
-		}
-	}
-	return fmt.Sprintf("a subject has %s:%s, the digest of %s", d.Algorithm, want, art.Name)
 }
 
 // Item is one artifact with the attestations that may cover it.

@@ -1,0 +1,226 @@
+package trust
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+)
+
+// tufRepo is a TUF repository on loopback that serves a trusted root, for
+// tests: one ed25519 key signs every role.
+type tufRepo struct {
+	srv   *httptest.Server
+	files map[string][]byte
+	root  []byte // 1.root.json, the trust anchor
+	hits  atomic.Int32
+}
+
+// newTUFRepo serves trustedRoot as the target trusted_root.json, with
+// timestamp metadata that expires at tsExpires.
+func newTUFRepo(t *testing.T, trustedRoot []byte, tsExpires time.Time) *tufRepo {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signature.LoadSigner(priv, crypto.Hash(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := metadata.KeyFromPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := time.Now().AddDate(10, 0, 0)
+	r := &tufRepo{files: map[string][]byte{}}
+	rt := metadata.Root(far)
+	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
+		if err := rt.Signed.AddKey(key, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	targets := metadata.Targets(far)
+	tf, err := metadata.TargetFile().FromBytes("trusted_root.json", trustedRoot, "sha256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets.Signed.Targets["trusted_root.json"] = tf
+	snapshot := metadata.Snapshot(far)
+	snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(targets.Signed.Version)
+	ts := metadata.Timestamp(tsExpires)
+	ts.Signed.Meta["snapshot.json"] = metadata.MetaFile(snapshot.Signed.Version)
+	sign := func(name string, md interface {
+		Sign(signature.Signer) (*metadata.Signature, error)
+		ToBytes(bool) ([]byte, error)
+	}) {
+		if _, err := md.Sign(signer); err != nil {
+			t.Fatal(err)
+		}
+		data, err := md.ToBytes(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.files[name] = data
+	}
+	sign("1.root.json", rt)
+	sign("1.targets.json", targets)
+	sign("1.snapshot.json", snapshot)
+	sign("timestamp.json", ts)
+	r.root = r.files["1.root.json"]
+	r.files["targets/"+hex.EncodeToString(tf.Hashes["sha256"])+".trusted_root.json"] = trustedRoot
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.hits.Add(1)
+		data, ok := r.files[strings.TrimPrefix(req.URL.Path, "/")]
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		_, _ = w.Write(data)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *tufRepo) repository() TUFRepository {
+	return TUFRepository{Instance: "loopback", URL: r.srv.URL, Root: r.root}
+}
+
+func httpFetcher() fetcher.Fetcher {
+	f := fetcher.NewDefaultFetcher()
+	f.SetHTTPClient(&http.Client{Timeout: 10 * time.Second})
+	return f
+}
+
+func fixtureRoot(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/fixtures/trusted-roots/public-good-cli.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestLoadTUFRoots_OnlineThenCached: a loopback TUF repository delivers
+// the trusted root and fills TUF's cache; with the repository gone, the
+// cached metadata, still within its expiry, is used with a warning.
+func TestLoadTUFRoots_OnlineThenCached(t *testing.T) {
+	repo := newTUFRepo(t, fixtureRoot(t), time.Now().AddDate(0, 0, 7))
+	cache := filepath.Join(t.TempDir(), "tuf")
+	o := TUFOptions{Repositories: []TUFRepository{repo.repository()}, CacheDir: cache, Fetcher: httpFetcher()}
+	roots, warnings, err := LoadTUFRoots(o)
+	if err != nil || len(roots) != 1 || roots[0].Name != "loopback" || len(warnings) != 0 {
+		t.Fatalf("online: roots %v, warnings %q, err %v", roots, warnings, err)
+	}
+	if len(roots[0].Root.FulcioCertificateAuthorities()) == 0 {
+		t.Error("the trusted root has no Fulcio CA")
+	}
+	if _, err := os.Stat(filepath.Join(cache, tuf.URLToPath(repo.srv.URL), "timestamp.json")); err != nil {
+		t.Errorf("TUF's own metadata is not cached: %v", err)
+	}
+	repo.srv.Close()
+	roots, warnings, err = LoadTUFRoots(o)
+	if err != nil || len(roots) != 1 {
+		t.Fatalf("cached: roots %v, err %v", roots, err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "using the TUF metadata cached") || !strings.Contains(warnings[0], "valid until") {
+		t.Errorf("warnings %q", warnings)
+	}
+}
+
+// TestLoadTUFRoots_StaleCacheFailsClosed: a cache past TUF's expiry,
+// with the repository unreachable, fails closed — unless --offline, which
+// uses it and says how old it is.
+func TestLoadTUFRoots_StaleCacheFailsClosed(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "tuf")
+	repo := staleCache(t, cache)
+	o := TUFOptions{Repositories: []TUFRepository{repo}, CacheDir: cache, Fetcher: httpFetcher()}
+	_, _, err := LoadTUFRoots(o)
+	var ee *ExpiredCacheError
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "pass --offline") {
+		t.Fatalf("stale cache online: %v, want an *ExpiredCacheError", err)
+	}
+	fetchedAt := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	cfg := &tuf.Config{LastTimestamp: fetchedAt}
+	if err := cfg.Persist(filepath.Join(cache, tuf.URLToPath(repo.URL)+".json")); err != nil {
+		t.Fatal(err)
+	}
+	o.Offline, o.Fetcher = true, nil
+	o.Now = func() time.Time { return fetchedAt.Add(72 * time.Hour) }
+	roots, warnings, err := LoadTUFRoots(o)
+	if err != nil || len(roots) != 1 {
+		t.Fatalf("--offline: roots %v, err %v", roots, err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "offline: using the TUF metadata cached 72h0m0s ago ("+fetchedAt.Format(time.RFC3339)+"), expired") {
+		t.Errorf("warnings %q: want the cache's age and expiry", warnings)
+	}
+}
+
+// staleCache fills cache from a loopback repository whose timestamp
+// expires a moment later, then waits it out; the repository is closed.
+func staleCache(t *testing.T, cache string) TUFRepository {
+	t.Helper()
+	repo := newTUFRepo(t, fixtureRoot(t), time.Now().Add(2*time.Second))
+	o := TUFOptions{Repositories: []TUFRepository{repo.repository()}, CacheDir: cache, Fetcher: httpFetcher()}
+	if _, _, err := LoadTUFRoots(o); err != nil {
+		t.Fatal(err)
+	}
+	repo.srv.Close()
+	time.Sleep(2500 * time.Millisecond)
+	return repo.repository()
+}
+
+// TestLoadTUFRoots_PlantedCacheRefused: a cache directory another user
+// could write to (the old shared /tmp/provenant-tuf) is refused, and so is
+// none at all.
+func TestLoadTUFRoots_PlantedCacheRefused(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.MkdirAll(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.MkdirAll(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil { // world-writable, no sticky bit
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{
+		shared:                           "writable by others",
+		link:                             "symbolic link",
+		filepath.Join(open, "tuf"):       "anyone may write to",
+		filepath.Join(t.TempDir(), "ok"): "",
+	} {
+		err := CheckCacheDir(dir)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("CheckCacheDir(%s) = %v, want %q", dir, err, want)
+		}
+	}
+	if _, _, err := LoadTUFRoots(TUFOptions{Fetcher: httpFetcher()}); !errors.Is(err, ErrNoCacheDir) {
+		t.Errorf("no cache dir: %v", err)
+	}
+	if _, err := LoadPublicGood(Options{}); !errors.Is(err, ErrNoCacheDir) {
+		t.Errorf("signing without a cache dir: %v", err)
+	}
+}

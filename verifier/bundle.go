@@ -1,0 +1,138 @@
+package verifier
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+)
+
+// ErrOnlineLookupRequired is returned for a bare DSSE envelope that carries
+// its certificate inside the signature and no transparency log proof (the
+// format of slsa-github-generator before v1.5): its Rekor entry can only be
+// found by searching Rekor online, which this verifier does not do.
+var ErrOnlineLookupRequired = errors.New("not a Sigstore bundle but a bare DSSE envelope with the certificate inside the signature and no transparency log proof: its Rekor entry must be looked up online (for example with slsa-verifier), which offline verification cannot do")
+
+// ErrUnsigned is returned for a bare in-toto statement (as `provenant attest
+// --no-sign` writes): provenance that nothing vouches for, SLSA Build L1 at
+// most, with no signature to verify.
+var ErrUnsigned = errors.New("an unsigned in-toto statement, not a Sigstore bundle: SLSA Build L1 provenance at most, with no signature or signer to verify")
+
+// Attestation is one entry of a bundle file: a parsed Sigstore bundle, or
+// the reason it is not one (check 1 then fails with that reason).
+type Attestation struct {
+	// Source names the entry: the file, and the line for JSON Lines files.
+	Source string
+	// Bundle is the parsed bundle; nil when Err is set.
+	Bundle *bundle.Bundle
+	// Err says why the entry is not a usable bundle.
+	Err error
+}
+
+// document is one JSON document of a JSON or JSON Lines file.
+type document struct {
+	source string // the file, with ":LINE" for JSON Lines
+	data   []byte
+}
+
+// documents splits a file into JSON documents: the whole file when it is one
+// JSON value (pretty-printed or not), else one document per non-empty line.
+func documents(source string, data []byte) ([]document, error) {
+	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if json.Valid(data) {
+		return []document{{source, data}}, nil
+	}
+	var out []document
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		if text := bytes.TrimSpace(sc.Bytes()); len(text) > 0 {
+			out = append(out, document{fmt.Sprintf("%s:%d", source, line), text})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("%s: %w", source, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: empty file", source)
+	}
+	return out, nil
+}
+
+// ParseAttestations parses a bundle file: one JSON bundle, or JSON Lines
+// with one bundle per line. Entries that are not bundles are returned with
+// Err set, so that every entry is reported.
+func ParseAttestations(source string, data []byte) []Attestation {
+	docs, err := documents(source, data)
+	var out []Attestation
+	for _, d := range docs {
+		out = append(out, parseAttestation(d.source, d.data))
+	}
+	if err != nil {
+		out = append(out, Attestation{Source: source, Err: fmt.Errorf("not a bundle file: %w", err)})
+	}
+	return out
+}
+
+// parseAttestation parses one JSON document as a Sigstore bundle.
+func parseAttestation(source string, doc []byte) Attestation {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &probe); err != nil {
+		return Attestation{Source: source, Err: fmt.Errorf("not JSON: %w", err)}
+	}
+	_, hasPayload := probe["payload"]
+	_, hasSigs := probe["signatures"]
+	_, hasMedia := probe["mediaType"]
+	if hasPayload && hasSigs && !hasMedia {
+		return Attestation{Source: source, Err: ErrOnlineLookupRequired}
+	}
+	_, hasType := probe["_type"]
+	_, hasSubject := probe["subject"]
+	if hasType && hasSubject && !hasMedia {
+		return Attestation{Source: source, Err: ErrUnsigned}
+	}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(doc); err != nil {
+		return Attestation{Source: source, Err: fmt.Errorf("not a usable Sigstore bundle: %w", err)}
+	}
+	return Attestation{Source: source, Bundle: &b}
+}
+
+// LoadAttestations reads and parses a bundle file (see ParseAttestations).
+// The error is for an unreadable file only.
+func LoadAttestations(path string) ([]Attestation, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("reading bundle: %w", err)}
+	}
+	return ParseAttestations(path, data), nil
+}
+
+// checkBundle runs check 1: the entry is a bundle of a known version. It
+// returns a shallow copy of the bundle to verify: sigstore-go's Bundle
+// caches flags as it is read, and one parsed bundle may serve many
+// artifacts at once (the protobuf message itself is only read).
+func checkBundle(att Attestation, res *BundleResult, r *run) (*bundle.Bundle, bool) {
+	if att.Err != nil {
+		r.set(fail(CheckBundle, att.Err))
+		return nil, false
+	}
+	bc := *att.Bundle
+	b := &bc
+	version, err := b.Version()
+	if err != nil {
+		r.set(fail(CheckBundle, err))
+		return nil, false
+	}
+	if version != "v0.1" && version != "v0.2" && version != "v0.3" {
+		r.set(fail(CheckBundle, fmt.Errorf("bundle version %s is not one of v0.1, v0.2, v0.3", version)))
+		return nil, false
+	}
+	res.MediaType = b.MediaType
+	r.set(pass(CheckBundle, fmt.Sprintf("Sigstore bundle %s (%s)", version, b.MediaType)))
+	return b, true
+}

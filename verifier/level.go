@@ -1,0 +1,140 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
+)
+
+// isPlatformIdentity reports whether a certificate names a hosted build
+// platform's workflow: Fulcio's CI extensions (Build Signer URI, Run
+// Invocation URI) from GitHub Actions' issuer (including enterprise issuer
+// slugs and GHE.com), or from the issuer the policy names explicitly (a
+// GitHub Enterprise Server, or a test stack's GitHub-type issuer).
+func isPlatformIdentity(ext certificate.Extensions, policyIssuer string) bool {
+	if ext.BuildSignerURI == "" || ext.RunInvocationURI == "" {
+		return false
+	}
+	issuer := ext.Issuer
+	switch {
+	case issuer == GitHubActionsIssuer, strings.HasPrefix(issuer, GitHubActionsIssuer+"/"):
+		return true
+	case strings.HasPrefix(issuer, "https://token.actions.") && strings.HasSuffix(issuer, ".ghe.com"):
+		return true
+	}
+	return policyIssuer != "" && issuer == policyIssuer
+}
+
+// repoOfWorkflow returns the repository URL of a workflow URI
+// "https://host/o/r/.github/workflows/f.yml@ref".
+func repoOfWorkflow(uri string) string {
+	if i := strings.Index(uri, "/.github/workflows/"); i >= 0 {
+		return uri[:i]
+	}
+	return ""
+}
+
+// trustedBuilders are the build platforms trusted without a pin in the
+// policy: slsa-github-generator's generators and delegators at a release
+// tag vX.Y.Z (as slsa-verifier requires, utils.IsValidBuilderTag), and
+// GitHub's own reusable attestation workflows (only GitHub can push there).
+var trustedBuilders = []struct {
+	workflow string // the workflow URI without ref, or a repository URL + "/" for any workflow in it
+	needTag  bool   // the ref must be refs/tags/vX.Y.Z
+}{
+	{generatorRepo + "/.github/workflows/generator_generic_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/generator_container_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/builder_go_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/builder_container-based_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/delegator_generic_slsa3.yml", true},
+	{generatorRepo + "/.github/workflows/delegator_lowperms-generic_slsa3.yml", true},
+	{"https://github.com/github/artifact-attestations-workflows/.github/workflows/", false},
+}
+
+// isBuiltinTrustedBuilder reports whether a Build Signer URI names one of
+// trustedBuilders at an acceptable ref.
+func isBuiltinTrustedBuilder(signerURI string) bool {
+	name, ref, ok := strings.Cut(signerURI, "@")
+	if !ok {
+		return false
+	}
+	for _, b := range trustedBuilders {
+		match := sameWorkflow(name, b.workflow)
+		if strings.HasSuffix(b.workflow, "/") {
+			repo, path := splitWorkflowURI(name)
+			wantRepo, wantPath := splitWorkflowURI(b.workflow)
+			match = strings.EqualFold(repo, wantRepo) && strings.HasPrefix(path, wantPath) && len(path) > len(wantPath)
+		}
+		if match && (!b.needTag || utils.IsValidBuilderTag(ref, false) == nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedBuilder says whether the certificate's signing workflow is a
+// build platform apart from the source: in another repository than the
+// source, and either pinned by the policy or a built-in trusted builder.
+// When it is not, why says so in words for a report.
+func (p *Policy) trustedBuilder(ext certificate.Extensions) (ok bool, why string) {
+	signerRepo := repoOfWorkflow(ext.BuildSignerURI)
+	switch {
+	case signerRepo == "" || strings.EqualFold(signerRepo, ext.SourceRepositoryURI):
+		return false, "the signing workflow lives in the source repository " + ext.SourceRepositoryURI + ", so the build is not isolated from the caller"
+	case !p.pinsSigner() && !isBuiltinTrustedBuilder(ext.BuildSignerURI):
+		return false, "the signer " + ext.BuildSignerURI + " is not a trusted builder (pin it with --signer-workflow)"
+	}
+	return true, ""
+}
+
+// level computes check 9: the SLSA Build level reached and why, against the
+// minimum level required. L3 needs a trusted builder (see trustedBuilder)
+// on a GitHub-hosted runner.
+func level(s certificate.Summary, st *statement, pred CheckResult, p *Policy) (int, CheckResult) {
+	minLevel := p.MinLevel
+	if minLevel == 0 {
+		minLevel = 1
+		if isSLSAProvenance(st.PredicateType) {
+			minLevel = 2
+		}
+	}
+	reached, why := 1, ""
+	ext := s.Extensions
+	switch {
+	case !isSLSAProvenance(st.PredicateType):
+		why = fmt.Sprintf("signed, but predicate type %q is not SLSA provenance", st.PredicateType)
+	case pred.Status == StatusFail:
+		why = "signed, but the predicate disagrees with the certificate (check 7)"
+	case pred.Status != StatusPass:
+		why = "signed, but the predicate could not be checked against the certificate (check 7): its claims are the signer's word only"
+	case !hasGitHubExtensions(ext):
+		why = fmt.Sprintf("signed by %s, but the certificate has only the deprecated GitHub extensions (1.3.6.1.4.1.57264.1.2–.6), which do not name the build platform's signing workflow", s.SubjectAlternativeName)
+	case !isPlatformIdentity(ext, p.CertOIDCIssuer):
+		why = fmt.Sprintf("signed by %s (issuer %s), which is not a hosted build platform identity", s.SubjectAlternativeName, ext.Issuer)
+	default:
+		reached = 2
+		why = "signed by the hosted build platform identity " + ext.BuildSignerURI + " and the predicate agrees with the certificate"
+		trusted, notWhy := p.trustedBuilder(ext)
+		switch {
+		case !trusted:
+			why += "; not L3: " + notWhy
+		case ext.RunnerEnvironment != GitHubHosted:
+			env := ext.RunnerEnvironment
+			if env == "" {
+				env = "not recorded"
+			}
+			why += "; not L3: the runner environment is " + env + ", not github-hosted"
+		default:
+			reached = 3
+			why += "; the signing workflow is a trusted builder in " + repoOfWorkflow(ext.BuildSignerURI) + ", apart from the source repository " + ext.SourceRepositoryURI + ", on a GitHub-hosted runner"
+		}
+	}
+	msg := fmt.Sprintf("SLSA Build L%d: %s (required: L%d)", reached, why, minLevel)
+	if reached < minLevel {
+		return reached, fail(CheckLevel, errors.New(msg))
+	}
+	return reached, pass(CheckLevel, msg)
+}
