@@ -14,6 +14,7 @@ package builder
 import (
 	"errors"
 	"fmt"
+	"github.com/provenant/provenant/trust"
 	"net/url"
 	"strings"
 )
@@ -158,7 +159,7 @@ func IssuerFor(serverURL string) (string, error) {
 	host := strings.ToLower(u.Hostname())
 	switch {
 	case host == "github.com":
-		return "https://token.actions.githubusercontent.com", nil
+		return trust.GitHubActionsIssuer, nil
 	case strings.HasSuffix(host, ".ghe.com"):
 		tenant := strings.TrimSuffix(host, ".ghe.com")
 		if tenant == "" || strings.Contains(tenant, ".") {

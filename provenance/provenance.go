@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 	"sort"
 
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
@@ -22,7 +23,7 @@ const (
 	// StatementType is the in-toto Statement v1 type.
 	StatementType = intoto.StatementTypeUri
 	// SLSAProvenanceType is the SLSA v1 provenance predicate type.
-	SLSAProvenanceType = "https://slsa.dev/provenance/v1"
+	SLSAProvenanceType = slsa1.PredicateSLSAProvenance
 	// GitHubWorkflowBuildType is the buildType GitHub's attestations API
 	// accepts for provenance made in a GitHub Actions workflow.
 	GitHubWorkflowBuildType = "https://actions.github.io/buildtypes/workflow/v1"

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	"io"
 	"net"
 	"net/http"
@@ -27,7 +28,7 @@ import (
 )
 
 // InTotoPayloadType is the DSSE payload type of an in-toto statement.
-const InTotoPayloadType = "application/vnd.in-toto+json"
+const InTotoPayloadType = intoto.PayloadType
 
 // SignOptions say how a statement is signed.
 type SignOptions struct {

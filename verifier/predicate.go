@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	prov "github.com/provenant/provenant/provenance"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
@@ -32,7 +33,7 @@ func (e *MismatchError) Error() string {
 // BuildTypes whose fields check 7 compares with the certificate.
 const (
 	// BuildTypeGitHubWorkflow is GitHub's buildType (actions/attest-build-provenance, 2024 on).
-	BuildTypeGitHubWorkflow = "https://actions.github.io/buildtypes/workflow/v1"
+	BuildTypeGitHubWorkflow = prov.GitHubWorkflowBuildType
 	// BuildTypeGitHubWorkflowOld is the pre-2024 GitHub buildType, also used by npm.
 	BuildTypeGitHubWorkflowOld = "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1"
 	// BuildTypeGeneratorGeneric is slsa-github-generator's generic generator (SLSA v0.2).

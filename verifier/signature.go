@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	prov "github.com/provenant/provenant/provenance"
 
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
 
@@ -19,7 +20,7 @@ type statement struct {
 }
 
 // InTotoPayloadType is the DSSE payload type of in-toto statements.
-const InTotoPayloadType = intoto.PayloadType
+const InTotoPayloadType = prov.InTotoPayloadType
 
 // readStatement decodes the in-toto statement of a DSSE bundle.
 func readStatement(b *bundle.Bundle) (*statement, error) {
