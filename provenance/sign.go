@@ -60,16 +60,10 @@ type SignOptions struct {
 type Signed struct {
 	// JSON is the bundle (v0.3) as written.
 	JSON []byte
-	// Bundle is the parsed bundle.
-	Bundle *bundle.Bundle
 	// CertificateIdentity and CertificateIssuer come from the leaf.
 	CertificateIdentity, CertificateIssuer string
 	// LogIndex is the transparency log index, -1 without a log entry.
 	LogIndex int64
-	// LogURL is the log the entry is in, empty without one.
-	LogURL string
-	// Timestamped is true when the bundle holds an RFC 3161 timestamp.
-	Timestamped bool
 }
 
 // ServiceError is a Sigstore service that could not be used.
@@ -223,7 +217,7 @@ func finish(pb *protobundle.Bundle, st *Statement, opts SignOptions) (*Signed, e
 	if err != nil {
 		return nil, fmt.Errorf("the signed bundle does not verify, not writing it: %w", err)
 	}
-	out := &Signed{JSON: append(compact.Bytes(), '\n'), Bundle: b, LogIndex: -1}
+	out := &Signed{JSON: append(compact.Bytes(), '\n'), LogIndex: -1}
 	if res.Signature != nil && res.Signature.Certificate != nil {
 		out.CertificateIdentity = res.Signature.Certificate.SubjectAlternativeName
 		out.CertificateIssuer = res.Signature.Certificate.Issuer
@@ -231,7 +225,6 @@ func finish(pb *protobundle.Bundle, st *Statement, opts SignOptions) (*Signed, e
 	for _, e := range pb.GetVerificationMaterial().GetTlogEntries() {
 		out.LogIndex = e.GetLogIndex()
 	}
-	out.Timestamped = len(pb.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()) > 0
 	return out, nil
 }
 
