@@ -36,7 +36,8 @@ elsewhere; an existing file at --out is replaced only with --overwrite.
 they are only as trustworthy as the job (see the README).
 
 Exit status: 0 written, 1 the work failed (token, signing, a service),
-2 bad usage or input. On failure nothing is written.`
+2 bad usage or input. A failure before signing writes nothing; after signing
+the bundle is kept (a failed upload or output says where it is).`
 
 const attestExample = `  # in a workflow step (id-token: write): sign provenance for the release files
   provenant attest --subject-path 'dist/*'
