@@ -104,88 +104,12 @@ func Sign(ctx context.Context, st *Statement, opts SignOptions) (*Signed, error)
 	if opts.Instance == nil || opts.Instance.SigningConfig == nil || opts.Instance.TrustedRoot == nil {
 		return nil, errors.New("signing needs a Sigstore instance with a signing config and a trusted root")
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
-	}
-	if opts.Attempts <= 0 {
-		opts.Attempts = 4
-	}
-	if opts.Backoff <= 0 {
-		opts.Backoff = 500 * time.Millisecond
-	}
-	transport := opts.Transport
-	if transport == nil {
-		transport = http.DefaultTransport
-	}
-	rt := &retryTransport{ctx: ctx, next: transport, attempts: opts.Attempts, backoff: opts.Backoff}
-	sc := opts.Instance.SigningConfig
-
-	fulcioSvc, err := root.SelectService(sc.FulcioCertificateAuthorityURLs(), []uint32{1}, now())
-	if err != nil {
-		return nil, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable Fulcio: %w", err)}
-	}
+	opts = opts.withDefaults()
 	tracker := &stage{}
-	bopts := sign.BundleOptions{
-		Context: ctx,
-		CertificateProvider: &namedCertProvider{
-			next:  sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioSvc.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}),
-			url:   fulcioSvc.URL,
-			stage: tracker,
-		},
-		CertificateProviderOptions: &sign.CertificateProviderOptions{IDToken: opts.IDToken},
-		TrustedRoot:                opts.Instance.TrustedRoot,
+	bopts, err := bundleOptions(ctx, opts, tracker)
+	if err != nil {
+		return nil, err
 	}
-
-	var tsaURLs []string
-	if len(sc.TimestampAuthorityURLs()) > 0 {
-		tsas, err := root.SelectServices(sc.TimestampAuthorityURLs(), sc.TimestampAuthorityURLsConfig(), []uint32{1}, now())
-		if err != nil {
-			return nil, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable timestamp authority: %w", err)}
-		}
-		for _, s := range tsas {
-			tsaURLs = append(tsaURLs, s.URL)
-			bopts.TimestampAuthorities = append(bopts.TimestampAuthorities,
-				sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: s.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}))
-		}
-	}
-	tracker.tsaURLs = tsaURLs
-
-	var rekorV2 bool
-	if len(sc.RekorLogURLs()) > 0 {
-		logs, err := root.SelectServices(sc.RekorLogURLs(), sc.RekorLogURLsConfig(), opts.Instance.RekorVersions, now())
-		if err != nil {
-			return nil, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable Rekor log: %w", err)}
-		}
-		for _, s := range logs {
-			ro := &sign.RekorOptions{BaseURL: s.URL, Timeout: opts.Timeout, Retries: uint(opts.Attempts - 1), Version: s.MajorAPIVersion}
-			if s.MajorAPIVersion == 1 {
-				c, err := rekorclient.GetRekorClient(s.URL,
-					rekorclient.WithRetryCount(uint(opts.Attempts-1)),
-					rekorclient.WithRetryWaitMin(opts.Backoff), rekorclient.WithRetryWaitMax(8*opts.Backoff))
-				if err != nil {
-					return nil, &ServiceError{Service: "Rekor", URL: s.URL, Err: err}
-				}
-				ro.Client = c.Entries
-			} else {
-				rekorV2 = true
-			}
-			bopts.TransparencyLogs = append(bopts.TransparencyLogs, &namedTransparency{
-				next: sign.NewRekor(ro), url: s.URL, retry: s.MajorAPIVersion != 1,
-				attempts: opts.Attempts, backoff: opts.Backoff, stage: tracker,
-			})
-		}
-	}
-	if rekorV2 && len(tsaURLs) == 0 {
-		return nil, &ServiceError{Service: "signing config", Err: errors.New("Rekor v2 gives no signing time: the config must name a timestamp authority too")}
-	}
-	if len(bopts.TransparencyLogs) == 0 && len(tsaURLs) == 0 {
-		return nil, &ServiceError{Service: "signing config", Err: errors.New("names neither a transparency log nor a timestamp authority")}
-	}
-
 	keypair, err := sign.NewEphemeralKeypair(nil)
 	if err != nil {
 		return nil, fmt.Errorf("ephemeral key: %w", err)
@@ -196,6 +120,102 @@ func Sign(ctx context.Context, st *Statement, opts SignOptions) (*Signed, error)
 		return nil, tracker.wrap(err)
 	}
 	return finish(pb, st, opts)
+}
+
+// withDefaults fills the clock, timeouts, retries and transport left zero.
+func (opts SignOptions) withDefaults() SignOptions {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 4
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 500 * time.Millisecond
+	}
+	if opts.Transport == nil {
+		opts.Transport = http.DefaultTransport
+	}
+	return opts
+}
+
+// bundleOptions chooses the services of the signing config (Fulcio, the
+// timestamp authorities, the logs), each wrapped to name itself in errors
+// and to retry within opts' budget.
+func bundleOptions(ctx context.Context, opts SignOptions, tracker *stage) (sign.BundleOptions, error) {
+	rt := &retryTransport{ctx: ctx, next: opts.Transport, attempts: opts.Attempts, backoff: opts.Backoff}
+	sc := opts.Instance.SigningConfig
+	fulcioSvc, err := root.SelectService(sc.FulcioCertificateAuthorityURLs(), []uint32{1}, opts.Now())
+	if err != nil {
+		return sign.BundleOptions{}, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable Fulcio: %w", err)}
+	}
+	bopts := sign.BundleOptions{
+		Context: ctx,
+		CertificateProvider: &namedCertProvider{
+			next:  sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioSvc.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}),
+			url:   fulcioSvc.URL,
+			stage: tracker,
+		},
+		CertificateProviderOptions: &sign.CertificateProviderOptions{IDToken: opts.IDToken},
+		TrustedRoot:                opts.Instance.TrustedRoot,
+	}
+	if len(sc.TimestampAuthorityURLs()) > 0 {
+		tsas, err := root.SelectServices(sc.TimestampAuthorityURLs(), sc.TimestampAuthorityURLsConfig(), []uint32{1}, opts.Now())
+		if err != nil {
+			return bopts, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable timestamp authority: %w", err)}
+		}
+		for _, s := range tsas {
+			tracker.tsaURLs = append(tracker.tsaURLs, s.URL)
+			bopts.TimestampAuthorities = append(bopts.TimestampAuthorities,
+				sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: s.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}))
+		}
+	}
+	rekorV2, err := addLogs(&bopts, opts, tracker)
+	if err != nil {
+		return bopts, err
+	}
+	if rekorV2 && len(tracker.tsaURLs) == 0 {
+		return bopts, &ServiceError{Service: "signing config", Err: errors.New("Rekor v2 gives no signing time: the config must name a timestamp authority too")}
+	}
+	if len(bopts.TransparencyLogs) == 0 && len(tracker.tsaURLs) == 0 {
+		return bopts, &ServiceError{Service: "signing config", Err: errors.New("names neither a transparency log nor a timestamp authority")}
+	}
+	return bopts, nil
+}
+
+// addLogs adds the signing config's Rekor logs to bopts and reports
+// whether one is a Rekor v2 log (which needs a timestamp authority beside).
+func addLogs(bopts *sign.BundleOptions, opts SignOptions, tracker *stage) (rekorV2 bool, err error) {
+	sc := opts.Instance.SigningConfig
+	if len(sc.RekorLogURLs()) == 0 {
+		return false, nil
+	}
+	logs, err := root.SelectServices(sc.RekorLogURLs(), sc.RekorLogURLsConfig(), opts.Instance.RekorVersions, opts.Now())
+	if err != nil {
+		return false, &ServiceError{Service: "signing config", Err: fmt.Errorf("no usable Rekor log: %w", err)}
+	}
+	for _, s := range logs {
+		ro := &sign.RekorOptions{BaseURL: s.URL, Timeout: opts.Timeout, Retries: uint(opts.Attempts - 1), Version: s.MajorAPIVersion}
+		if s.MajorAPIVersion == 1 {
+			c, err := rekorclient.GetRekorClient(s.URL,
+				rekorclient.WithRetryCount(uint(opts.Attempts-1)),
+				rekorclient.WithRetryWaitMin(opts.Backoff), rekorclient.WithRetryWaitMax(8*opts.Backoff))
+			if err != nil {
+				return false, &ServiceError{Service: "Rekor", URL: s.URL, Err: err}
+			}
+			ro.Client = c.Entries
+		} else {
+			rekorV2 = true
+		}
+		bopts.TransparencyLogs = append(bopts.TransparencyLogs, &namedTransparency{
+			next: sign.NewRekor(ro), url: s.URL, retry: s.MajorAPIVersion != 1,
+			attempts: opts.Attempts, backoff: opts.Backoff, stage: tracker,
+		})
+	}
+	return rekorV2, nil
 }
 
 // finish serialises the bundle and verifies it, with identity and subject,
