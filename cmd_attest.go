@@ -96,12 +96,8 @@ func newAttestCmd(e env) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Action inputs fill the flags not given on the command line.
-			applied, err := applyInputs(cmd.Flags(), e, inputNames)
-			if err != nil {
+			if err := applyInputs(cmd, e, inputNames); err != nil {
 				return err
-			}
-			if len(applied) > 0 {
-				fmt.Fprintf(e.stderr, "provenant attest: action inputs applied: %s\n", strings.Join(applied, ", "))
 			}
 			return asExit(runAttest(cmd.Context(), f, e))
 		},

@@ -175,12 +175,8 @@ func newVerifyCmd(e env) *cobra.Command {
 		Long:    verifyLong,
 		Example: verifyExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			applied, err := applyInputs(cmd.Flags(), e, nil)
-			if err != nil {
+			if err := applyInputs(cmd, e, nil); err != nil {
 				return err
-			}
-			if len(applied) > 0 {
-				fmt.Fprintf(e.stderr, "provenant verify: action inputs applied: %s\n", strings.Join(applied, ", "))
 			}
 			if err := finishVerifyFlags(f, args, e); err != nil {
 				return err

@@ -117,15 +117,16 @@ slsa-github-generator, npm and cosign) link by link.`,
 	return root
 }
 
-// applyInputs sets every flag not given on the command line from the action
-// input of the same name (INPUT_<NAME>), or of the name renames gives it,
-// and returns the names of the inputs it applied. It reads inputs only in a
+// applyInputs sets every flag of cmd not given on the command line from the
+// action input of the same name (INPUT_<NAME>), or of the name renames gives
+// it, and names the inputs it applied on stderr. It reads inputs only in a
 // GitHub Actions step (GITHUB_ACTIONS=true): elsewhere an INPUT_* variable
 // left in a shell would silently loosen a policy or swap the trust.
-func applyInputs(fs *pflag.FlagSet, e env, renames map[string]string) ([]string, error) {
+func applyInputs(cmd *cobra.Command, e env, renames map[string]string) error {
 	if e.getenv("GITHUB_ACTIONS") != "true" {
-		return nil, nil
+		return nil
 	}
+	fs := cmd.Flags()
 	var applied []string
 	var err error
 	fs.VisitAll(func(fl *pflag.Flag) {
@@ -146,8 +147,11 @@ func applyInputs(fs *pflag.FlagSet, e env, renames map[string]string) ([]string,
 		}
 		applied = append(applied, name)
 	})
-	sort.Strings(applied)
-	return applied, err
+	if len(applied) > 0 {
+		sort.Strings(applied)
+		fmt.Fprintf(e.stderr, "%s: action inputs applied: %s\n", cmd.CommandPath(), strings.Join(applied, ", "))
+	}
+	return err
 }
 
 // aliases returns a flag-name normaliser that maps each alias to its flag,
