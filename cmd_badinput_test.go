@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +26,7 @@ type badInput struct {
 // runBadInputs runs each case in a fresh folder, guarded by a timeout so a
 // blocking input fails the test instead of hanging it, and checks that no
 // file appeared in the folder.
-func runBadInputs(t *testing.T, vars func(dir string) map[string]string, tests []badInput) {
+func runBadInputs(t *testing.T, vars func(t *testing.T, dir string) map[string]string, tests []badInput) {
 	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,7 +35,7 @@ func runBadInputs(t *testing.T, vars func(dir string) map[string]string, tests [
 			before := listTree(t, dir)
 			var env map[string]string
 			if vars != nil {
-				env = vars(dir)
+				env = vars(t, dir)
 			}
 			type result struct {
 				code     int
@@ -221,4 +223,98 @@ func TestVerifyBadInput(t *testing.T) {
 			return []string{"verify", "--trusted-root", pgRoot, "--repo", "a/b", "--bundle-dir", d}
 		}, exitUsage, []string{"app.sigstore.json", "larger than the 64 MiB limit"}},
 	})
+}
+
+// attestEnv is a workflow step's environment whose workspace, runner
+// temporary folder and outputs are all in dir, so that any file attest
+// writes shows in dir.
+func attestEnv(t *testing.T, dir string) map[string]string {
+	env := newStep(t).env
+	env["RUNNER_TEMP"], env["GITHUB_WORKSPACE"] = dir, dir
+	env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"] = filepath.Join(dir, "output"), filepath.Join(dir, "summary")
+	return env
+}
+
+func attestArgs(d string, more ...string) []string {
+	return append([]string{"attest", "--no-sign", "--out", filepath.Join(d, "out.intoto.json")}, more...)
+}
+
+func TestAttestBadInput(t *testing.T) {
+	const ptype = "https://example.com/p"
+	asset := func(t *testing.T, d string) string { return writeFile(t, filepath.Join(d, "a.bin"), []byte("a")) }
+	sum := strings.Repeat("a", 64)
+	runBadInputs(t, attestEnv, []badInput{
+		{"empty predicate file", func(t *testing.T, d string) []string {
+			return attestArgs(d, "--subject-path", asset(t, d), "--predicate-type", ptype, "--predicate-path", writeFile(t, filepath.Join(d, "p.json"), nil))
+		}, exitUsage, []string{"predicate-path", "p.json", "empty file"}},
+		{"predicate nested 100000 deep", func(t *testing.T, d string) []string {
+			deep := append(bytes.Repeat([]byte(`{"a":`), 100000), bytes.Repeat([]byte("}"), 100000)...)
+			return attestArgs(d, "--subject-path", asset(t, d), "--predicate-type", ptype, "--predicate-path", writeFile(t, filepath.Join(d, "p.json"), deep))
+		}, exitUsage, []string{"p.json", "exceeded max depth"}},
+		{"predicate path is a folder", func(t *testing.T, d string) []string {
+			os.Mkdir(filepath.Join(d, "p.json"), 0o755)
+			return attestArgs(d, "--subject-path", asset(t, d), "--predicate-type", ptype, "--predicate-path", filepath.Join(d, "p.json"))
+		}, exitUsage, []string{"p.json", "a folder"}},
+		{"predicate path is a dangling symlink", func(t *testing.T, d string) []string {
+			p := mustSymlink(t, filepath.Join(d, "gone"), filepath.Join(d, "p.json"))
+			return attestArgs(d, "--subject-path", asset(t, d), "--predicate-type", ptype, "--predicate-path", p)
+		}, exitUsage, []string{"p.json", "no such file"}},
+		{"subject path is a dangling symlink", func(t *testing.T, d string) []string {
+			return attestArgs(d, "--subject-path", mustSymlink(t, filepath.Join(d, "gone"), filepath.Join(d, "a.bin")))
+		}, exitUsage, []string{"subject-path", "a.bin"}},
+		{"subject path is a symlink loop", func(t *testing.T, d string) []string {
+			mustSymlink(t, filepath.Join(d, "b"), filepath.Join(d, "a"))
+			return attestArgs(d, "--subject-path", mustSymlink(t, filepath.Join(d, "a"), filepath.Join(d, "b")))
+		}, exitUsage, []string{"subject-path"}},
+		{"subject name not UTF-8", func(t *testing.T, d string) []string {
+			return attestArgs(d, "--subject-path", writeFile(t, filepath.Join(d, "a\xff.bin"), []byte("a")))
+		}, exitUsage, []string{"not valid UTF-8"}},
+		{"subject name with a newline", func(t *testing.T, d string) []string {
+			writeFile(t, filepath.Join(d, "a\n::set-output name=x::y"), []byte("a"))
+			return attestArgs(d, "--subject-path", filepath.Join(d, "a*")) // --subject-path splits at newlines
+		}, exitUsage, []string{"control character U+000A"}},
+		{"checksums name with a control character", func(t *testing.T, d string) []string {
+			return attestArgs(d, "--subject-checksums", writeFile(t, filepath.Join(d, "SUMS"), []byte(sum+"  a\x1b[2Jb\n")))
+		}, exitUsage, []string{"SUMS", "line 1", "control character U+001B"}},
+		{"checksums with an unknown digest length among known ones", func(t *testing.T, d string) []string {
+			text := sum + "  a\n" + strings.Repeat("b", 128) + "  b\n" + strings.Repeat("c", 40) + "  c\n"
+			return attestArgs(d, "--subject-checksums", writeFile(t, filepath.Join(d, "SUMS"), []byte(text)))
+		}, exitUsage, []string{"SUMS", "line 3", "40 hex digits"}},
+		{"checksums naming one subject with two sha256 digests", func(t *testing.T, d string) []string {
+			text := sum + "  a\n" + strings.Repeat("b", 64) + "  a\n"
+			return attestArgs(d, "--subject-checksums", writeFile(t, filepath.Join(d, "SUMS"), []byte(text)))
+		}, exitUsage, []string{"SUMS"}},
+		{"checksums file of 17 MiB", func(t *testing.T, d string) []string {
+			return attestArgs(d, "--subject-checksums", sparseFile(t, filepath.Join(d, "SUMS"), 17<<20))
+		}, exitUsage, []string{"SUMS", "16 MiB"}},
+		{"checksums file is a folder", func(t *testing.T, d string) []string {
+			os.Mkdir(filepath.Join(d, "SUMS"), 0o755)
+			return attestArgs(d, "--subject-checksums", filepath.Join(d, "SUMS"))
+		}, exitUsage, []string{"SUMS", "a folder"}},
+	})
+}
+
+// TestAttestHundredThousandSubjects: a checksums file of 100,000 lines
+// (6.8 MB, under the 16 MiB limit) is a statement of 100,000 subjects.
+func TestAttestHundredThousandSubjects(t *testing.T) {
+	d := t.TempDir()
+	var b strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&b, "%064x  asset-%06d\n", i, i)
+	}
+	writeFile(t, filepath.Join(d, "SUMS"), []byte(b.String()))
+	out := filepath.Join(d, "out.intoto.json")
+	code, stdout, stderr := runIn(t, attestEnv(t, d), "attest", "--no-sign", "--out", out, "--subject-checksums", filepath.Join(d, "SUMS"))
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%.2000s\nstderr:\n%.2000s", code, stdout, stderr)
+	}
+	var st struct {
+		Subject []json.RawMessage `json:"subject"`
+	}
+	if err := json.Unmarshal(mustRead(t, out), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Subject) != 100000 {
+		t.Errorf("%d subjects, want 100000", len(st.Subject))
+	}
 }
