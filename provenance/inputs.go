@@ -1,7 +1,9 @@
 package provenance
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -76,6 +78,13 @@ func ReadPredicate(ctx context.Context, in PredicateInput) ([]byte, error) {
 		data, err := inputfile.Read(ctx, in.Path, MaxPredicateSize)
 		if err != nil {
 			return nil, &InputError{Input: "predicate-path", Value: in.Path, Err: err}
+		}
+		// Checked here too, so that the error names the file.
+		if len(bytes.TrimSpace(data)) == 0 {
+			return nil, &InputError{Input: "predicate-path", Value: in.Path, Err: errors.New("an empty file, not a JSON object")}
+		}
+		if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {
+			return nil, &InputError{Input: "predicate-path", Value: in.Path, Err: fmt.Errorf("not valid JSON: %w", err)}
 		}
 		return data, nil
 	}

@@ -3,12 +3,14 @@ package verifier
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
 
 // ErrOnlineLookupRequired is returned for a bare DSSE envelope that carries
@@ -102,14 +104,21 @@ func parseAttestation(source string, doc []byte) Attestation {
 	return Attestation{Source: source, Bundle: &b}
 }
 
+// MaxBundleFileSize bounds what LoadAttestations reads of one bundle file:
+// 64 MiB, room for a JSON Lines file of many bundles whose predicates are
+// each at GitHub's 16 MiB limit once base64-encoded (a bundle is usually a
+// few KiB).
+const MaxBundleFileSize = 64 << 20
+
 // LoadAttestations reads and parses a bundle file (see ParseAttestations).
-// The error is for an unreadable file only.
+// The error is for an unreadable file only: missing, not a regular file
+// (a folder, a device, a named pipe) or larger than MaxBundleFileSize.
 func LoadAttestations(path string) ([]Attestation, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(context.Background(), path, MaxBundleFileSize)
 	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("reading bundle: %w", err)}
+		return nil, &InputError{Err: fmt.Errorf("reading bundle %s: %w", DisplayName(path), err)}
 	}
-	return ParseAttestations(path, data), nil
+	return ParseAttestations(DisplayName(path), data), nil
 }
 
 // checkBundle runs check 1: the entry is a bundle of a known version. It

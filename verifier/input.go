@@ -10,9 +10,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
 
 // Artifact is what a bundle must be about: a name for reports and the
@@ -41,18 +46,57 @@ func ArtifactFromReader(name string, r io.Reader) (Artifact, error) {
 	return Artifact{Name: name, Digests: map[string][]byte{"sha256": h256.Sum(nil), "sha512": h512.Sum(nil)}}, nil
 }
 
-// ArtifactFromFile digests a file (see ArtifactFromReader).
+// ArtifactFromFile digests a regular file (see ArtifactFromReader). Anything
+// else (a folder, a device such as /dev/zero that never ends, a named pipe
+// that blocks its reader) is refused before it is read.
 func ArtifactFromFile(path string) (Artifact, error) {
+	name := DisplayName(path)
+	// Stat first: opening a named pipe would block until a writer comes.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact: %w", err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact %s: %w (%s)", name, inputfile.ErrNotRegular, fileKind(fi.Mode()))}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact: %w", err)}
 	}
 	defer f.Close()
-	a, err := ArtifactFromReader(path, f)
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact %s: %w (replaced while opened)", name, inputfile.ErrNotRegular)}
+	}
+	a, err := ArtifactFromReader(name, f)
 	if err != nil {
 		return Artifact{}, &InputError{Err: err}
 	}
 	return a, nil
+}
+
+// fileKind names what a non-regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
+// DisplayName is a file name as reports show it: as is, or quoted as a Go
+// string when it holds control characters (a newline would forge a report
+// line) or is not UTF-8.
+func DisplayName(name string) string {
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return strconv.Quote(name)
+	}
+	return name
 }
 
 // ArtifactFromDigest parses "sha256:<hex>" or "sha512:<hex>".
@@ -234,7 +278,7 @@ func collectItems(opts Options) ([]Item, error) {
 		}
 	}
 	for _, e := range skipped {
-		c.items = append(c.items, Item{Artifact: Artifact{Name: e.path}, Missing: e.reason})
+		c.items = append(c.items, Item{Artifact: Artifact{Name: DisplayName(e.path)}, Missing: e.reason})
 	}
 	return c.items, nil
 }
