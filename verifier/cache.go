@@ -3,6 +3,7 @@ package verifier
 import (
 	"crypto/x509"
 	"encoding/hex"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -274,4 +275,70 @@ func (va *verifiedAttestation) signedHas(digests []verify.ArtifactDigest) bool {
 		}
 	}
 	return true
+}
+
+// attestationFiles reads and parses each bundle file once per run, safely
+// from many goroutines: every artifact then holds the same parsed
+// attestations (the same *bundle.Bundle), which bundleCache keys on.
+type attestationFiles struct {
+	mu sync.Mutex
+	m  map[string]*loadedFile
+}
+
+type loadedFile struct {
+	once sync.Once
+	atts []Attestation
+	err  error
+}
+
+func newAttestationFiles() *attestationFiles {
+	return &attestationFiles{m: map[string]*loadedFile{}}
+}
+
+// load returns the parsed attestations of a bundle file (LoadAttestations).
+func (f *attestationFiles) load(path string) ([]Attestation, error) {
+	f.mu.Lock()
+	lf, ok := f.m[path]
+	if !ok {
+		lf = &loadedFile{}
+		f.m[path] = lf
+	}
+	f.mu.Unlock()
+	lf.once.Do(func() { lf.atts, lf.err = LoadAttestations(path) })
+	return lf.atts, lf.err
+}
+
+// prefetch hashes the artifact files and parses their bundle directory's
+// attestation files in parallel (opts.Parallelism workers): a release of
+// a thousand assets is otherwise read, hashed and parsed one file at a
+// time before verification starts. Errors are returned by index, for
+// collectItems to report the first in order; attestation files that do
+// not load are reported when collectItems loads them again.
+func prefetch(c *collector, paths []string) ([]Artifact, []error) {
+	arts, errs := make([]Artifact, len(paths)), make([]error, len(paths))
+	workers := c.opts.Parallelism
+	if workers < 1 {
+		workers = 4
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(paths)) {
+		wg.Go(func() {
+			for i := range jobs {
+				arts[i], errs[i] = ArtifactFromFile(paths[i])
+				if errs[i] != nil || c.opts.BundleDir == "" {
+					continue
+				}
+				for _, f := range attestationFilesFor(c.opts.BundleDir, filepath.Base(paths[i])) {
+					_, _ = c.files.load(f)
+				}
+			}
+		})
+	}
+	for i := range paths {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return arts, errs
 }
