@@ -234,7 +234,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // collectItems pairs every artifact with the attestations that may cover
 // it; each bundle file is read and parsed once.
 func collectItems(opts Options) ([]Item, error) {
-	c := &collector{opts: opts, parsed: map[string][]Attestation{}}
+	c := &collector{opts: opts, files: newAttestationFiles()}
 	for _, f := range opts.BundleFiles {
 		a, err := c.load(f)
 		if err != nil {
@@ -259,12 +259,12 @@ func collectItems(opts Options) ([]Item, error) {
 	if len(c.shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
 		return nil, &InputError{Err: errors.New("no attestation source: give --bundle or --bundle-dir")}
 	}
-	for _, p := range paths {
-		art, err := ArtifactFromFile(p)
-		if err != nil {
-			return nil, err
+	arts, errs := prefetch(c, paths)
+	for i, p := range paths {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if err := c.add(art, filepath.Base(p)); err != nil {
+		if err := c.add(arts[i], filepath.Base(p)); err != nil {
 			return nil, err
 		}
 	}
@@ -287,22 +287,12 @@ func collectItems(opts Options) ([]Item, error) {
 // bundle file once.
 type collector struct {
 	opts   Options
-	parsed map[string][]Attestation
+	files  *attestationFiles
 	shared []Attestation // from --bundle: tried for every artifact
 	items  []Item
 }
 
-func (c *collector) load(path string) ([]Attestation, error) {
-	if a, ok := c.parsed[path]; ok {
-		return a, nil
-	}
-	a, err := LoadAttestations(path)
-	if err != nil {
-		return nil, err
-	}
-	c.parsed[path] = a
-	return a, nil
-}
+func (c *collector) load(path string) ([]Attestation, error) { return c.files.load(path) }
 
 // add pairs an artifact with the shared attestations and those of the
 // bundle directory for asset (every attestation file when asset is "").
@@ -314,9 +304,13 @@ func (c *collector) add(art Artifact, asset string) error {
 		}
 	}
 	if dir := c.opts.BundleDir; dir != "" {
-		files := allAttestationFiles(dir)
+		// Listing the whole directory for every asset made a release of
+		// n assets cost n directory reads: only digests (asset "") need it.
+		var files []string
 		if asset != "" {
 			files = attestationFilesFor(dir, asset)
+		} else {
+			files = allAttestationFiles(dir)
 		}
 		for _, f := range files {
 			a, err := c.load(f)

@@ -157,10 +157,25 @@ func (r *run) set(c CheckResult) { r.checks[c.Name] = c }
 
 // VerifyBundle runs the nine checks on one bundle for one artifact.
 func (v *Verifier) VerifyBundle(att Attestation, art Artifact) BundleResult {
+	return newBundleCache().get(v, att).result(v, att, art)
+}
+
+// verifyBundleFull runs the nine checks on one bundle for one artifact,
+// from the start: the path of a bundle that does not verify for every
+// artifact alike, which names the failing link.
+func (v *Verifier) verifyBundleFull(att Attestation, art Artifact) BundleResult {
 	res := BundleResult{Source: att.Source}
 	r := &run{checks: map[CheckName]CheckResult{}}
 	v.verifyBundle(att, art, &res, r)
+	return assemble(res, r)
+}
+
+// assemble lists the checks of r in order in res, a check that did not
+// run as skipped with the first failed check as its reason, and sets
+// Verified.
+func assemble(res BundleResult, r *run) BundleResult {
 	res.Verified = true
+	res.Checks = make([]CheckResult, 0, len(Checks))
 	var failed CheckName
 	for _, name := range Checks {
 		c, ok := r.checks[name]
@@ -377,6 +392,7 @@ func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism in
 		parallelism = 4
 	}
 	out := make([]ArtifactResult, len(items))
+	cache := newBundleCache()
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
 	for i, it := range items {
@@ -395,14 +411,16 @@ func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism in
 		go func(i int, it Item) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = v.verifyItem(it)
+			out[i] = v.verifyItem(cache, it)
 		}(i, it)
 	}
 	wg.Wait()
 	return out
 }
 
-func (v *Verifier) verifyItem(it Item) ArtifactResult {
+// verifyItem verifies one artifact against each of its attestations, each
+// attestation verified once per run (cache).
+func (v *Verifier) verifyItem(cache *bundleCache, it Item) ArtifactResult {
 	ar := ArtifactResult{Artifact: it.Artifact.Name, Digest: it.Artifact.String()}
 	if len(it.Attestations) == 0 {
 		ar.Error = it.Missing
@@ -412,7 +430,7 @@ func (v *Verifier) verifyItem(it Item) ArtifactResult {
 		return ar
 	}
 	for _, att := range it.Attestations {
-		br := v.VerifyBundle(att, it.Artifact)
+		br := cache.get(v, att).result(v, att, it.Artifact)
 		if br.Verified {
 			ar.Verified = true
 			ar.Level = max(ar.Level, br.Level)
