@@ -129,3 +129,62 @@ func TestVerifyCmd_Pins(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyCmd_PolicyAcrossAttestations: testdata/policy's bundles (one
+// run attesting provenance, an SBOM and a test result) meet demo.yaml;
+// each attack fails with a message naming the rule.
+func TestVerifyCmd_PolicyAcrossAttestations(t *testing.T) {
+	const dir = "testdata/policy"
+	cmd := func(bundles ...string) []string {
+		args := []string{"--trusted-root", dir + "/trusted_root.json", "--policy", dir + "/demo.yaml"}
+		for _, b := range bundles {
+			args = append(args, "--bundle", dir+"/"+b+".sigstore.json")
+		}
+		return append(args, dir+"/demo-linux-amd64")
+	}
+	runAttackCases(t, []attackCase{
+		{"provenance, SBOM and passed tests of one run", cmd("provenance", "sbom", "test-passed"), exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"a failed test beside the passed one", cmd("provenance", "sbom", "test-failed", "test-passed"), exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"missing SBOM", cmd("provenance", "test-passed"), exitFailed, "policy rule require[1] (https://cyclonedx.org/bom): no verified attestation", ""},
+		{"SBOM from another run", cmd("provenance", "sbom-other-run", "test-passed"), exitFailed, "policy rule same-run: no one run", ""},
+		{"failed test result", cmd("provenance", "sbom", "test-failed"), exitFailed,
+			`policy rule require[2] (https://in-toto.io/attestation/test-result/v0.1).where.result: bundle testdata/policy/test-failed.sigstore.json: result is "FAILED", required eq "PASSED"`, ""},
+		{"recreated repository (same name, other id)", cmd("provenance-recreated", "sbom", "test-passed"), exitFailed, "policy rule source.repository-id: the certificate's Source Repository Identifier (1.3.6.1.4.1.57264.1.15) is 999999, required 123456", ""},
+		{"no provenance at all", cmd("sbom", "test-passed"), exitFailed, "policy rule require[0] (https://slsa.dev/provenance/v1): no verified attestation", ""},
+	})
+	// The report says which bundle verified for which type, and why the
+	// artifact failed.
+	code, out, _ := runVerifyIn(t, nil, append([]string{"--format", "json"}, cmd("provenance", "sbom-other-run", "test-passed")...)...)
+	var rep verifier.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFailed || len(rep.Artifacts) != 1 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	a := rep.Artifacts[0]
+	if rep.Verified || a.Verified || !strings.HasPrefix(a.Error, "policy rule same-run: ") {
+		t.Errorf("report verified %v, artifact %v, error %q", rep.Verified, a.Verified, a.Error)
+	}
+	for _, b := range a.Bundles {
+		if !b.Verified {
+			t.Errorf("bundle %s (%s) not verified for its own type:\n%s", b.Source, b.PredicateType, out)
+		}
+	}
+}
+
+// TestVerifyCmd_PinsAcrossRuns: pins recorded from a verification at L3
+// fail a later one whose signer moved, and one that is a downgrade.
+func TestVerifyCmd_PinsAcrossRuns(t *testing.T) {
+	const dir = "testdata/policy"
+	pins := filepath.Join(t.TempDir(), "pins.json")
+	base := []string{"--trusted-root", dir + "/trusted_root.json", "--repo", "provenant/demo", "--pins", pins, "--bundle", dir + "/provenance.sigstore.json", dir + "/demo-linux-amd64"}
+	steps := []attackCase{
+		{"first use at L3", append([]string{"--signer-workflow", "provenant/builders/.github/workflows/provenance.yml"}, base...), exitOK, "VERIFIED at SLSA Build L3", "pins recorded"},
+		{"downgrade: the builder not pinned, so L2", append([]string{"--cert-identity-regexp", "https://github.com/provenant/builders/.*"}, base...), exitFailed, "policy rule pins: level of https://github.com/provenant/demo dropped from SLSA Build L3 to L2 (a downgrade)", ""},
+		{"downgrade accepted", append([]string{"--update-pins", "--cert-identity-regexp", "https://github.com/provenant/builders/.*"}, base...), exitOK, "VERIFIED at SLSA Build L2", "pins recorded"},
+	}
+	for _, st := range steps {
+		code, out, errOut := runVerifyIn(t, nil, st.args...)
+		if code != st.code || !strings.Contains(out, st.out) || !strings.Contains(errOut, st.err) {
+			t.Fatalf("%s: exit %d, want %d, %q and %q\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, st.out, st.err, out, errOut)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package verifier
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -305,5 +307,85 @@ func TestPolicyFileEvaluate_DefaultType(t *testing.T) {
 	err := policy.Evaluate([]BundleResult{signedAs(t, s, recreated, SLSAProvenanceV1, nil)}, SLSAProvenanceV1)
 	if err == nil || !strings.Contains(err.Error(), "policy rule source.repository-id:") {
 		t.Errorf("Evaluate: %v, want source.repository-id", err)
+	}
+}
+
+// policyDir holds, for the command's policy tests (cmd_verify_policy_test.go),
+// bundles of several predicate types over one artifact signed by a test
+// Sigstore instance, its trusted root and a policy they meet (demo.yaml).
+// go test -run TestPolicyFixtures -update rewrites the bundles.
+const policyDir = "../testdata/policy"
+
+// policyFixture is one stored bundle: the run that signed it, its
+// predicate type and predicate (nil: our own provenance).
+type policyFixture struct {
+	file          string
+	run           ghRun
+	predicateType string
+	predicate     map[string]any
+}
+
+func policyFixtures() []policyFixture {
+	run := defaultRun().reusable()
+	otherRun := run
+	otherRun.RunID = "111111111"
+	recreated := run
+	recreated.RepoID = "999999"
+	bom := map[string]any{"bomFormat": "CycloneDX", "specVersion": "1.5"}
+	return []policyFixture{
+		{"provenance.sigstore.json", run, SLSAProvenanceV1, nil},
+		{"sbom.sigstore.json", run, cycloneDX, bom},
+		{"test-passed.sigstore.json", run, testResult, map[string]any{"result": "PASSED", "passedTests": []any{"unit"}}},
+		{"test-failed.sigstore.json", run, testResult, map[string]any{"result": "FAILED", "failedTests": []any{"unit"}}},
+		{"sbom-other-run.sigstore.json", otherRun, cycloneDX, bom},
+		{"provenance-recreated.sigstore.json", recreated, SLSAProvenanceV1, nil},
+	}
+}
+
+// TestPolicyFixtures checks that each stored bundle verifies for its
+// predicate type and meets demo.yaml's source rules, or, for the recreated
+// repository, breaks source.repository-id; with -update it signs them anew.
+func TestPolicyFixtures(t *testing.T) {
+	if *update {
+		writePolicyFixtures(t)
+	}
+	roots := mustLoadRoots(t, filepath.Join(policyDir, "trusted_root.json"))
+	pf, err := ParsePolicyFile(mustRead(t, filepath.Join(policyDir, "demo.yaml")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fx := range policyFixtures() {
+		t.Run(fx.file, func(t *testing.T) {
+			rep, err := Verify(context.Background(), Options{
+				TrustedRoots: roots, Artifacts: []string{filepath.Join(policyDir, "demo-linux-amd64")},
+				BundleFiles: []string{filepath.Join(policyDir, fx.file)},
+				Policy:      Policy{Repo: pf.Source.Repo, SignerWorkflow: pf.SignerWorkflow, PredicateType: fx.predicateType},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			br := rep.Artifacts[0].Bundles[0]
+			if !br.Verified {
+				t.Fatalf("does not verify:\n%s", text(rep))
+			}
+			err = pf.Source.check(br.Signer.Extensions)
+			if want := fx.run.RepoID != defaultRun().RepoID; (err != nil) != want {
+				t.Errorf("source rules: %v, want failure %v", err, want)
+			}
+		})
+	}
+}
+
+func writePolicyFixtures(t *testing.T) {
+	s := newTestSigstore(t)
+	s.writeTrustedRoot(t, policyDir)
+	mustWrite(t, filepath.Join(policyDir, "demo-linux-amd64"), []byte(attackArtifact))
+	for _, fx := range policyFixtures() {
+		data, _ := ownBundle(t, s, fx.run, func(stmt map[string]any) {
+			if fx.predicate != nil {
+				stmt["predicateType"], stmt["predicate"] = fx.predicateType, fx.predicate
+			}
+		}, signOpts{})
+		mustWrite(t, filepath.Join(policyDir, fx.file), data)
 	}
 }
