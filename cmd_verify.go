@@ -109,6 +109,7 @@ type verifyFlags struct {
 	offline      bool
 	exclude      listFlag
 	fetch        fetchFlags
+	policy       policyFlags
 }
 
 // cosignTypes are the predicate types cosign's --type names.
@@ -164,6 +165,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	fs.BoolVar(&f.summary, "summary", true, "in GitHub Actions, write a step summary")
 	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at `N` at once")
 	defineFetchFlags(fs, &f.fetch)
+	definePolicyFlags(fs, &f.policy)
 }
 
 // newVerifyCmd is "provenant verify".
@@ -263,6 +265,9 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 
 // runVerify implements "provenant verify" once flags and inputs are parsed.
 func runVerify(ctx context.Context, f *verifyFlags, e env) int {
+	if code := loadPolicyFile(f, e); code != exitOK {
+		return code
+	}
 	roots, warnings, err := loadVerifyRoots(f, e)
 	for _, w := range warnings {
 		fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
@@ -291,6 +296,9 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 			return exitUsage
 		}
 		return exitFailed
+	}
+	if code := judgePolicy(ctx, f, rep, e); code != exitOK {
+		return code
 	}
 	rep.Warnings = warnings
 	if f.format == "json" {

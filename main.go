@@ -103,7 +103,7 @@ slsa-github-generator, npm and cosign) link by link.`,
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newAttestCmd(e), newVerifyCmd(e), newDownloadCmd(e), newVersionCmd(e))
+	root.AddCommand(newAttestCmd(e), newVerifyCmd(e), newDownloadCmd(e), newVersionCmd(e), newPolicyCmd(e))
 	root.Version = versionString()
 	root.SetVersionTemplate("provenant {{.Version}}\n")
 	// Made now rather than at Execute, so the generated docs list it.

@@ -120,6 +120,9 @@ type BundleResult struct {
 	// PredicateType and BuildType describe the verified statement.
 	PredicateType string `json:"predicateType,omitempty"`
 	BuildType     string `json:"buildType,omitempty"`
+	// Predicate is the verified statement's predicate (JSON), for the
+	// conditions of a policy file; not in the report.
+	Predicate []byte `json:"-"`
 	// Checks holds the nine checks in order.
 	Checks []CheckResult `json:"checks"`
 	// Level is the SLSA Build level reached (0 when the signature did not verify).
@@ -278,6 +281,7 @@ func (v *Verifier) checkContent(st *statement, vr *verify.VerificationResult, re
 	summary := *vr.Signature.Certificate
 	res.Signer = &summary
 	res.PredicateType = st.PredicateType
+	res.Predicate = st.Predicate
 	r.set(v.identity.check(summary))
 	pc := checkPredicate(st, summary.Extensions)
 	if pc.prov != nil {

@@ -1,0 +1,216 @@
+package main
+
+// cmd_verify_policy.go is verify's --policy, --pins and --update-pins
+// (docs/policy.md): the policy file fills the flags not given before
+// verification, and judges each artifact's verified bundles after it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/provenant/provenant/verifier"
+)
+
+// policyFlags are verify's policy-file and pins flags.
+type policyFlags struct {
+	flags      *pflag.FlagSet // to tell the flags given from the defaults
+	path       string
+	pinsPath   string
+	updatePins bool
+	file       *verifier.PolicyFile // loaded by loadPolicyFile
+}
+
+// definePolicyFlags declares --policy, --pins and --update-pins into fs.
+func definePolicyFlags(fs *pflag.FlagSet, f *policyFlags) {
+	f.flags = fs
+	fs.StringVar(&f.path, "policy", "", "policy `FILE` (YAML, docs/policy.md): source ids and refs, signer, level, the attestations every artifact needs; flags given override it")
+	fs.StringVar(&f.pinsPath, "pins", "", "pins `FILE` (JSON): the first verification of a source records its ids, signer and level; later runs fail when they change")
+	fs.BoolVar(&f.updatePins, "update-pins", false, "with --pins, accept a change of ids, signer or level and record it")
+}
+
+// given reports whether the named flag was set (on the command line or as
+// an action input).
+func (f *policyFlags) given(name string) bool {
+	fl := f.flags.Lookup(name)
+	return fl != nil && fl.Changed
+}
+
+// loadPolicyFile reads --policy and fills in the verify options its flags
+// left unset. A bad file is a usage error naming its line.
+func loadPolicyFile(f *verifyFlags, e env) int {
+	pf := &f.policy
+	if pf.updatePins && pf.pinsPath == "" {
+		fmt.Fprintln(e.stderr, "provenant verify: --update-pins needs --pins")
+		return exitUsage
+	}
+	if pf.path == "" {
+		return exitOK
+	}
+	data, err := os.ReadFile(pf.path)
+	if err == nil {
+		pf.file, err = verifier.ParsePolicyFile(data)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
+		return exitUsage
+	}
+	p, file := &f.opts.Policy, pf.file
+	if file.Source.Repo != "" && !pf.given("repo") && !pf.given("owner") && !pf.given("source-uri") {
+		p.Repo = file.Source.Repo
+	}
+	if file.SignerWorkflow != "" && !pf.given("signer-workflow") {
+		p.SignerWorkflow = file.SignerWorkflow
+	}
+	if file.Level != 0 && !pf.given("min-level") {
+		p.MinLevel = file.Level
+	}
+	if len(file.Require) > 0 && !pf.given("predicate-type") && !pf.given("type") {
+		p.PredicateType = primaryType(file.Require)
+	}
+	return exitOK
+}
+
+// primaryType is the predicate type verify's report is about: the first
+// SLSA provenance of require, else its first entry.
+func primaryType(reqs []verifier.Requirement) string {
+	for _, r := range reqs {
+		if isProvenanceType(r.PredicateType) {
+			return r.PredicateType
+		}
+	}
+	return reqs[0].PredicateType
+}
+
+func isProvenanceType(t string) bool { return strings.HasPrefix(t, "https://slsa.dev/provenance/") }
+
+// judgePolicy applies the policy file and the pins to the report of
+// verifier.Verify: an artifact that breaks a rule fails, naming it.
+func judgePolicy(ctx context.Context, f *verifyFlags, rep *verifier.Report, e env) int {
+	pf := &f.policy
+	if pf.file == nil && pf.pinsPath == "" {
+		return exitOK
+	}
+	primary := f.opts.Policy.PredicateType
+	if pf.file != nil {
+		if err := addRequiredBundles(ctx, f.opts, pf.file.Require, rep); err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
+			return exitFailed
+		}
+		for i := range rep.Artifacts {
+			if a := &rep.Artifacts[i]; len(a.Bundles) > 0 {
+				failArtifact(a, pf.file.Evaluate(a.Bundles, primary))
+			}
+		}
+	}
+	if pf.pinsPath != "" {
+		if code := checkPins(pf, rep, primary, e); code != exitOK {
+			return code
+		}
+	}
+	rep.Verified = len(rep.Artifacts) > 0
+	for _, a := range rep.Artifacts {
+		rep.Verified = rep.Verified && a.Verified
+	}
+	return exitOK
+}
+
+// failArtifact marks the artifact failed for err, when there is one.
+func failArtifact(a *verifier.ArtifactResult, err error) {
+	if err == nil {
+		return
+	}
+	a.Verified = false
+	if a.Error != "" {
+		a.Error += "; "
+	}
+	a.Error += err.Error()
+}
+
+// addRequiredBundles verifies the artifacts again for each predicate type
+// of require other than the one verify asked for (the identity stays the
+// same; the level applies to SLSA provenance only), and puts each bundle
+// that verifies so in place of its result in the report.
+func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []verifier.Requirement, rep *verifier.Report) error {
+	for _, r := range reqs {
+		if r.PredicateType == opts.Policy.PredicateType {
+			continue
+		}
+		o := opts
+		o.Policy.PredicateType = r.PredicateType
+		if !isProvenanceType(r.PredicateType) {
+			o.Policy.MinLevel = 0
+		}
+		other, err := verifier.Verify(ctx, o)
+		if err != nil {
+			return fmt.Errorf("verifying the %s attestations: %w", r.PredicateType, err)
+		}
+		if len(other.Artifacts) != len(rep.Artifacts) {
+			return fmt.Errorf("verifying the %s attestations: %d artifacts, not %d", r.PredicateType, len(other.Artifacts), len(rep.Artifacts))
+		}
+		for i, oa := range other.Artifacts {
+			a := &rep.Artifacts[i]
+			for _, ob := range oa.Bundles {
+				if !ob.Verified {
+					continue
+				}
+				for j := range a.Bundles {
+					if a.Bundles[j].Source == ob.Source {
+						a.Bundles[j] = ob
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkPins holds each verified artifact's bundles of the primary
+// predicate type to --pins, and writes the pins when they changed.
+func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) int {
+	data, err := os.ReadFile(pf.pinsPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(e.stderr, "provenant verify: --pins: %v\n", err)
+		return exitUsage
+	}
+	pins, err := verifier.ParsePins(data)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: --pins %s: %v\n", pf.pinsPath, err)
+		return exitUsage
+	}
+	changed := false
+	for i := range rep.Artifacts {
+		a := &rep.Artifacts[i]
+		if !a.Verified {
+			continue
+		}
+		only := *a
+		only.Bundles = nil
+		for _, b := range a.Bundles {
+			if b.PredicateType == primary {
+				only.Bundles = append(only.Bundles, b)
+			}
+		}
+		c, err := pins.Check(only, pf.updatePins)
+		changed = changed || c
+		failArtifact(a, err)
+	}
+	if !changed {
+		return exitOK
+	}
+	out, err := pins.Marshal()
+	if err == nil {
+		err = writeAtomic(pf.pinsPath, out)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: writing --pins %s: %v\n", pf.pinsPath, err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stderr, "provenant verify: pins recorded in %s\n", pf.pinsPath)
+	return exitOK
+}
