@@ -196,13 +196,13 @@ type edit struct {
 	apply func(root any) any
 }
 
-// pathStep addresses a child: a key of an object or an index of an array.
-type pathStep struct {
+// tamperStep addresses a child: a key of an object or an index of an array.
+type tamperStep struct {
 	key   string
 	index int
 }
 
-func pathString(path []pathStep) string {
+func pathString(path []tamperStep) string {
 	var b strings.Builder
 	for _, s := range path {
 		if s.key != "" {
@@ -230,7 +230,7 @@ const (
 	opDup
 )
 
-func modify(root any, path []pathStep, op nodeOp, f func(any) any) any {
+func modify(root any, path []tamperStep, op nodeOp, f func(any) any) any {
 	if len(path) == 0 {
 		return f(root)
 	}
@@ -328,13 +328,13 @@ func leafChanges(v any) []struct {
 // treeEdits walks a JSON tree and lists its single changes: each scalar
 // changed, each object key dropped, each array entry dropped and
 // duplicated. skip names paths whose subtree is changed otherwise.
-func treeEdits(v any, path []pathStep, skip func(string) bool) []edit {
+func treeEdits(v any, path []tamperStep, skip func(string) bool) []edit {
 	p := pathString(path)
 	if skip != nil && skip(p) {
 		return nil
 	}
 	var out []edit
-	cp := append([]pathStep(nil), path...)
+	cp := append([]tamperStep(nil), path...)
 	switch x := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(x))
@@ -343,7 +343,7 @@ func treeEdits(v any, path []pathStep, skip func(string) bool) []edit {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			child := append(cp[:len(cp):len(cp)], pathStep{key: k})
+			child := append(cp[:len(cp):len(cp)], tamperStep{key: k})
 			id := pathString(child) + ": dropped"
 			if isZeroValue(x[k]) {
 				id += " (zero value)"
@@ -353,7 +353,7 @@ func treeEdits(v any, path []pathStep, skip func(string) bool) []edit {
 		}
 	case []any:
 		for i := range x {
-			child := append(cp[:len(cp):len(cp)], pathStep{index: i})
+			child := append(cp[:len(cp):len(cp)], tamperStep{index: i})
 			out = append(out, edit{pathString(child) + ": dropped", func(r any) any { return modify(r, child, opDrop, nil) }})
 			out = append(out, edit{pathString(child) + ": duplicate", func(r any) any { return modify(r, child, opDup, nil) }})
 			out = append(out, treeEdits(x[i], child, skip)...)
