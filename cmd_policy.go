@@ -26,11 +26,11 @@ type policyInitFlags struct {
 func newPolicyCmd(e env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
-		Short: "Write policy files for verify --policy",
+		Short: "Write policy files for verify --policy and Kyverno",
 		Long:  "Policy files for provenant verify --policy (docs/policy.md).",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyInitCmd(e))
+	cmd.AddCommand(newPolicyInitCmd(e), newPolicyKyvernoCmd(e))
 	return cmd
 }
 

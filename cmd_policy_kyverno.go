@@ -1,0 +1,81 @@
+package main
+
+// cmd_policy_kyverno.go is "provenant policy kyverno": a Kyverno
+// ClusterPolicy that admits Pods only with images attested as verify would
+// accept them (docs/kyverno.md).
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provenant/provenant/verifier"
+)
+
+// newPolicyKyvernoCmd is "provenant policy kyverno".
+func newPolicyKyvernoCmd(e env) *cobra.Command {
+	var o verifier.KyvernoOptions
+	var output, hostname string
+	cmd := &cobra.Command{
+		Use:   "kyverno --repo OWNER/NAME --image PATTERN [flags]",
+		Short: "Write a Kyverno ClusterPolicy that admits only attested images",
+		Long: `Writes a Kyverno ClusterPolicy (kyverno.io/v1, verifyImages, type
+SigstoreBundle) for Pods whose images match --image: each such image must
+carry, as an OCI referrer (provenant attest push-to-registry, or GitHub's
+attest action), a SLSA v1 provenance bundle signed keylessly by a workflow of
+--repo (or by --signer-workflow), from --repo, at the level asked:
+
+  L1, L2  signed by a workflow of --repo (or the pinned --signer-workflow)
+  L3      signed by a reusable workflow of another repository: the pinned
+          --signer-workflow, or GitHub's artifact-attestations-workflows;
+          on a GitHub-hosted runner
+
+Kyverno checks the certificate's issuer and subject only, so the source
+repository, ref and runner are checked in the predicate, which that pinned
+identity signed. With --verifier-id the images need a PASSED verification
+summary (VSA) from that verifier at the level asked instead, signed by
+--signer-workflow (the workflow that ran provenant verify --vsa-out).
+
+Exit status: 0 written, 2 bad usage.`,
+		Example: `  provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' > policy.yaml
+  provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' \
+      --signer-workflow octo-org/builders/.github/workflows/build.yml --min-level 3 --ref 'refs/tags/v*'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/"); h != "" {
+				o.Server = "https://" + h
+			}
+			text, err := verifier.KyvernoPolicy(o)
+			if err != nil {
+				return err
+			}
+			if output == "" {
+				_, err = e.stdout.Write(text)
+			} else if err = writeAtomic(output, text); err == nil {
+				fmt.Fprintf(e.stderr, "provenant policy kyverno: wrote %s\n", output)
+			}
+			if err != nil {
+				fmt.Fprintf(e.stderr, "provenant policy kyverno: %v\n", err)
+				return exitCode(exitFailed)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
+	fs.StringSliceVar(&o.Images, "image", nil, "image reference `PATTERN` the policy applies to, e.g. 'ghcr.io/octo-org/*' (repeatable)")
+	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml (any ref)")
+	fs.StringSliceVar(&o.Refs, "ref", nil, "source `REF` accepted, Kyverno wildcards allowed, e.g. 'refs/tags/v*' (repeatable; default any)")
+	fs.StringVar(&o.BuilderID, "builder-id", "", "the provenance's runDetails.builder.id, `ID` (Kyverno wildcards allowed)")
+	fs.IntVar(&o.MinLevel, "min-level", 2, "SLSA Build `LEVEL` required, 1-3")
+	fs.StringVar(&o.Issuer, "certificate-oidc-issuer", verifier.GitHubActionsIssuer, "OIDC `ISSUER` of the signing certificate")
+	fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "transparency log `URL`")
+	fs.BoolVar(&o.IgnoreTlog, "ignore-tlog", false, "accept bundles without a log entry (GitHub's Sigstore instance for private repositories: TSA only)")
+	fs.StringVar(&o.VerifierID, "verifier-id", "", "VSA mode: require a PASSED verification summary from this verifier `ID` instead of the provenance")
+	fs.BoolVar(&o.Audit, "audit", false, "report violations (validationFailureAction Audit) instead of refusing Pods")
+	fs.StringVar(&o.Name, "name", "", "`NAME` of the ClusterPolicy (default provenant-OWNER-NAME)")
+	fs.StringVar(&hostname, "hostname", "github.com", "GitHub `HOST` of the repositories")
+	fs.StringVarP(&output, "output", "O", "", "write the policy to `FILE` (default: standard output)")
+	return cmd
+}

@@ -1,0 +1,266 @@
+package verifier
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TestKyvernoPolicyGolden pins the policies written for the README's
+// examples (go test ./verifier -run TestKyvernoPolicyGolden -update).
+func TestKyvernoPolicyGolden(t *testing.T) {
+	cases := map[string]KyvernoOptions{
+		"l2":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, Refs: []string{"refs/tags/v*"}},
+		"l3":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"},
+		"vsa": {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, VerifierID: "https://provenant.dev/verifier", SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"},
+	}
+	for name, o := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := KyvernoPolicy(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", "golden", "kyverno-"+name+".yaml")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("policy differs from %s (run with -update to accept):\n%s", path, got)
+			}
+		})
+	}
+}
+
+// kyvernoDoc is the part of a written policy the tests read back.
+type kyvernoDoc struct {
+	Spec struct {
+		ValidationFailureAction string `yaml:"validationFailureAction"`
+		Rules                   []struct {
+			VerifyImages []struct {
+				ImageReferences []string `yaml:"imageReferences"`
+				Type            string   `yaml:"type"`
+				Attestations    []struct {
+					Type      string `yaml:"type"`
+					Attestors []struct {
+						Count   int `yaml:"count"`
+						Entries []struct {
+							Keyless struct {
+								Issuer        string `yaml:"issuer"`
+								SubjectRegExp string `yaml:"subjectRegExp"`
+								Rekor         struct {
+									IgnoreTlog bool `yaml:"ignoreTlog"`
+								} `yaml:"rekor"`
+							} `yaml:"keyless"`
+						} `yaml:"entries"`
+					} `yaml:"attestors"`
+					Conditions []struct {
+						All []kyvernoCondition `yaml:"all"`
+						Any []kyvernoCondition `yaml:"any"`
+					} `yaml:"conditions"`
+				} `yaml:"attestations"`
+			} `yaml:"verifyImages"`
+		} `yaml:"rules"`
+	} `yaml:"spec"`
+}
+
+func readKyverno(t *testing.T, o KyvernoOptions) kyvernoDoc {
+	t.Helper()
+	out, err := KyvernoPolicy(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d kyvernoDoc
+	if err := yaml.Unmarshal(out, &d); err != nil {
+		t.Fatalf("written policy is not YAML: %v\n%s", err, out)
+	}
+	if len(d.Spec.Rules) != 1 || len(d.Spec.Rules[0].VerifyImages) != 1 || len(d.Spec.Rules[0].VerifyImages[0].Attestations) != 1 {
+		t.Fatalf("want one rule, one verifyImages, one attestation:\n%s", out)
+	}
+	return d
+}
+
+// TestKyvernoSignerIdentity checks the subjects the written attestors
+// accept, as sigstore-go (inside Kyverno) matches them: Go regexps over
+// the certificate's SAN.
+func TestKyvernoSignerIdentity(t *testing.T) {
+	cases := []struct {
+		name     string
+		o        KyvernoOptions
+		accepted []string
+		refused  []string
+	}{
+		{
+			name: "L2 any workflow of the source",
+			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}},
+			accepted: []string{
+				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.0.0",
+				"https://github.com/Octo-Org/Octo-Repo/.github/workflows/release.yml@refs/heads/main",
+			},
+			refused: []string{
+				"https://github.com/octo-org/octo-repo-evil/.github/workflows/release.yml@refs/heads/main",
+				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml", // no ref
+				"https://github.com/octo-org/other/.github/workflows/release.yml@refs/heads/main",
+				"https://github.com.evil.example/octo-org/octo-repo/.github/workflows/r.yml@refs/heads/main",
+				"https://github.com/github/artifact-attestations-workflows/.github/workflows/a.yml@refs/heads/main",
+			},
+		},
+		{
+			name: "pinned workflow: only that file, path case kept",
+			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml", MinLevel: 3},
+			accepted: []string{
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/tags/v2",
+				"https://github.com/OCTO-ORG/builders/.github/workflows/build.yml@refs/heads/main",
+			},
+			refused: []string{
+				"https://github.com/octo-org/builders/.github/workflows/Build.yml@refs/heads/main",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml.evil@refs/heads/main",
+				"https://github.com/octo-org/builders/.github/workflows/build.ymlx@refs/heads/main",
+				"https://github.com/octo-org/octo-repo/.github/workflows/build.yml@refs/heads/main",
+			},
+		},
+		{
+			name: "L3 without a pin: GitHub's reusable workflows only",
+			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, MinLevel: 3},
+			accepted: []string{
+				"https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/heads/main",
+			},
+			refused: []string{
+				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1",
+				"https://github.com/github/artifact-attestations-workflows-evil/.github/workflows/a.yml@refs/heads/main",
+			},
+		},
+		{
+			name:     "enterprise host",
+			o:        KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Server: "https://ghe.example.com/"},
+			accepted: []string{"https://ghe.example.com/o/r/.github/workflows/a.yml@refs/heads/main"},
+			refused:  []string{"https://github.com/o/r/.github/workflows/a.yml@refs/heads/main"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := readKyverno(t, c.o)
+			att := d.Spec.Rules[0].VerifyImages[0].Attestations[0]
+			if len(att.Attestors) != 1 || att.Attestors[0].Count != 1 {
+				t.Fatalf("want one attestor set where one entry suffices, got %+v", att.Attestors)
+			}
+			var res []*regexp.Regexp
+			for _, e := range att.Attestors[0].Entries {
+				if e.Keyless.Issuer != GitHubActionsIssuer {
+					t.Errorf("issuer %q", e.Keyless.Issuer)
+				}
+				res = append(res, regexp.MustCompile(e.Keyless.SubjectRegExp))
+			}
+			matches := func(s string) bool {
+				for _, re := range res {
+					if re.MatchString(s) {
+						return true
+					}
+				}
+				return false
+			}
+			for _, s := range c.accepted {
+				if !matches(s) {
+					t.Errorf("signer %s refused, want accepted", s)
+				}
+			}
+			for _, s := range c.refused {
+				if matches(s) {
+					t.Errorf("signer %s accepted, want refused", s)
+				}
+			}
+		})
+	}
+}
+
+// TestKyvernoConditions checks what is asked of the predicate.
+func TestKyvernoConditions(t *testing.T) {
+	keys := func(d kyvernoDoc) map[string]kyvernoCondition {
+		m := map[string]kyvernoCondition{}
+		for _, b := range d.Spec.Rules[0].VerifyImages[0].Attestations[0].Conditions {
+			for _, c := range append(b.All, b.Any...) {
+				m[c.Key] = c
+			}
+		}
+		return m
+	}
+	l2 := keys(readKyverno(t, KyvernoOptions{Repo: "Octo-Org/Octo-Repo", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, BuilderID: "https://github.com/actions/runner/github-hosted"}))
+	if c := l2["{{ to_lower(buildDefinition.externalParameters.workflow.repository) }}"]; c.Value != "https://github.com/octo-org/octo-repo" || c.Operator != "Equals" {
+		t.Errorf("repository condition %+v", c)
+	}
+	if c := l2["{{ buildDefinition.externalParameters.workflow.ref }}"]; c.Operator != "AnyIn" {
+		t.Errorf("ref condition %+v", c)
+	}
+	if _, ok := l2["{{ runDetails.builder.id }}"]; !ok {
+		t.Error("no builder id condition with BuilderID")
+	}
+	if _, ok := l2["{{ buildDefinition.internalParameters.github.runner_environment || '' }}"]; ok {
+		t.Error("L2 asks for a hosted runner")
+	}
+	l3 := keys(readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3}))
+	if _, ok := l3["{{ buildDefinition.internalParameters.github.runner_environment || '' }}"]; !ok {
+		t.Error("L3 does not ask for a hosted runner")
+	}
+	vsa := readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/gate/.github/workflows/v.yml"})
+	att := vsa.Spec.Rules[0].VerifyImages[0].Attestations[0]
+	if att.Type != VSAPredicateType {
+		t.Errorf("VSA mode attestation type %q", att.Type)
+	}
+	vk := keys(vsa)
+	if c := vk["{{ verifiedLevels }}"]; strings.Join(toStrings(c.Value), ",") != "SLSA_BUILD_LEVEL_2,SLSA_BUILD_LEVEL_3" {
+		t.Errorf("levels condition %+v", c)
+	}
+	if c := vk["{{ verificationResult }}"]; c.Value != "PASSED" {
+		t.Errorf("result condition %+v", c)
+	}
+	if c := vk["{{ verifier.id }}"]; c.Value != "https://v.example" {
+		t.Errorf("verifier condition %+v", c)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			s, _ := x.(string)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestKyvernoPolicyRefuses lists the options no policy is written for.
+func TestKyvernoPolicyRefuses(t *testing.T) {
+	cases := map[string]struct {
+		o    KyvernoOptions
+		want string
+	}{
+		"no repo":            {KyvernoOptions{Images: []string{"*"}}, "--repo is required"},
+		"repo not o/r":       {KyvernoOptions{Repo: "octo-org", Images: []string{"*"}}, "not OWNER/NAME"},
+		"repo with newline":  {KyvernoOptions{Repo: "o/r\nx: y", Images: []string{"*"}}, "not OWNER/NAME"},
+		"no image":           {KyvernoOptions{Repo: "o/r"}, "--image is required"},
+		"blank image":        {KyvernoOptions{Repo: "o/r", Images: []string{" "}}, "not an image reference"},
+		"level 4":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 4}, "levels are 1, 2 and 3"},
+		"L3 own workflow":    {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/r/.github/workflows/a.yml"}, "apart from the source"},
+		"workflow with ref":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "without a ref"},
+		"workflow not path":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b"}, "not [host/]owner/name"},
+		"VSA without signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := KyvernoPolicy(c.o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want it to say %q", err, c.want)
+			}
+		})
+	}
+}
