@@ -1,103 +1,28 @@
 package trust
 
 import (
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
-	"github.com/sigstore/sigstore/pkg/signature"
-	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+
+	"github.com/provenant/provenant/trust/tuftest"
 )
 
-// tufRepo is a TUF repository on loopback that serves a trusted root, for
-// tests: one ed25519 key signs every role.
-type tufRepo struct {
-	srv   *httptest.Server
-	files map[string][]byte
-	root  []byte // 1.root.json, the trust anchor
-	hits  atomic.Int32
+// newTUFRepo serves trustedRoot through TUF on loopback (tuftest.New).
+func newTUFRepo(t *testing.T, trustedRoot []byte, tsExpires time.Time) *tuftest.Repo {
+	return tuftest.New(t, trustedRoot, tsExpires)
 }
 
-// newTUFRepo serves trustedRoot as the target trusted_root.json, with
-// timestamp metadata that expires at tsExpires.
-func newTUFRepo(t *testing.T, trustedRoot []byte, tsExpires time.Time) *tufRepo {
-	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := signature.LoadSigner(priv, crypto.Hash(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := metadata.KeyFromPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	far := time.Now().AddDate(10, 0, 0)
-	r := &tufRepo{files: map[string][]byte{}}
-	rt := metadata.Root(far)
-	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
-		if err := rt.Signed.AddKey(key, role); err != nil {
-			t.Fatal(err)
-		}
-	}
-	targets := metadata.Targets(far)
-	tf, err := metadata.TargetFile().FromBytes("trusted_root.json", trustedRoot, "sha256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets.Signed.Targets["trusted_root.json"] = tf
-	snapshot := metadata.Snapshot(far)
-	snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(targets.Signed.Version)
-	ts := metadata.Timestamp(tsExpires)
-	ts.Signed.Meta["snapshot.json"] = metadata.MetaFile(snapshot.Signed.Version)
-	sign := func(name string, md interface {
-		Sign(signature.Signer) (*metadata.Signature, error)
-		ToBytes(bool) ([]byte, error)
-	}) {
-		if _, err := md.Sign(signer); err != nil {
-			t.Fatal(err)
-		}
-		data, err := md.ToBytes(false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.files[name] = data
-	}
-	sign("1.root.json", rt)
-	sign("1.targets.json", targets)
-	sign("1.snapshot.json", snapshot)
-	sign("timestamp.json", ts)
-	r.root = r.files["1.root.json"]
-	r.files["targets/"+hex.EncodeToString(tf.Hashes["sha256"])+".trusted_root.json"] = trustedRoot
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.hits.Add(1)
-		data, ok := r.files[strings.TrimPrefix(req.URL.Path, "/")]
-		if !ok {
-			http.NotFound(w, req)
-			return
-		}
-		_, _ = w.Write(data)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *tufRepo) repository() TUFRepository {
-	return TUFRepository{Instance: "loopback", URL: r.srv.URL, Root: r.root}
+// repositoryOf is r as a TUFRepository of instance "loopback".
+func repositoryOf(r *tuftest.Repo) TUFRepository {
+	return TUFRepository{Instance: "loopback", URL: r.URL(), Root: r.Root}
 }
 
 func httpFetcher() fetcher.Fetcher {
@@ -121,7 +46,7 @@ func fixtureRoot(t *testing.T) []byte {
 func TestLoadTUFRoots_OnlineThenCached(t *testing.T) {
 	repo := newTUFRepo(t, fixtureRoot(t), time.Now().AddDate(0, 0, 7))
 	cache := filepath.Join(t.TempDir(), "tuf")
-	o := TUFOptions{Repositories: []TUFRepository{repo.repository()}, CacheDir: cache, Fetcher: httpFetcher()}
+	o := TUFOptions{Repositories: []TUFRepository{repositoryOf(repo)}, CacheDir: cache, Fetcher: httpFetcher()}
 	roots, warnings, err := LoadTUFRoots(o)
 	if err != nil || len(roots) != 1 || roots[0].Name != "loopback" || len(warnings) != 0 {
 		t.Fatalf("online: roots %v, warnings %q, err %v", roots, warnings, err)
@@ -129,10 +54,10 @@ func TestLoadTUFRoots_OnlineThenCached(t *testing.T) {
 	if len(roots[0].Root.FulcioCertificateAuthorities()) == 0 {
 		t.Error("the trusted root has no Fulcio CA")
 	}
-	if _, err := os.Stat(filepath.Join(cache, tuf.URLToPath(repo.srv.URL), "timestamp.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(cache, tuf.URLToPath(repo.URL()), "timestamp.json")); err != nil {
 		t.Errorf("TUF's own metadata is not cached: %v", err)
 	}
-	repo.srv.Close()
+	repo.Server.Close()
 	roots, warnings, err = LoadTUFRoots(o)
 	if err != nil || len(roots) != 1 {
 		t.Fatalf("cached: roots %v, err %v", roots, err)
@@ -175,13 +100,13 @@ func TestLoadTUFRoots_StaleCacheFailsClosed(t *testing.T) {
 func staleCache(t *testing.T, cache string) TUFRepository {
 	t.Helper()
 	repo := newTUFRepo(t, fixtureRoot(t), time.Now().Add(2*time.Second))
-	o := TUFOptions{Repositories: []TUFRepository{repo.repository()}, CacheDir: cache, Fetcher: httpFetcher()}
+	o := TUFOptions{Repositories: []TUFRepository{repositoryOf(repo)}, CacheDir: cache, Fetcher: httpFetcher()}
 	if _, _, err := LoadTUFRoots(o); err != nil {
 		t.Fatal(err)
 	}
-	repo.srv.Close()
+	repo.Server.Close()
 	time.Sleep(2500 * time.Millisecond)
-	return repo.repository()
+	return repositoryOf(repo)
 }
 
 // TestLoadTUFRoots_PlantedCacheRefused: a cache directory another user
