@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +35,8 @@ type Attestation struct {
 	Bundle *bundle.Bundle
 	// Err says why the entry is not a usable bundle.
 	Err error
+	// SHA256 is the SHA-256 (hex) of the entry's JSON as read.
+	SHA256 string
 }
 
 // document is one JSON document of a JSON or JSON Lines file.
@@ -82,6 +86,14 @@ func ParseAttestations(source string, data []byte) []Attestation {
 
 // parseAttestation parses one JSON document as a Sigstore bundle.
 func parseAttestation(source string, doc []byte) Attestation {
+	a := parseBundleDocument(source, doc)
+	sum := sha256.Sum256(doc)
+	a.SHA256 = hex.EncodeToString(sum[:])
+	return a
+}
+
+// parseBundleDocument parses one JSON document as a Sigstore bundle.
+func parseBundleDocument(source string, doc []byte) Attestation {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &probe); err != nil {
 		return Attestation{Source: source, Err: fmt.Errorf("not JSON: %w", err)}
@@ -95,7 +107,7 @@ func parseAttestation(source string, doc []byte) Attestation {
 	_, hasType := probe["_type"]
 	_, hasSubject := probe["subject"]
 	if hasType && hasSubject && !hasMedia {
-		return Attestation{Source: source, Err: ErrUnsigned}
+		return Attestation{Source: source, Err: unsignedError(probe)}
 	}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(doc); err != nil {
