@@ -35,7 +35,8 @@ type Attestation struct {
 	Bundle *bundle.Bundle
 	// Err says why the entry is not a usable bundle.
 	Err error
-	// SHA256 is the SHA-256 (hex) of the entry's JSON as read.
+	// SHA256 is the SHA-256 (hex) of the entry as read: of the whole
+	// file for a file of one bundle, of the line in JSON Lines.
 	SHA256 string
 }
 
@@ -77,6 +78,11 @@ func ParseAttestations(source string, data []byte) []Attestation {
 	var out []Attestation
 	for _, d := range docs {
 		out = append(out, parseAttestation(d.source, d.data))
+	}
+	if len(docs) == 1 && docs[0].source == source {
+		// A file of one bundle: its digest is the file's, as sha256sum has it.
+		sum := sha256.Sum256(data)
+		out[0].SHA256 = hex.EncodeToString(sum[:])
 	}
 	if err != nil {
 		out = append(out, Attestation{Source: source, Err: fmt.Errorf("not a bundle file: %w", err)})
