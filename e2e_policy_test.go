@@ -379,6 +379,7 @@ func TestE2EPolicyVSA(t *testing.T) {
 		if err != nil {
 			t.Errorf("cosign rejects the VSA: %v\n%s", err, out)
 		}
+		t.Logf("cosign %s:\n%s", strings.Join(args, " "), out)
 		other := filepath.Join(t.TempDir(), policyArtifactName)
 		os.WriteFile(other, []byte("another artifact"), 0o644)
 		if out, err := runCosign(t, append(args, other)...); err == nil {
