@@ -305,21 +305,8 @@ func (r *attestRun) sign(job *builder.Job, st *provenance.Statement) (content []
 	if r.f.noSign {
 		return append(st.JSON, '\n'), map[string]string{}, nil
 	}
-	name, err := trust.Choose(r.f.sigstore, job.Claims.RepositoryVisibility, job.ServerURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	inst, err := loadInstance(r.ctx, name, r.e)
-	if err != nil {
-		return nil, nil, err
-	}
 	start := time.Now()
-	signed, err := provenance.Sign(r.ctx, st, provenance.SignOptions{
-		IDToken:  job.Token,
-		Instance: inst,
-		Identity: job.ServerURL + "/" + job.Claims.JobWorkflowRef,
-		Issuer:   job.Claims.Issuer,
-	})
+	signed, inst, err := signAsJob(r.ctx, r.e, r.f.sigstore, job, st)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -110,6 +110,7 @@ type verifyFlags struct {
 	exclude      listFlag
 	fetch        fetchFlags
 	policy       policyFlags
+	vsa          vsaFlags
 }
 
 // cosignTypes are the predicate types cosign's --type names.
@@ -166,6 +167,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at `N` at once")
 	defineFetchFlags(fs, &f.fetch)
 	definePolicyFlags(fs, &f.policy)
+	defineVSAFlags(fs, &f.vsa, p)
 }
 
 // newVerifyCmd is "provenant verify".
@@ -268,6 +270,10 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if code := loadPolicyFile(f, e); code != exitOK {
 		return code
 	}
+	vsa, code := startVSA(ctx, f, e)
+	if code != exitOK {
+		return code
+	}
 	roots, warnings, err := loadVerifyRoots(f, e)
 	for _, w := range warnings {
 		fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
@@ -312,6 +318,11 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	}
 	if code := writeVerifyOutputs(f, rep, e); code != exitOK {
 		return code
+	}
+	if vsa != nil {
+		if code := vsa.write(ctx, f, rep); code != exitOK {
+			return code
+		}
 	}
 	if !rep.Verified {
 		return exitFailed

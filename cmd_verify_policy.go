@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +26,7 @@ type policyFlags struct {
 	pinsPath   string
 	updatePins bool
 	file       *verifier.PolicyFile // loaded by loadPolicyFile
+	sha256     string               // of the file's bytes, for a VSA's policy digest
 }
 
 // definePolicyFlags declares --policy, --pins and --update-pins into fs.
@@ -54,6 +57,8 @@ func loadPolicyFile(f *verifyFlags, e env) int {
 	}
 	data, err := os.ReadFile(pf.path)
 	if err == nil {
+		sum := sha256.Sum256(data)
+		pf.sha256 = hex.EncodeToString(sum[:])
 		pf.file, err = verifier.ParsePolicyFile(data)
 	}
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +35,9 @@ type Attestation struct {
 	Bundle *bundle.Bundle
 	// Err says why the entry is not a usable bundle.
 	Err error
+	// SHA256 is the SHA-256 (hex) of the entry as read: of the whole
+	// file for a file of one bundle, of the line in JSON Lines.
+	SHA256 string
 }
 
 // document is one JSON document of a JSON or JSON Lines file.
@@ -74,6 +79,11 @@ func ParseAttestations(source string, data []byte) []Attestation {
 	for _, d := range docs {
 		out = append(out, parseAttestation(d.source, d.data))
 	}
+	if len(docs) == 1 && docs[0].source == source {
+		// A file of one bundle: its digest is the file's, as sha256sum has it.
+		sum := sha256.Sum256(data)
+		out[0].SHA256 = hex.EncodeToString(sum[:])
+	}
 	if err != nil {
 		out = append(out, Attestation{Source: source, Err: fmt.Errorf("not a bundle file: %w", err)})
 	}
@@ -82,6 +92,14 @@ func ParseAttestations(source string, data []byte) []Attestation {
 
 // parseAttestation parses one JSON document as a Sigstore bundle.
 func parseAttestation(source string, doc []byte) Attestation {
+	a := parseBundleDocument(source, doc)
+	sum := sha256.Sum256(doc)
+	a.SHA256 = hex.EncodeToString(sum[:])
+	return a
+}
+
+// parseBundleDocument parses one JSON document as a Sigstore bundle.
+func parseBundleDocument(source string, doc []byte) Attestation {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &probe); err != nil {
 		return Attestation{Source: source, Err: fmt.Errorf("not JSON: %w", err)}
@@ -95,7 +113,7 @@ func parseAttestation(source string, doc []byte) Attestation {
 	_, hasType := probe["_type"]
 	_, hasSubject := probe["subject"]
 	if hasType && hasSubject && !hasMedia {
-		return Attestation{Source: source, Err: ErrUnsigned}
+		return Attestation{Source: source, Err: unsignedError(probe)}
 	}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(doc); err != nil {

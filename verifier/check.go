@@ -51,6 +51,10 @@ const (
 	StatusUnchecked Status = "unchecked"
 	// StatusSkipped: the check did not run because an earlier one failed.
 	StatusSkipped Status = "skipped"
+	// StatusNotApplicable: the check does not apply to this kind of
+	// attestation (the provenance expectations, check 8, to a VSA). It
+	// does not fail the bundle.
+	StatusNotApplicable Status = "n/a"
 )
 
 // CheckResult is the outcome of one check with its reason.
@@ -100,4 +104,8 @@ func unchecked(name CheckName, reason string) CheckResult {
 
 func skipped(name CheckName, reason string) CheckResult {
 	return CheckResult{Number: name.Number(), Name: name, Status: StatusSkipped, Reason: reason}
+}
+
+func notApplicable(name CheckName, reason string) CheckResult {
+	return CheckResult{Number: name.Number(), Name: name, Status: StatusNotApplicable, Reason: reason}
 }

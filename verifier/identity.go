@@ -31,6 +31,9 @@ type identityMatcher struct {
 
 func (p *Policy) compileIdentity() (*identityMatcher, error) {
 	m, err := p.compileIdentityFields()
+	if err == nil {
+		err = p.checkVSAPolicy()
+	}
 	if err != nil {
 		return nil, &PolicyError{Err: err}
 	}

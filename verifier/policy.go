@@ -92,6 +92,11 @@ type Policy struct {
 	WorkflowInputs map[string]string
 	// MinLevel is the SLSA Build level the bundle must reach (1, 2 or 3).
 	MinLevel int
+	// VerifierID is the verifier.id a VSA must name (PredicateType
+	// VSAPredicateType only; see vsa.go).
+	VerifierID string
+	// ResourceURI, when set, is the resourceUri a VSA must name.
+	ResourceURI string
 }
 
 // hasIdentity reports whether the policy constrains the signer or the

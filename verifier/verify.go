@@ -123,6 +123,9 @@ type BundleResult struct {
 	// Predicate is the verified statement's predicate (JSON), for the
 	// conditions of a policy file; not in the report.
 	Predicate []byte `json:"-"`
+	// BundleSHA256 is the SHA-256 (hex) of the bundle as read, for the
+	// inputAttestations of a VSA; not in the report.
+	BundleSHA256 string `json:"-"`
 	// Checks holds the nine checks in order.
 	Checks []CheckResult `json:"checks"`
 	// Level is the SLSA Build level reached (0 when the signature did not verify).
@@ -283,6 +286,16 @@ func (v *Verifier) checkContent(st *statement, vr *verify.VerificationResult, re
 	res.PredicateType = st.PredicateType
 	res.Predicate = st.Predicate
 	r.set(v.identity.check(summary))
+	if st.PredicateType == VSAPredicateType {
+		// A VSA: its own checks 7–9 (vsa.go); the provenance checks do not apply.
+		pred, facts := checkVSA(st, &v.policy)
+		r.set(pred)
+		r.set(v.policy.checkVSAProvenance(st))
+		lvl, lc := vsaLevel(facts, pred, &v.policy)
+		res.Level = lvl
+		r.set(lc)
+		return
+	}
 	pc := checkPredicate(st, summary.Extensions)
 	if pc.prov != nil {
 		res.BuildType = pc.prov.BuildType
@@ -435,6 +448,7 @@ func (v *Verifier) verifyItem(cache *bundleCache, it Item) ArtifactResult {
 	}
 	for _, att := range it.Attestations {
 		br := cache.get(v, att).result(v, att, it.Artifact)
+		br.BundleSHA256 = att.SHA256
 		if br.Verified {
 			ar.Verified = true
 			ar.Level = max(ar.Level, br.Level)
