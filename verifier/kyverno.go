@@ -10,10 +10,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// VSAPredicateType is the predicate type of a SLSA Verification Summary
-// Attestation v1.
-const VSAPredicateType = "https://slsa.dev/verification_summary/v1"
-
 // workflowBuildTypes are the SLSA v1 buildTypes of a GitHub Actions
 // workflow run whose predicate names the source in
 // externalParameters.workflow: GitHub's attest action (and its API) and
