@@ -55,6 +55,7 @@ type attestFlags struct {
 	includeInputs, noSign, showSummary, dryRun, overwrite     bool
 	sigstore, oidcIssuer, out                                 string
 	publish                                                   publishFlags
+	oci                                                       ociFlags
 }
 
 // inputNames maps flags to action inputs where the names differ.
@@ -78,6 +79,7 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path; default: a fresh folder under $RUNNER_TEMP/provenant in a workflow, the current folder elsewhere)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace a file that exists at --out (refused otherwise)")
 	definePublishFlags(fs, &f.publish)
+	defineOCIFlags(fs, &f.oci)
 }
 
 // newAttestCmd is "provenant attest".
@@ -115,6 +117,10 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 	if err != nil {
 		return r.fail(exitUsage, err)
 	}
+	images, err := ociImages(f.oci, f.noSign, subjects)
+	if err != nil {
+		return r.fail(exitUsage, err)
+	}
 	job, err := r.job()
 	if err != nil {
 		return r.fail(exitFailed, err)
@@ -143,7 +149,8 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 	if err := r.setOutputs(abs, outputs, st); err != nil {
 		return r.fail(exitFailed, err)
 	}
-	return publishToGitHub(ctx, e, r.action, f.publish, abs, content, !f.noSign)
+	code := publishToGitHub(ctx, e, r.action, f.publish, abs, content, !f.noSign)
+	return max(code, pushToRegistries(ctx, e, r.action, images, abs, content, st.PredicateType))
 }
 
 // attestRun is one run of "provenant attest": its flags, environment and

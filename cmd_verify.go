@@ -43,6 +43,12 @@ instances come from their TUF repositories, cached in --tuf-cache (a folder
 of yours that no one else can write); past TUF's expiry, offline use needs
 --offline, which says how old the cached root is.
 
+An ARTIFACT oci://registry/repository@sha256:<hex> (or :tag, resolved to a
+digest and reported) is an image: its Sigstore bundles are read from the
+registry (OCI 1.1 referrers, or the referrers tag where the registry has no
+referrers API; credentials from the Docker config) and each is verified
+against the image's digest.
+
 In a GitHub Actions step (GITHUB_ACTIONS=true) every flag can also be given as
 the action input of the same name (INPUT_<NAME>), ARTIFACT as the input
 "artifacts" (one path or glob a line); a flag on the command line wins.
@@ -54,6 +60,9 @@ const verifyExample = `  # as gh attestation verify
 
   # as slsa-verifier verify-artifact
   provenant verify app.tgz --provenance-path app.intoto.jsonl --source-uri github.com/octo-org/octo-repo --source-tag v1.2.3
+
+  # an image's attestations, from its registry
+  provenant verify oci://ghcr.io/octo-org/app@sha256:<hex> --repo octo-org/octo-repo
 
   # a whole downloaded release, offline
   provenant verify --bundle-dir dist/ --repo octo-org/octo-repo --trusted-root trusted_root.jsonl`
@@ -290,9 +299,14 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if f.noPublicGood {
 		f.opts.TrustedRoots = withoutPublicGood(f.opts.TrustedRoots)
 	}
+	ociAtts, ociDigests, code := ociArtifacts(ctx, f, e)
+	if code != exitOK {
+		return code
+	}
 	if code := fetchForVerify(ctx, f, e); code != exitOK {
 		return code
 	}
+	addOCIAttestations(f, ociAtts, ociDigests)
 	rep, err := verifier.Verify(ctx, f.opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)

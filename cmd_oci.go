@@ -1,0 +1,169 @@
+package main
+
+// cmd_oci.go: OCI registries as a home for attestations. attest
+// --push-to-registry pushes the signed bundle as an OCI 1.1 referrer of
+// each image subject (as GitHub's actions/attest and cosign attest
+// --new-bundle-format do); verify oci://registry/repo@sha256:… (or :tag)
+// fetches an image's bundle referrers and verifies each against the
+// image's digest.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sethvargo/go-githubactions"
+	"github.com/spf13/pflag"
+
+	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/provenance"
+	"github.com/provenant/provenant/remote"
+	"github.com/provenant/provenant/verifier"
+)
+
+// ociScheme marks an artifact argument that names an image in a registry.
+const ociScheme = "oci://"
+
+// ociFlags are attest's flags for OCI registries.
+type ociFlags struct {
+	push bool
+}
+
+// defineOCIFlags defines them on attest's flag set.
+func defineOCIFlags(fs *pflag.FlagSet, o *ociFlags) {
+	fs.BoolVar(&o.push, "push-to-registry", false, "push the signed bundle to each image subject's registry as an OCI 1.1 referrer (subjects named registry/repository, by sha256 digest)")
+}
+
+// newOCIClient is the registry client of the commands: credentials from
+// the Docker config and its credential helpers (docker login, or
+// docker/login-action in a workflow).
+func newOCIClient() *remote.OCI {
+	return remote.NewOCI(remote.OCIOptions{Keychain: authn.DefaultKeychain, Timeout: 2 * time.Minute, UserAgent: "provenant/" + readBuildFacts().Version})
+}
+
+// ociImages are the images to push to: with push-to-registry, every
+// subject must be an image, registry/repository with a sha256 digest, and
+// the bundle must be signed. Checked before anything is signed.
+func ociImages(o ociFlags, noSign bool, subjects []provenance.Subject) ([]name.Digest, error) {
+	if !o.push {
+		return nil, nil
+	}
+	if noSign {
+		return nil, fmt.Errorf("push-to-registry needs a signed bundle, and no-sign writes an unsigned statement that cosign, Kyverno and provenant verify oci:// all refuse: drop no-sign, or push-to-registry")
+	}
+	var out []name.Digest
+	for _, s := range subjects {
+		repo, err := remote.ParseRepository(s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("push-to-registry: subject %q is not an image: %w (give images as subject-name + subject-digest, or subject-checksums lines naming registry/repository)", s.Name, err)
+		}
+		hex, ok := s.Digest["sha256"]
+		if !ok {
+			return nil, fmt.Errorf("push-to-registry: image %q has no sha256 digest, which registries name images by", s.Name)
+		}
+		out = append(out, repo.Digest("sha256:"+hex))
+	}
+	return out, nil
+}
+
+// pushToRegistries pushes the signed bundle as a referrer of each image,
+// the same bundle for each (it names every subject). A failed push keeps
+// the bundle where it is, names the registry and what to do, and exits 1
+// after trying the other images.
+func pushToRegistries(ctx context.Context, e env, action *githubactions.Action, images []name.Digest, bundlePath string, bundleJSON []byte, predicateType string) int {
+	if len(images) == 0 {
+		return exitOK
+	}
+	c := newOCIClient()
+	code := exitOK
+	for _, img := range images {
+		p, err := c.Push(ctx, img, bundleJSON, predicateType, time.Now())
+		if err == nil {
+			fmt.Fprintf(e.stderr, "pushed the attestation of %s to %s\n", builder.Printable(img.String()), builder.Printable(p.Referrer.String()))
+			continue
+		}
+		code = exitFailed
+		msg := builder.Printable(fmt.Sprintf("provenant attest: %v; the signed bundle is kept at %s (output bundle-path); log in to %s (docker login, or docker/login-action in a workflow, with packages: write for ghcr.io) and re-run the job, or set push-to-registry: false to sign without pushing",
+			err, bundlePath, img.RegistryStr()))
+		if builder.InActions(e.getenv) {
+			action.Errorf("%s", msg)
+		} else {
+			fmt.Fprintln(e.stderr, msg)
+		}
+	}
+	return code
+}
+
+// ociArtifacts takes the oci:// arguments out of verify's artifacts,
+// resolves tags to digests (and says so), fetches each image's bundle
+// referrers and returns them by digest, the digests to verify in order.
+func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]verifier.Attestation, []string, int) {
+	var rest, refs []string
+	for _, a := range f.opts.Artifacts {
+		if strings.HasPrefix(a, ociScheme) {
+			refs = append(refs, strings.TrimPrefix(a, ociScheme))
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil, exitOK
+	}
+	f.opts.Artifacts = rest
+	c := newOCIClient()
+	got := map[string][]verifier.Attestation{}
+	var digests []string
+	for _, s := range refs {
+		ref, err := remote.ParseImage(s)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			return nil, nil, exitUsage
+		}
+		img, err := c.Resolve(ctx, ref)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			return nil, nil, exitFailed
+		}
+		if _, isTag := ref.(name.Tag); isTag {
+			fmt.Fprintf(e.stderr, "provenant verify: %s%s is %s\n", ociScheme, builder.Printable(ref.String()), img.DigestStr())
+		}
+		bundles, notes, err := c.Fetch(ctx, img)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			return nil, nil, exitFailed
+		}
+		for _, n := range notes {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(n))
+		}
+		d := img.DigestStr()
+		for _, b := range bundles {
+			got[d] = append(got[d], verifier.ParseAttestations(b.Source, b.Bundle)...)
+		}
+		fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %s%s from %s\n", len(bundles), ociScheme, builder.Printable(img.String()), img.RegistryStr())
+		digests = append(digests, d)
+	}
+	return got, digests, exitOK
+}
+
+// addOCIAttestations makes the images artifacts by digest, each with the
+// bundles fetched for it (and only those: a bundle the registry lists for
+// another image is never tried against this one).
+func addOCIAttestations(f *verifyFlags, got map[string][]verifier.Attestation, digests []string) {
+	if digests == nil {
+		return
+	}
+	if f.opts.Attestations == nil {
+		f.opts.Attestations = map[string][]verifier.Attestation{}
+	}
+	for _, d := range digests {
+		if !slices.Contains(f.opts.Digests, d) {
+			f.opts.Digests = append(f.opts.Digests, d)
+		}
+		f.opts.Attestations[d] = append(f.opts.Attestations[d], got[d]...)
+		delete(got, d) // an image named twice gets its bundles once
+	}
+}

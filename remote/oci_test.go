@@ -1,0 +1,326 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/provenant/provenant/remote/registrytest"
+)
+
+// ociBundle is bundle-shaped JSON: the registry side never verifies.
+func ociBundle(tag string) []byte {
+	return []byte(fmt.Sprintf(`{"mediaType":%q,"note":%q}`, BundleMediaType, tag))
+}
+
+var created = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+
+// onHost is img in the same repository on another host (a Front).
+func onHost(t *testing.T, img name.Digest, host string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(host + "/" + img.Context().RepositoryStr() + "@" + img.DigestStr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestOCIPushFetch pushes a bundle as a referrer of a random image and
+// reads it back, on the registry's referrers API and, through a front that
+// answers 404 there, on the referrers tag schema; the manifest is checked
+// field by field, and the fallback tag exists exactly when the front hid
+// the API.
+func TestOCIPushFetch(t *testing.T) {
+	dist := registrytest.Start(t, registrytest.Options{})
+	api := registrytest.WithReferrersAPI(t)
+	front := api.NoReferrers(t)
+	for _, tc := range []struct {
+		name     string
+		reg      *registrytest.Registry
+		host     string
+		fallback bool
+	}{
+		{"distribution v3.1.2 (no referrers API: referrers tag schema)", dist, dist.Host, true},
+		{"a registry with the referrers API", api, api.Host, false},
+		{"the same behind a front answering 404 on the referrers API", api, front.Host, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := tc.reg
+			img := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
+			at := onHost(t, img, tc.host)
+			c := NewOCI(OCIOptions{Timeout: 30 * time.Second})
+			before := front.Intercepted.Load()
+			p, err := c.Push(context.Background(), at, ociBundle(tc.name), "https://slsa.dev/provenance/v1", created)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.host == front.Host && front.Intercepted.Load() == before {
+				t.Fatal("the front never refused the referrers API: the fallback was not exercised")
+			}
+			// The manifest as the registry holds it.
+			desc, err := remote.Get(onHost(t, p.Referrer, reg.Host))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m v1.Manifest
+			if err := json.Unmarshal(desc.Manifest, &m); err != nil {
+				t.Fatal(err)
+			}
+			sub, _ := remote.Head(img)
+			checks := []struct{ what, got, want string }{
+				{"mediaType", string(m.MediaType), string(types.OCIManifestSchema1)},
+				{"artifactType", m.ArtifactType, BundleMediaType},
+				{"config.mediaType", string(m.Config.MediaType), "application/vnd.oci.empty.v1+json"},
+				{"config.size", fmt.Sprint(m.Config.Size), "2"},
+				{"config.digest", m.Config.Digest.String(), "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+				{"layers", fmt.Sprint(len(m.Layers)), "1"},
+				{"layer mediaType", string(m.Layers[0].MediaType), BundleMediaType},
+				{"layer size", fmt.Sprint(m.Layers[0].Size), fmt.Sprint(len(ociBundle(tc.name)))},
+				{"subject digest", m.Subject.Digest.String(), img.DigestStr()},
+				{"subject mediaType", string(m.Subject.MediaType), string(sub.MediaType)},
+				{"subject size", fmt.Sprint(m.Subject.Size), fmt.Sprint(sub.Size)},
+				{"content annotation", m.Annotations[AnnotationContent], "dsse-envelope"},
+				{"predicateType annotation", m.Annotations[AnnotationPredicateType], "https://slsa.dev/provenance/v1"},
+				{"created annotation", m.Annotations[AnnotationCreated], "2026-07-01T12:00:00Z"},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+				}
+			}
+			// The fallback tag sha256-<hex> is there only without the API.
+			tag := img.Context().Tag(strings.Replace(img.DigestStr(), ":", "-", 1))
+			_, err = remote.Get(tag)
+			if tc.fallback != (err == nil) {
+				t.Errorf("fallback tag %s: present = %v, want %v", tag, err == nil, tc.fallback)
+			}
+
+			got, notes, err := c.Fetch(context.Background(), at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || string(got[0].Bundle) != string(ociBundle(tc.name)) || len(notes) != 0 {
+				t.Fatalf("fetched %d bundles (%v), notes %v", len(got), got, notes)
+			}
+			if got[0].PredicateType != "https://slsa.dev/provenance/v1" || got[0].Source != "oci://"+onHost(t, p.Referrer, tc.host).String() {
+				t.Errorf("fetched %+v", got[0])
+			}
+		})
+	}
+}
+
+// TestOCIFetchOnlyThisImage: two images in one repository, a bundle each;
+// each image's fetch gets its own bundle only, and a referrer listed for
+// an image it does not name as subject (a tampered referrers tag) is left
+// out with a note.
+func TestOCIFetchOnlyThisImage(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	front := reg.NoReferrers(t)
+	c := NewOCI(OCIOptions{})
+	ctx := context.Background()
+	x := onHost(t, registrytest.PushRandomImage(t, reg.Host, "octo/app", nil), front.Host)
+	y := onHost(t, registrytest.PushRandomImage(t, reg.Host, "octo/app", nil), front.Host)
+	px, err := c.Push(ctx, x, ociBundle("x"), "t", created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	py, err := c.Push(ctx, y, ociBundle("y"), "t", created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		img  name.Digest
+		want string
+	}{{x, "x"}, {y, "y"}} {
+		got, _, err := c.Fetch(ctx, tc.img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || string(got[0].Bundle) != string(ociBundle(tc.want)) {
+			t.Errorf("fetch %s: %d bundles %v, want only bundle %s", tc.img, len(got), got, tc.want)
+		}
+	}
+	// Tamper: list y's referrer in x's referrers tag too.
+	tag := x.Context().Tag(strings.Replace(x.DigestStr(), ":", "-", 1))
+	idx, err := remote.Index(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	yDesc, err := remote.Head(py.Referrer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yDesc.ArtifactType = BundleMediaType
+	im.Manifests = append(im.Manifests, *yDesc)
+	raw, _ := json.Marshal(im)
+	if err := remote.Put(tag, rawManifest{raw, types.OCIImageIndex}); err != nil {
+		t.Fatal(err)
+	}
+	got, notes, err := c.Fetch(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || string(got[0].Bundle) != string(ociBundle("x")) || got[0].Source != "oci://"+px.Referrer.String() {
+		t.Errorf("after tampering, fetch x: %v", got)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "its subject is "+y.DigestStr()) {
+		t.Errorf("notes %q, want one naming y's digest as the other subject", notes)
+	}
+}
+
+// TestOCISizeLimit: a bundle layer larger than the limit is not read.
+func TestOCISizeLimit(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	img := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
+	big := []byte(`{"pad":"` + strings.Repeat("a", 4096) + `"}`)
+	if _, err := NewOCI(OCIOptions{}).Push(context.Background(), img, big, "t", created); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		max   int64
+		want  int
+		notes string
+	}{
+		{4096, 0, fmt.Sprintf("its bundle layer is %d bytes, more than the 4096 read", len(big))},
+		{int64(len(big)), 1, ""},
+		{0, 1, ""}, // the default, 64 MiB
+	} {
+		got, notes, err := NewOCI(OCIOptions{MaxBundleSize: tc.max}).Fetch(context.Background(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != tc.want || (tc.notes != "") != (len(notes) == 1) || (tc.notes != "" && !strings.Contains(notes[0], tc.notes)) {
+			t.Errorf("limit %d: %d bundles, notes %q; want %d bundles, note %q", tc.max, len(got), notes, tc.want, tc.notes)
+		}
+	}
+	if MaxOCIBundleSize != 64<<20 {
+		t.Errorf("MaxOCIBundleSize = %d, want 64 MiB", MaxOCIBundleSize)
+	}
+}
+
+// TestOCIErrors: each failure is one line naming the registry and what to
+// do: no or wrong credentials (401 from a registry with htpasswd), a
+// missing image, a registry refusing the push, a registry failing, no
+// answer in time. Right credentials through a keychain push.
+func TestOCIErrors(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{Users: map[string]string{"ci": "s3cret"}})
+	good := &authn.Basic{Username: "ci", Password: "s3cret"}
+	img := registrytest.PushRandomImage(t, reg.Host, "octo/app", good)
+	open := registrytest.Start(t, registrytest.Options{})
+	openImg := registrytest.PushRandomImage(t, open.Host, "octo/app", nil)
+	refuse := open.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"errors":[{"code":"MANIFEST_INVALID","message":"artifacts not accepted"}]}`)
+			return true
+		}
+		return false
+	})
+	forbid := open.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost || r.Method == http.MethodPut {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`)
+			return true
+		}
+		return false
+	})
+	slow := open.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/") {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return true
+		}
+		return false
+	})
+	missing := onHost(t, openImg, open.Host).Context().Digest("sha256:" + strings.Repeat("0", 64))
+	for _, tc := range []struct {
+		name string
+		c    *OCI
+		img  name.Digest
+		want []string // substrings of the one-line message
+	}{
+		{"anonymous on a registry with authentication", NewOCI(OCIOptions{}), img, []string{reg.Host, "401", "credentials missing or refused", "docker login " + reg.Host}},
+		{"wrong password", NewOCI(OCIOptions{Keychain: staticKeychain{&authn.Basic{Username: "ci", Password: "nope"}}}), img, []string{reg.Host, "401", "docker login"}},
+		{"no such image", NewOCI(OCIOptions{}), missing, []string{open.Host, "404", "push the image before attesting it"}},
+		{"push refused", NewOCI(OCIOptions{}), onHost(t, openImg, refuse.Host), []string{refuse.Host, "400", "MANIFEST_INVALID", "refused the attestation"}},
+		{"push forbidden", NewOCI(OCIOptions{}), onHost(t, openImg, forbid.Host), []string{forbid.Host, "403", "may not push to", "packages: write"}},
+		{"no answer in time", NewOCI(OCIOptions{Timeout: 300 * time.Millisecond}), onHost(t, openImg, slow.Host), []string{slow.Host, "no answer in time"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.c.Push(context.Background(), tc.img, ociBundle("e"), "t", created)
+			if err == nil {
+				t.Fatal("push worked")
+			}
+			msg := err.Error()
+			t.Log(msg)
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message lacks %q:\n%s", w, msg)
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("message is not one line:\n%s", msg)
+			}
+		})
+	}
+	// The right credentials, through a keychain as authn.DefaultKeychain
+	// would give them.
+	c := NewOCI(OCIOptions{Keychain: staticKeychain{good}})
+	if _, err := c.Push(context.Background(), img, ociBundle("ok"), "t", created); err != nil {
+		t.Fatalf("push with credentials: %v", err)
+	}
+	if got, _, err := c.Fetch(context.Background(), img); err != nil || len(got) != 1 {
+		t.Fatalf("fetch with credentials: %v, %d bundles", err, len(got))
+	}
+	if _, _, err := NewOCI(OCIOptions{}).Fetch(context.Background(), img); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("anonymous fetch from a registry with authentication: %v", err)
+	}
+}
+
+// staticKeychain gives the same credentials for every registry.
+type staticKeychain struct{ a authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.a, nil }
+
+// TestParseImage: references need an explicit registry and a sha256
+// digest or a tag.
+func TestParseImage(t *testing.T) {
+	hex := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		in, err string
+	}{
+		{"ghcr.io/octo/app@sha256:" + hex, ""},
+		{"127.0.0.1:5000/octo/app:v1", ""},
+		{"localhost/app:v1", ""},
+		{"octo/app@sha256:" + hex, "registry host first"},
+		{"app:v1", "registry host first"},
+		{"ghcr.io/octo/app@sha512:" + strings.Repeat("ab", 64), "sha256"},
+		{"ghcr.io/octo/App:v1", "could not parse"},
+	} {
+		_, err := ParseImage(tc.in)
+		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("ParseImage(%q) = %v, want error %q", tc.in, err, tc.err)
+		}
+	}
+	if _, err := ParseRepository("ghcr.io/octo/app"); err != nil {
+		t.Error(err)
+	}
+	if _, err := ParseRepository("ghcr.io/octo/app:v1"); err == nil {
+		t.Error("ParseRepository took a tag")
+	}
+}
