@@ -37,7 +37,7 @@ func TestParsePolicyFile_Example(t *testing.T) {
 	if !slices.Equal(pf.Source.Refs, want.Refs) || pf.Source.Repo != want.Repo || pf.Source.RepositoryID != want.RepositoryID || pf.Source.OwnerID != want.OwnerID {
 		t.Errorf("source %+v, want %+v", pf.Source, want)
 	}
-	if pf.SignerWorkflow != "octo-org/octo-repo/.github/workflows/release.yml" || pf.Level != 3 || !pf.SameRun || len(pf.Require) != 3 {
+	if pf.SignerWorkflow != "octo-org/build-platform/.github/workflows/slsa-build.yml" || pf.Level != 3 || !pf.SameRun || len(pf.Require) != 3 {
 		t.Fatalf("policy %+v", pf)
 	}
 	types := []string{pf.Require[0].PredicateType, pf.Require[1].PredicateType, pf.Require[2].PredicateType}
