@@ -140,6 +140,10 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(n))
 		}
 		d := img.DigestStr()
+		if f.ociImages == nil {
+			f.ociImages = map[string]name.Digest{}
+		}
+		f.ociImages[d] = img
 		for _, b := range bundles {
 			got[d] = append(got[d], verifier.ParseAttestations(b.Source, b.Bundle)...)
 		}

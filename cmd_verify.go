@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
@@ -120,6 +121,8 @@ type verifyFlags struct {
 	fetch        fetchFlags
 	policy       policyFlags
 	vsa          vsaFlags
+	// ociImages are the oci:// artifacts by digest, set by ociArtifacts.
+	ociImages map[string]name.Digest
 }
 
 // cosignTypes are the predicate types cosign's --type names.

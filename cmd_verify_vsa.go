@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/pflag"
 
@@ -32,6 +33,7 @@ type vsaFlags struct {
 	sign       bool
 	sigstore   string
 	oidcIssuer string
+	push       bool
 }
 
 // defineVSAFlags declares --vsa-out, --sign, --sigstore, --oidc-issuer and
@@ -42,6 +44,7 @@ func defineVSAFlags(fs *pflag.FlagSet, f *vsaFlags, p *verifier.Policy) {
 	fs.BoolVar(&f.sign, "sign", false, "with --vsa-out: sign the VSAs keylessly with the job's token (default: true in a GitHub Actions job with id-token: write, else false)")
 	fs.StringVar(&f.sigstore, "sigstore", "auto", "with --vsa-out and signing: Sigstore instance, auto, public-good, github, or a `FOLDER` with signing_config.json and trusted_root.json")
 	fs.StringVar(&f.oidcIssuer, "oidc-issuer", "", "with --vsa-out and signing: expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
+	fs.BoolVar(&f.push, "push-vsa", false, "with --vsa-out and signing: push each signed VSA of an oci:// image to its registry as a referrer of the image (for admission on the VSA: provenant policy kyverno --verifier-id)")
 	fs.StringVar(&p.VerifierID, "verifier-id", "", "with --predicate-type "+verifier.VSAPredicateType+": the verifier.id a VSA must name, e.g. "+verifier.VerifierID)
 	fs.StringVar(&p.ResourceURI, "resource-uri", "", "with a VSA predicate type: the resourceUri the VSA must name, exactly (default: any; the subject digest is always checked)")
 }
@@ -71,7 +74,7 @@ func (f *vsaFlags) signing(e env) bool {
 func startVSA(ctx context.Context, f *verifyFlags, e env) (*vsaRun, int) {
 	vf := &f.vsa
 	if vf.out == "" {
-		for _, name := range []string{"sign", "sigstore", "oidc-issuer"} {
+		for _, name := range []string{"sign", "sigstore", "oidc-issuer", "push-vsa"} {
 			if fl := vf.flags.Lookup(name); fl != nil && fl.Changed && e.getenv("INPUT_"+strings.ToUpper(name)) == "" {
 				fmt.Fprintf(e.stderr, "provenant verify: --%s needs --vsa-out\n", name)
 				return nil, exitUsage
@@ -88,6 +91,10 @@ func startVSA(ctx context.Context, f *verifyFlags, e env) (*vsaRun, int) {
 		return nil, exitUsage
 	}
 	r := &vsaRun{f: vf, e: e}
+	if vf.push && !vf.signing(e) {
+		fmt.Fprintln(e.stderr, "provenant verify: --push-vsa needs signed VSAs (--sign, or a GitHub Actions job with id-token: write): an unsigned VSA proves nothing to a registry's readers")
+		return nil, exitUsage
+	}
 	if vf.signing(e) {
 		job, err := builder.FromToken(ctx, builder.Options{
 			Getenv:     e.getenv,
@@ -159,7 +166,8 @@ func (r *vsaRun) write(ctx context.Context, f *verifyFlags, rep *verifier.Report
 			fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: the VSA of %s: %s\n", builder.Printable(a.Artifact), builder.Printable(err.Error()))
 			return exitFailed
 		}
-		if code := r.writeOne(ctx, a, names.next(a), st); code != exitOK {
+		img, isImage := f.ociImages[a.Digest]
+		if code := r.writeOne(ctx, a, names.next(a), st, img, isImage); code != exitOK {
 			return code
 		}
 	}
@@ -167,7 +175,9 @@ func (r *vsaRun) write(ctx context.Context, f *verifyFlags, rep *verifier.Report
 }
 
 // writeOne signs (when signing) and writes one artifact's VSA.
-func (r *vsaRun) writeOne(ctx context.Context, a verifier.ArtifactResult, base string, st *provenance.Statement) int {
+// With --push-vsa and an image artifact, the signed VSA is also pushed as
+// a referrer of img; a failed push keeps the written file and says so.
+func (r *vsaRun) writeOne(ctx context.Context, a verifier.ArtifactResult, base string, st *provenance.Statement, img name.Digest, isImage bool) int {
 	verdict := verifier.VSAFailed
 	if a.Verified {
 		verdict = verifier.VSAPassed
@@ -193,6 +203,15 @@ func (r *vsaRun) writeOne(ctx context.Context, a verifier.ArtifactResult, base s
 		return exitFailed
 	}
 	fmt.Fprintf(r.e.stderr, "provenant verify: wrote %s (VSA %s for %s, signed on %s as %s)\n", builder.Printable(saved), verdict, builder.Printable(a.Artifact), inst.Name, builder.Printable(signed.CertificateIdentity))
+	if !r.f.push || !isImage {
+		return exitOK
+	}
+	p, err := newOCIClient().Push(ctx, img, signed.JSON, verifier.VSAPredicateType, time.Now())
+	if err != nil {
+		fmt.Fprintf(r.e.stderr, "provenant verify: --push-vsa: %s; the signed VSA is kept at %s\n", builder.Printable(err.Error()), builder.Printable(saved))
+		return exitFailed
+	}
+	fmt.Fprintf(r.e.stderr, "provenant verify: pushed the VSA of %s to %s\n", builder.Printable(img.String()), builder.Printable(p.Referrer.String()))
 	return exitOK
 }
 

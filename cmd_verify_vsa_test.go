@@ -129,6 +129,8 @@ func TestVerifyCmd_VSAFlags(t *testing.T) {
 	tests := []attackCase{
 		{"--sign without --vsa-out", append([]string{"--sign"}, append(base, npmTgz)...), exitUsage, "", "--sign needs --vsa-out"},
 		{"--sigstore without --vsa-out", append([]string{"--sigstore", "github"}, append(base, npmTgz)...), exitUsage, "", "--sigstore needs --vsa-out"},
+		{"--push-vsa without --vsa-out", append([]string{"--push-vsa"}, append(base, npmTgz)...), exitUsage, "", "--push-vsa needs --vsa-out"},
+		{"--push-vsa of unsigned VSAs", append([]string{"--push-vsa", "--vsa-out", t.TempDir()}, append(base, npmTgz)...), exitUsage, "", "--push-vsa needs signed VSAs"},
 		{"--vsa-out is the bundle dir", []string{"--repo", "sigstore/sigstore-js", "--bundle-dir", dir, "--vsa-out", dir}, exitUsage, "", "is the --bundle-dir"},
 		{"--sign without a token", append([]string{"--sign", "--vsa-out", t.TempDir()}, append(base, npmTgz)...), exitFailed, "", "signing the VSAs:"},
 		{"--verifier-id without the VSA type", append([]string{"--verifier-id", verifier.VerifierID}, append(base, npmTgz)...), exitUsage, "", "--verifier-id applies to VSAs only"},

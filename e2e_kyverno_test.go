@@ -29,6 +29,7 @@ import (
 	"github.com/provenant/provenant/builder/oidctest"
 	"github.com/provenant/provenant/remote/registrytest"
 	"github.com/provenant/provenant/trust/tuftest"
+	"github.com/provenant/provenant/verifier"
 )
 
 // kyvernoPath is the Kyverno CLI the test runs.
@@ -112,6 +113,21 @@ func TestE2EKyverno(t *testing.T) {
 	// Signed by a workflow of another repository, about a build of it.
 	attest(elsewhere, `{"repository":"octo-org/other","repository_id":"9999","sub":"repo:octo-org/other:ref:refs/heads/main","job_workflow_ref":"octo-org/other/.github/workflows/release.yml@refs/heads/main","workflow_ref":"octo-org/other/.github/workflows/release.yml@refs/heads/main"}`)
 
+	// The gate: a verify step (a job with a token) verifies the images and
+	// pushes a signed VSA of each verdict beside them, PASSED for the
+	// attested image and FAILED for the unattested one.
+	gate := func(img name.Digest, wantCode int) {
+		t.Helper()
+		st := s.ociStep(t, inst)
+		stdout, stderr, code := st.run("verify", "--trusted-root", filepath.Join(inst, "trusted_root.json"), "--cert-oidc-issuer", s.issuer,
+			"--repo", oidctest.DefaultRepository, "--vsa-out", filepath.Join(st.temp, "vsa"), "--push-vsa", "oci://"+img.String())
+		if code != wantCode || !strings.Contains(stderr, "pushed the VSA of "+img.String()) {
+			t.Fatalf("verify --push-vsa %s: exit %d, want %d\n%s\n%s", img, code, wantCode, stdout, stderr)
+		}
+	}
+	gate(attested, exitOK)
+	gate(unattested, exitFailed)
+
 	work := t.TempDir()
 	writePolicy := func(file string, extra ...string) string {
 		t.Helper()
@@ -128,6 +144,8 @@ func TestE2EKyverno(t *testing.T) {
 	// The stack's jobs run on refs/heads/main: a policy for release tags
 	// refuses them by the predicate's ref, the signer being right.
 	tagsOnly := writePolicy("tags.yaml", "--ref", "refs/tags/v*")
+	// Admission on the gate's VSA (signed by the stack job's workflow).
+	onVSA := writePolicy("vsa.yaml", "--verifier-id", verifier.VerifierID, "--signer-workflow", strings.Split(oidctest.DefaultWorkflowRef, "@")[0])
 	apply := func(policy, pod string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
@@ -146,6 +164,9 @@ func TestE2EKyverno(t *testing.T) {
 		{"not attested", anyRef, unattested, false},
 		{"attested by another repository's workflow", anyRef, elsewhere, false},
 		{"attested from a branch, policy wants tags", tagsOnly, attested, false},
+		{"VSA mode: a PASSED VSA from the gate", onVSA, attested, true},
+		{"VSA mode: a FAILED VSA from the gate", onVSA, unattested, false},
+		{"VSA mode: no VSA", onVSA, elsewhere, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := apply(c.policy, podFile(t, work, fmt.Sprintf("pod-%d", i), c.image))
