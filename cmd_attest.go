@@ -55,6 +55,7 @@ type attestFlags struct {
 	includeInputs, noSign, showSummary, dryRun, overwrite     bool
 	sigstore, oidcIssuer, out                                 string
 	publish                                                   publishFlags
+	uploadToRelease                                           string // cmd_release.go
 }
 
 // inputNames maps flags to action inputs where the names differ.
@@ -78,6 +79,7 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 	fs.StringVar(&f.out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path; default: a fresh folder under $RUNNER_TEMP/provenant in a workflow, the current folder elsewhere)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace a file that exists at --out (refused otherwise)")
 	definePublishFlags(fs, &f.publish)
+	defineReleaseUploadFlag(fs, &f.uploadToRelease)
 }
 
 // newAttestCmd is "provenant attest".
@@ -143,7 +145,8 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 	if err := r.setOutputs(abs, outputs, st); err != nil {
 		return r.fail(exitFailed, err)
 	}
-	return publishToGitHub(ctx, e, r.action, f.publish, abs, content, !f.noSign)
+	code := publishToGitHub(ctx, e, r.action, f.publish, abs, content, !f.noSign)
+	return max(code, uploadToRelease(ctx, e, r.action, f, abs, subjects))
 }
 
 // attestRun is one run of "provenant attest": its flags, environment and
@@ -281,6 +284,9 @@ func (r *attestRun) statement(subjects []provenance.Subject, custom []byte, job 
 // preflight settles where to write and checks that the attestation and the
 // step's outputs can be written, before anything is signed.
 func (r *attestRun) preflight(subjects []provenance.Subject) (*output, error) {
+	if err := checkReleaseUpload(r.f, r.e, subjects); err != nil {
+		return nil, err
+	}
 	ext := ".sigstore.json"
 	if r.f.noSign {
 		ext = ".intoto.json"

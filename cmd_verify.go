@@ -110,6 +110,7 @@ type verifyFlags struct {
 	exclude      listFlag
 	fetch        fetchFlags
 	policy       policyFlags
+	release      string // cmd_release.go
 }
 
 // cosignTypes are the predicate types cosign's --type names.
@@ -166,6 +167,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	fs.IntVar(&f.opts.Parallelism, "parallel", 4, "artifacts verified at `N` at once")
 	defineFetchFlags(fs, &f.fetch)
 	definePolicyFlags(fs, &f.policy)
+	defineReleaseVerifyFlag(fs, &f.release)
 }
 
 // newVerifyCmd is "provenant verify".
@@ -244,7 +246,7 @@ func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 	if p.MinLevel < 0 || p.MinLevel > 3 {
 		return fmt.Errorf("--min-level %d: want 1, 2 or 3", p.MinLevel)
 	}
-	return nil
+	return checkReleaseVerify(f)
 }
 
 // keyValues parses repeated KEY=VALUE flags; nil when there are none.
@@ -287,7 +289,7 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if code := fetchForVerify(ctx, f, e); code != exitOK {
 		return code
 	}
-	rep, err := verifier.Verify(ctx, f.opts)
+	rep, err := verifyMaybeRelease(ctx, f, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
 		var ie *verifier.InputError

@@ -42,6 +42,9 @@ type Release struct {
 	Repo string
 	// UploadURL is the upload_url GitHub gave, its template removed.
 	UploadURL string
+	// RateRemaining is how many API requests the rate limit had left when
+	// ReleaseAssets last listed the assets; -1 when GitHub did not say.
+	RateRemaining int
 }
 
 // Asset is one asset of a release.
@@ -103,6 +106,10 @@ func (g *GitHub) ReleaseAssets(ctx context.Context, rel *Release) ([]Asset, erro
 		}
 		for _, a := range page {
 			out = append(out, Asset{ID: a.GetID(), Name: a.GetName(), Size: int64(a.GetSize())})
+		}
+		rel.RateRemaining = -1
+		if resp.Header.Get("X-RateLimit-Remaining") != "" {
+			rel.RateRemaining = resp.Rate.Remaining
 		}
 		if resp.NextPage == 0 || resp.NextPage <= opts.Page {
 			return out, nil
