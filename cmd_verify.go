@@ -110,7 +110,8 @@ type verifyFlags struct {
 	exclude      listFlag
 	fetch        fetchFlags
 	policy       policyFlags
-	release      string // cmd_release.go
+	release      string                // cmd_release.go
+	tufRepos     []trust.TUFRepository // cmd_ghe.go: a tenant's; nil: the public ones
 }
 
 // cosignTypes are the predicate types cosign's --type names.
@@ -270,6 +271,9 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if code := loadPolicyFile(f, e); code != exitOK {
 		return code
 	}
+	if code := resolveTenant(ctx, f, e); code != exitOK {
+		return code
+	}
 	roots, warnings, err := loadVerifyRoots(f, e)
 	for _, w := range warnings {
 		fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
@@ -373,7 +377,7 @@ func loadVerifyRoots(f *verifyFlags, e env) ([]verifier.TrustedRoot, []string, e
 	}
 	ft := fetcher.NewDefaultFetcher()
 	ft.SetHTTPClient(&http.Client{Timeout: 30 * time.Second})
-	return trust.LoadTUFRoots(trust.TUFOptions{CacheDir: tufCacheDir(f.tufCache, e), Fetcher: ft, Offline: f.offline})
+	return trust.LoadTUFRoots(trust.TUFOptions{Repositories: f.tufRepos, CacheDir: tufCacheDir(f.tufCache, e), Fetcher: ft, Offline: f.offline})
 }
 
 // withoutPublicGood drops the public-good instance (--no-public-good, as gh

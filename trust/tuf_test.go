@@ -60,6 +60,9 @@ func newTUFRepo(t *testing.T, trustedRoot []byte, tsExpires time.Time) *tufRepo 
 		t.Fatal(err)
 	}
 	targets.Signed.Targets["trusted_root.json"] = tf
+	// A GitHub Enterprise Cloud tenant's root, as GitHub's repository
+	// serves it: <trust domain>.trusted_root.json (tenant.go).
+	targets.Signed.Targets[loopbackTrustDomain+".trusted_root.json"] = tf
 	snapshot := metadata.Snapshot(far)
 	snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(targets.Signed.Version)
 	ts := metadata.Timestamp(tsExpires)
@@ -83,6 +86,7 @@ func newTUFRepo(t *testing.T, trustedRoot []byte, tsExpires time.Time) *tufRepo 
 	sign("timestamp.json", ts)
 	r.root = r.files["1.root.json"]
 	r.files["targets/"+hex.EncodeToString(tf.Hashes["sha256"])+".trusted_root.json"] = trustedRoot
+	r.files["targets/"+hex.EncodeToString(tf.Hashes["sha256"])+"."+loopbackTrustDomain+".trusted_root.json"] = trustedRoot
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.hits.Add(1)
 		data, ok := r.files[strings.TrimPrefix(req.URL.Path, "/")]
