@@ -220,7 +220,11 @@ func verifyMaybeRelease(ctx context.Context, f *verifyFlags, e env) (*verifier.R
 		if errors.As(err, &ie) && !hasEntries(dir) && len(refused) == 0 {
 			return nil, &verifier.InputError{Err: fmt.Errorf("release %s of %s has no asset to verify", f.release, f.opts.Policy.Repo)}
 		}
-		return nil, errors.New(relabel(err.Error(), dir, "release "+f.release))
+		relabelled := errors.New(relabel(err.Error(), dir, "release "+f.release))
+		if errors.As(err, &ie) {
+			return nil, &verifier.InputError{Err: relabelled}
+		}
+		return nil, relabelled
 	}
 	relabelReport(rep, dir, "release "+f.release)
 	rep.Artifacts = append(rep.Artifacts, refused...)
