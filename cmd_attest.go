@@ -56,6 +56,7 @@ type attestFlags struct {
 	sigstore, oidcIssuer, out                                 string
 	publish                                                   publishFlags
 	oci                                                       ociFlags
+	uploadToRelease                                           string // cmd_release.go
 }
 
 // inputNames maps flags to action inputs where the names differ.
@@ -80,6 +81,7 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace a file that exists at --out (refused otherwise)")
 	definePublishFlags(fs, &f.publish)
 	defineOCIFlags(fs, &f.oci)
+	defineReleaseUploadFlag(fs, &f.uploadToRelease)
 }
 
 // newAttestCmd is "provenant attest".
@@ -150,7 +152,8 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 		return r.fail(exitFailed, err)
 	}
 	code := publishToGitHub(ctx, e, r.action, f.publish, abs, content, !f.noSign)
-	return max(code, pushToRegistries(ctx, e, r.action, images, abs, content, st.PredicateType))
+	code = max(code, pushToRegistries(ctx, e, r.action, images, abs, content, st.PredicateType))
+	return max(code, uploadToRelease(ctx, e, r.action, f, abs, subjects))
 }
 
 // attestRun is one run of "provenant attest": its flags, environment and
@@ -288,6 +291,9 @@ func (r *attestRun) statement(subjects []provenance.Subject, custom []byte, job 
 // preflight settles where to write and checks that the attestation and the
 // step's outputs can be written, before anything is signed.
 func (r *attestRun) preflight(subjects []provenance.Subject) (*output, error) {
+	if err := checkReleaseUpload(r.f, r.e, subjects); err != nil {
+		return nil, err
+	}
 	ext := ".sigstore.json"
 	if r.f.noSign {
 		ext = ".intoto.json"

@@ -34,7 +34,10 @@ func defineFetchFlags(fs *pflag.FlagSet, f *fetchFlags) {
 // GITHUB_TOKEN, none if neither (public repositories need none).
 func githubFor(e env, hostname string) (*remote.GitHub, error) {
 	apiURL := e.getenv("GITHUB_API_URL")
-	if h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/"); h != "" && h != "github.com" || apiURL == "" {
+	h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/")
+	// GITHUB_API_URL serves --hostname when it is the runner's own server.
+	runnerHost := strings.TrimSuffix(strings.TrimPrefix(e.getenv("GITHUB_SERVER_URL"), "https://"), "/")
+	if h != "" && h != "github.com" && !strings.EqualFold(h, runnerHost) || apiURL == "" {
 		apiURL = remote.APIURLForHost(h)
 	}
 	token := e.getenv("GH_TOKEN")

@@ -123,6 +123,8 @@ type verifyFlags struct {
 	vsa          vsaFlags
 	// ociImages are the oci:// artifacts by digest, set by ociArtifacts.
 	ociImages map[string]name.Digest
+	release   string                // cmd_release.go
+	tufRepos  []trust.TUFRepository // cmd_ghe.go: a tenant's; nil: the public ones
 }
 
 // cosignTypes are the predicate types cosign's --type names.
@@ -180,6 +182,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 	defineFetchFlags(fs, &f.fetch)
 	definePolicyFlags(fs, &f.policy)
 	defineVSAFlags(fs, &f.vsa, p)
+	defineReleaseVerifyFlag(fs, &f.release)
 }
 
 // newVerifyCmd is "provenant verify".
@@ -258,7 +261,7 @@ func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 	if p.MinLevel < 0 || p.MinLevel > 3 {
 		return fmt.Errorf("--min-level %d: want 1, 2 or 3", p.MinLevel)
 	}
-	return nil
+	return checkReleaseVerify(f)
 }
 
 // keyValues parses repeated KEY=VALUE flags; nil when there are none.
@@ -280,6 +283,9 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 // runVerify implements "provenant verify" once flags and inputs are parsed.
 func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if code := loadPolicyFile(f, e); code != exitOK {
+		return code
+	}
+	if code := resolveTenant(ctx, f, e); code != exitOK {
 		return code
 	}
 	vsa, code := startVSA(ctx, f, e)
@@ -310,7 +316,7 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 		return code
 	}
 	addOCIAttestations(f, ociAtts, ociDigests)
-	rep, err := verifier.Verify(ctx, f.opts)
+	rep, err := verifyMaybeRelease(ctx, f, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
 		var ie *verifier.InputError
@@ -399,7 +405,7 @@ func loadVerifyRoots(f *verifyFlags, e env) ([]verifier.TrustedRoot, []string, e
 	}
 	ft := fetcher.NewDefaultFetcher()
 	ft.SetHTTPClient(&http.Client{Timeout: 30 * time.Second})
-	return trust.LoadTUFRoots(trust.TUFOptions{CacheDir: tufCacheDir(f.tufCache, e), Fetcher: ft, Offline: f.offline})
+	return trust.LoadTUFRoots(trust.TUFOptions{Repositories: f.tufRepos, CacheDir: tufCacheDir(f.tufCache, e), Fetcher: ft, Offline: f.offline})
 }
 
 // withoutPublicGood drops the public-good instance (--no-public-good, as gh

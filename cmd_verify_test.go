@@ -170,8 +170,12 @@ func TestVerifyAsActionStep(t *testing.T) {
 func TestVerifyActionInputsAreFlags(t *testing.T) {
 	fs := pflag.NewFlagSet("verify", pflag.ContinueOnError)
 	defineVerifyFlags(fs, &verifyFlags{})
-	checkActionInputs(t, "verify/action.yml", "verify", fs, nil, "artifacts")
+	checkActionInputs(t, "verify/action.yml", "verify", fs, nil, "artifacts", "github-token")
 }
+
+// actionEnvInputs are inputs a step gets as another variable than
+// INPUT_<NAME>: verify's github-token is GH_TOKEN, as gh reads it.
+var actionEnvInputs = map[string]map[string]string{"verify/action.yml": {"github-token": "GH_TOKEN"}}
 
 // checkActionInputs checks that every input of an action is a flag of fs
 // (under the name renames gives it, or one of nonFlags) and is passed to
@@ -215,7 +219,11 @@ func checkActionInputs(t *testing.T, path, stepID string, fs *pflag.FlagSet, ren
 		if fs.Lookup(flagName) == nil && !slices.Contains(nonFlags, name) {
 			t.Errorf("%s: input %s is not a flag", path, name)
 		}
-		if want := "${{ inputs." + name + " }}"; stepEnv["INPUT_"+strings.ToUpper(name)] != want {
+		envName := "INPUT_" + strings.ToUpper(name)
+		if v, ok := actionEnvInputs[path][name]; ok {
+			envName = v
+		}
+		if want := "${{ inputs." + name + " }}"; stepEnv[envName] != want {
 			t.Errorf("%s: input %s is not passed as INPUT_%s", path, name, strings.ToUpper(name))
 		}
 	}

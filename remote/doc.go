@@ -1,7 +1,8 @@
 // Package remote is where attestations are kept away from the runner:
-// GitHub's attestations API and OCI registries (a bundle as an OCI 1.1
-// referrer of its image, oci.go). It uploads Sigstore bundles to those
-// homes and fetches them back by subject digest.
+// GitHub's attestations API, GitHub release assets (release.go) and OCI
+// registries (a bundle as an OCI 1.1 referrer of its image, oci.go). It
+// uploads Sigstore bundles to those homes and fetches them back by subject
+// digest or, for releases, with the assets.
 //
 // It never reads the environment: the caller gives the HTTP client, the
 // API URL and the token. GitHub is spoken to through

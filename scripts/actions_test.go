@@ -83,6 +83,10 @@ func checkInstallSteps(t *testing.T, steps []actionStep, script string) {
 	}
 }
 
+// envInputs are the inputs a command gets as another environment variable
+// than INPUT_<NAME>: verify's github-token is GH_TOKEN, as gh reads it.
+var envInputs = map[string]map[string]string{"verify": {"github-token": "GH_TOKEN"}}
+
 func checkBinaryStep(t *testing.T, s actionStep, command string, inputs map[string]any) {
 	t.Helper()
 	if s.ID != command || s.If != "" || s.Shell != "bash" || s.Run != `"$PROVENANT_BIN" `+command {
@@ -104,6 +108,13 @@ func checkBinaryStep(t *testing.T, s actionStep, command string, inputs map[stri
 		}
 		if want := "${{ inputs." + in + " }}"; v != want {
 			t.Errorf("env %s = %q, want %q", k, v, want)
+		}
+	}
+	for in, env := range envInputs[command] {
+		if s.Env[env] != "${{ inputs."+in+" }}" {
+			t.Errorf("input %s is not given to %s as %s", in, command, env)
+		} else {
+			mapped = append(mapped, in)
 		}
 	}
 	for in := range inputs {

@@ -22,7 +22,23 @@ type TUFRepository struct {
 	Instance string
 	URL      string
 	Root     []byte
+	// Target is the trusted root's target name; empty: trusted_root.json.
+	// A GitHub Enterprise Cloud tenant's is <trust domain>.trusted_root.json
+	// (see GitHubTenantRepository).
+	Target string
 }
+
+// target is the trusted root's target name.
+func (r TUFRepository) target() string {
+	if r.Target == "" {
+		return defaultTarget
+	}
+	return r.Target
+}
+
+// defaultTarget is the target a Sigstore TUF repository serves its
+// trusted root as.
+const defaultTarget = "trusted_root.json"
 
 // PublicTUFRepositories are the TUF repositories of the public-good
 // instance and of GitHub's.
@@ -84,6 +100,7 @@ func LoadTUFRoots(o TUFOptions) ([]TrustedRoot, []string, error) {
 	var warnings []string
 	for _, r := range repos {
 		tr, warning, err := loadTUFRoot(r, o, now())
+		err = tenantError(r, o, err)
 		if warning != "" {
 			warnings = append(warnings, r.Instance+": "+warning)
 		}
@@ -220,7 +237,14 @@ func fetchTUFRoot(r TUFRepository, cacheDir string, f fetcher.Fetcher, forceCach
 	if err != nil {
 		return nil, err
 	}
-	return root.GetTrustedRoot(client)
+	if r.Target == "" {
+		return root.GetTrustedRoot(client)
+	}
+	data, err := client.GetTarget(r.Target)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: %w", r.Target, err)
+	}
+	return root.NewTrustedRootFromJSON(data)
 }
 
 // tufClient is sigstore-go's TUF client for a repository, starting from
@@ -257,7 +281,7 @@ func loadExpiredCache(r TUFRepository, cacheDir string, fetched time.Time) (*roo
 	if err := up.Refresh(); err != nil {
 		return nil, err
 	}
-	ti, err := up.GetTargetInfo("trusted_root.json")
+	ti, err := up.GetTargetInfo(r.target())
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +290,7 @@ func loadExpiredCache(r TUFRepository, cacheDir string, fetched time.Time) (*roo
 		return nil, err
 	}
 	if data == nil {
-		return nil, errors.New("trusted_root.json is not cached")
+		return nil, fmt.Errorf("%s is not cached", r.target())
 	}
 	return root.NewTrustedRootFromJSON(data)
 }

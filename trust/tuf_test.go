@@ -17,7 +17,9 @@ import (
 
 // newTUFRepo serves trustedRoot through TUF on loopback (tuftest.New).
 func newTUFRepo(t *testing.T, trustedRoot []byte, tsExpires time.Time) *tuftest.Repo {
-	return tuftest.New(t, trustedRoot, tsExpires)
+	// A GitHub Enterprise Cloud tenant's root too, as GitHub's repository
+	// serves it: <trust domain>.trusted_root.json (tenant.go).
+	return tuftest.New(t, trustedRoot, tsExpires, loopbackTrustDomain+".trusted_root.json")
 }
 
 // repositoryOf is r as a TUFRepository of instance "loopback".

@@ -47,6 +47,9 @@ type Server struct {
 	reset    time.Time
 	sig      string
 	nextID   int64
+
+	releases    releaseStore // releases.go
+	trustDomain string       // GET /meta
 }
 
 type repo struct {
@@ -190,11 +193,12 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// APIRequests counts the requests seen that were not bundle downloads.
+// APIRequests counts the requests seen that were not bundle or asset
+// storage downloads.
 func (s *Server) APIRequests() int {
 	n := 0
 	for _, r := range s.Requests() {
-		if !strings.HasPrefix(r.Path, "/blobs/") {
+		if !strings.HasPrefix(r.Path, "/blobs/") && !strings.HasPrefix(r.Path, "/storage/") {
 			n++
 		}
 	}
@@ -256,12 +260,18 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /orgs/{owner}/attestations/bulk-list", s.bulk("orgs"))
 	mux.HandleFunc("POST /users/{owner}/attestations/bulk-list", s.bulk("users"))
 	mux.HandleFunc("GET /blobs/{name}", s.blob)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/releases/tags/{tag}", s.getReleaseByTag)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/releases/{a}/{b}", s.releaseGet)
+	mux.HandleFunc("POST /api/uploads/repos/{owner}/{repo}/releases/{id}/assets", s.uploadAsset)
+	mux.HandleFunc("DELETE /repos/{owner}/{repo}/releases/assets/{id}", s.deleteAsset)
+	mux.HandleFunc("GET /storage/{id}", s.storageBlob)
+	mux.HandleFunc("GET /meta", s.meta)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path,
 			Authorization: r.Header.Get("Authorization") != "", APIVersion: r.Header.Get("X-GitHub-Api-Version")})
 		s.mu.Unlock()
-		if strings.HasPrefix(r.URL.Path, "/blobs/") {
+		if strings.HasPrefix(r.URL.Path, "/blobs/") || strings.HasPrefix(r.URL.Path, "/storage/") {
 			mux.ServeHTTP(w, r)
 			return
 		}

@@ -32,9 +32,11 @@ type Repo struct {
 	hits  atomic.Int32
 }
 
-// New serves trustedRoot as the target trusted_root.json, with timestamp
-// metadata that expires at tsExpires (the other roles in ten years).
-func New(t testing.TB, trustedRoot []byte, tsExpires time.Time) *Repo {
+// New serves trustedRoot as the target trusted_root.json, and as each of
+// alsoAs (e.g. a GitHub tenant's "<trust domain>.trusted_root.json"), with
+// timestamp metadata that expires at tsExpires (the other roles in ten
+// years).
+func New(t testing.TB, trustedRoot []byte, tsExpires time.Time, alsoAs ...string) *Repo {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -62,6 +64,9 @@ func New(t testing.TB, trustedRoot []byte, tsExpires time.Time) *Repo {
 		t.Fatal(err)
 	}
 	targets.Signed.Targets["trusted_root.json"] = tf
+	for _, n := range alsoAs {
+		targets.Signed.Targets[n] = tf
+	}
 	snapshot := metadata.Snapshot(far)
 	snapshot.Signed.Meta["targets.json"] = metadata.MetaFile(targets.Signed.Version)
 	ts := metadata.Timestamp(tsExpires)
@@ -85,6 +90,9 @@ func New(t testing.TB, trustedRoot []byte, tsExpires time.Time) *Repo {
 	sign("timestamp.json", ts)
 	r.Root = r.files["1.root.json"]
 	r.files["targets/"+hex.EncodeToString(tf.Hashes["sha256"])+".trusted_root.json"] = trustedRoot
+	for _, n := range alsoAs {
+		r.files["targets/"+hex.EncodeToString(tf.Hashes["sha256"])+"."+n] = trustedRoot
+	}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.hits.Add(1)
 		data, ok := r.files[strings.TrimPrefix(req.URL.Path, "/")]
