@@ -161,7 +161,12 @@ func ParseChecksums(text, source string) ([]Subject, error) {
 			continue
 		}
 		sum, name, ok := strings.Cut(strings.TrimLeft(line, " \t"), " ")
-		name = strings.TrimPrefix(strings.TrimPrefix(name, " "), "*")
+		// After the digest and a space comes one mode character, a space
+		// (text) or "*" (binary), as sha256sum writes; only one is
+		// dropped, so "<hex>  *a" names "*a" as sha256sum -c reads it.
+		if strings.HasPrefix(name, " ") || strings.HasPrefix(name, "*") {
+			name = name[1:]
+		}
 		if !ok || name == "" {
 			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: want \"<hex digest>  <name>\"", n)}
 		}
