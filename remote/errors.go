@@ -114,8 +114,21 @@ func secondaryPause(resp *github.Response, err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// wrap turns a go-github error into an *Error with a hint.
+// wrap turns a go-github error into an *Error with a hint. A server that
+// echoes the token in its message (a proxy's error page, a careless
+// mirror) does not get it printed: it is cut from the reason and hint.
 func (g *GitHub) wrap(op string, kind opKind, resp *github.Response, err error) error {
+	err = g.explain(op, kind, resp, err)
+	var e *Error
+	if g.token != "" && errors.As(err, &e) {
+		e.Reason = strings.ReplaceAll(e.Reason, g.token, "***")
+		e.Hint = strings.ReplaceAll(e.Hint, g.token, "***")
+	}
+	return err
+}
+
+// explain turns a go-github error into an *Error with a hint.
+func (g *GitHub) explain(op string, kind opKind, resp *github.Response, err error) error {
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
 		return &Error{Remote: g.host, Op: op, Status: statusOf(resp, http.StatusForbidden), Reason: "rate limit exhausted", Hint: g.resetHint(rl.Rate), Err: err}

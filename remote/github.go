@@ -76,6 +76,7 @@ type GitHub struct {
 	host     string
 	server   string
 	authed   bool
+	token    string // only to redact it from what a server echoes
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	maxPause time.Duration
@@ -127,7 +128,7 @@ func NewGitHub(o GitHubOptions) (*GitHub, error) {
 		gh = gh.WithAuthToken(o.Token)
 	}
 	g := &GitHub{
-		gh: gh, dl: o.DownloadClient, host: gh.BaseURL.Host, server: o.ServerURL, authed: o.Token != "",
+		gh: gh, dl: o.DownloadClient, host: gh.BaseURL.Host, server: o.ServerURL, authed: o.Token != "", token: o.Token,
 		sleep: o.Sleep, now: o.Now, maxPause: o.MaxPause, retries: o.MaxRetries, owners: map[string]string{},
 	}
 	if g.dl == nil {
