@@ -116,6 +116,15 @@ func (p *Proxy) Add(f Fault) *Proxy {
 	return p
 }
 
+// SetBackend points the proxy at another backend, for a backend that must
+// know the proxy's URL before it starts (an OIDC issuer whose discovery
+// document names it).
+func (p *Proxy) SetBackend(backend string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.backend = strings.TrimSuffix(backend, "/")
+}
+
 // Refuse closes the proxy's port for good: every later connection to URL
 // is refused.
 func (p *Proxy) Refuse() {
@@ -245,7 +254,10 @@ func (p *Proxy) forward(r *http.Request) (int, http.Header, []byte, error) {
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.backend+r.URL.RequestURI(), bytes.NewReader(body))
+	p.mu.Lock()
+	backend := p.backend
+	p.mu.Unlock()
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, backend+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, nil, err
 	}
