@@ -246,6 +246,8 @@ func networkError(host, op string, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return &Error{Remote: host, Op: op, Reason: "cancelled", Err: err}
+	case errors.Is(err, ErrAnswerTooLarge):
+		return &Error{Remote: host, Op: op, Reason: ErrAnswerTooLarge.Error(), Hint: "not GitHub's API as it answers, or a proxy in the way: check the API URL", Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return &Error{Remote: host, Op: op, Reason: "no answer in time", Hint: "is " + host + " reachable? run again", Err: err}
 	}

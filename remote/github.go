@@ -113,7 +113,7 @@ func NewGitHub(o GitHubOptions) (*GitHub, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	gh := github.NewClient(hc)
+	gh := github.NewClient(limited(hc, MaxAPIResponseSize))
 	if o.APIURL != "" {
 		u, err := url.Parse(o.APIURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
