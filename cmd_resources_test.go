@@ -92,6 +92,12 @@ func TestResources_HugeAndDeepInputs(t *testing.T) {
 		{"checksums of 1 GiB", func(t *testing.T, d string) []string {
 			return []string{"attest", "--no-sign", "--subject-checksums", sparseFile(t, filepath.Join(d, "SHA256SUMS"), 1<<30)}
 		}, []string{"subject-checksums", "SHA256SUMS", "larger than the 16 MiB limit"}},
+		{"policy file of 1 GiB", func(t *testing.T, d string) []string {
+			return append(verifyArgs(absFixture(t, npmBundle), tgz), "--policy", sparseFile(t, filepath.Join(d, "policy.yaml"), 1<<30))
+		}, []string{"--policy", "policy.yaml", "larger than the 16 MiB limit"}},
+		{"policy file a device", func(t *testing.T, d string) []string {
+			return append(verifyArgs(absFixture(t, npmBundle), tgz), "--policy", "/dev/zero")
+		}, []string{"--policy", "/dev/zero", "not a regular file"}},
 		{"checksums line of 2 MiB", func(t *testing.T, d string) []string {
 			return []string{"attest", "--no-sign", "--subject-checksums",
 				writeFile(t, filepath.Join(d, "SUMS"), []byte(strings.Repeat("a", 64)+"  "+strings.Repeat("n", 2<<20)+"\n"))}
