@@ -42,7 +42,7 @@ func FuzzParsePolicyFile(f *testing.F) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("not a *PolicyFileError: %T %v", err, err)
 			}
-			if lines := strings.Count(string(data), "\n") + 1; pe.Line < 0 || pe.Line > lines {
+			if lines := yamlLines(string(data)); pe.Line < 0 || pe.Line > lines {
 				t.Fatalf("error at line %d of a %d-line file: %v", pe.Line, lines, err)
 			}
 			if pe.Line > 0 && strings.ContainsAny(pe.Msg, "\n\r") {
@@ -195,4 +195,18 @@ func sameOperand(a, b any) bool {
 		return ok && (fa == fb || (math.IsNaN(fa) && math.IsNaN(fb)))
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// yamlLines counts lines as YAML breaks them: at CR LF, CR, LF, NEL, LS
+// and PS.
+func yamlLines(s string) int {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	n := 1
+	for _, r := range s {
+		switch r {
+		case '\n', '\r', '\u0085', '\u2028', '\u2029':
+			n++
+		}
+	}
+	return n
 }
