@@ -11,13 +11,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/provenant/provenant/internal/inputfile"
 	"github.com/provenant/provenant/verifier"
 )
+
+// maxPolicyFileSize bounds what is read of --policy and --pins: 16 MiB,
+// and only from a regular file (not /dev/zero, not a named pipe).
+const maxPolicyFileSize = 16 << 20
 
 // policyFlags are verify's policy-file and pins flags.
 type policyFlags struct {
@@ -55,7 +59,7 @@ func loadPolicyFile(f *verifyFlags, e env) int {
 	if pf.path == "" {
 		return exitOK
 	}
-	data, err := os.ReadFile(pf.path)
+	data, err := inputfile.Read(context.Background(), pf.path, maxPolicyFileSize)
 	if err == nil {
 		sum := sha256.Sum256(data)
 		pf.sha256 = hex.EncodeToString(sum[:])
@@ -178,7 +182,7 @@ func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []verif
 // checkPins holds each verified artifact's bundles of the primary
 // predicate type to --pins, and writes the pins when they changed.
 func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) int {
-	data, err := os.ReadFile(pf.pinsPath)
+	data, err := inputfile.Read(context.Background(), pf.pinsPath, maxPolicyFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(e.stderr, "provenant verify: --pins: %v\n", err)
 		return exitUsage

@@ -20,6 +20,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/provenant/provenant/builder"
 )
 
 // Exit codes shared by every subcommand.
@@ -76,7 +78,8 @@ func run(ctx context.Context, args []string, e env) int {
 	if cmd != nil {
 		name = cmd.CommandPath()
 	}
-	fmt.Fprintf(e.stderr, "%s: %v (see %s --help)\n", name, err, name)
+	// A flag's name comes from the user: control characters are escaped.
+	fmt.Fprintf(e.stderr, "%s: %s (see %s --help)\n", name, builder.Printable(err.Error()), name)
 	return exitUsage
 }
 

@@ -46,14 +46,18 @@ type TokenError struct {
 	Err  error
 }
 
+// Error says which step failed, in one line: what a server answered (the
+// OIDC library quotes a failed discovery or keys answer's body) has its
+// control characters escaped.
 func (e *TokenError) Error() string {
+	msg := Printable(strings.TrimSpace(e.Err.Error()))
 	switch e.Step {
 	case "request":
-		return fmt.Sprintf("requesting the job's OIDC token from the Actions runtime: %v", e.Err)
+		return "requesting the job's OIDC token from the Actions runtime: " + msg
 	case "verify":
-		return fmt.Sprintf("verifying the job's OIDC token: %v", e.Err)
+		return "verifying the job's OIDC token: " + msg
 	default:
-		return fmt.Sprintf("the job's OIDC token: %v", e.Err)
+		return "the job's OIDC token: " + msg
 	}
 }
 

@@ -3,6 +3,7 @@ package provenance
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
@@ -210,6 +211,7 @@ func addLogs(bopts *sign.BundleOptions, opts SignOptions, tracker *stage) (rekor
 		} else {
 			rekorV2 = true
 		}
+		tracker.logURLs = append(tracker.logURLs, s.URL)
 		bopts.TransparencyLogs = append(bopts.TransparencyLogs, &namedTransparency{
 			next: sign.NewRekor(ro), url: s.URL, retry: s.MajorAPIVersion != 1,
 			attempts: opts.Attempts, backoff: opts.Backoff, stage: tracker,
@@ -286,7 +288,7 @@ func VerifyBundle(b *bundle.Bundle, st *Statement, tr root.TrustedMaterial, iden
 // sign.Bundle calls Fulcio, then the timestamp authorities, then the logs.
 type stage struct {
 	certDone, tlogStarted bool
-	tsaURLs               []string
+	tsaURLs, logURLs      []string
 }
 
 func (s *stage) wrap(err error) error {
@@ -296,6 +298,11 @@ func (s *stage) wrap(err error) error {
 	}
 	if s.certDone && !s.tlogStarted && len(s.tsaURLs) > 0 {
 		return &ServiceError{Service: "timestamp authority", URL: s.tsaURLs[0], Err: err}
+	}
+	if s.tlogStarted && len(s.logURLs) > 0 {
+		// sign.Bundle verifies the log's answer (its inclusion proof and
+		// signature) after the request: an answer for another entry.
+		return &ServiceError{Service: "Rekor", URL: s.logURLs[0], Err: fmt.Errorf("its answer does not verify: %w", err)}
 	}
 	return fmt.Errorf("signing: %w", err)
 }
@@ -311,8 +318,15 @@ func (p *namedCertProvider) GetCertificate(ctx context.Context, k sign.Keypair, 
 	if err != nil {
 		return nil, &ServiceError{Service: "Fulcio", URL: p.url, Err: redact(err, o.IDToken)}
 	}
-	if _, err := x509.ParseCertificate(der); err != nil {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
 		return nil, &ServiceError{Service: "Fulcio", URL: p.url, Err: fmt.Errorf("answered with an unreadable certificate: %w", err)}
+	}
+	// A certificate for another key (an answer replayed or meant for
+	// another request) is refused here, before anything is signed or
+	// logged with it.
+	if pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(k.GetPublicKey()) {
+		return nil, &ServiceError{Service: "Fulcio", URL: p.url, Err: errors.New("answered with a certificate for another key than the one it was asked to certify")}
 	}
 	p.stage.certDone = true
 	return der, nil
@@ -393,17 +407,23 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err = t.next.RoundTrip(r)
 		if err != nil {
 			var ne net.Error
-			if errors.As(err, &ne) || isConnRefused(err) {
+			// A connection closed or reset before any answer (EOF) is
+			// retried too: nothing was answered, so nothing is lost.
+			if errors.As(err, &ne) || isConnRefused(err) || errors.Is(err, io.EOF) ||
+				errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 				continue
 			}
 			return nil, err
 		}
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) //nolint:errcheck // draining
+			resp.Body.Close()
 			if i < t.attempts-1 {
-				io.Copy(io.Discard, resp.Body) //nolint:errcheck // draining
-				resp.Body.Close()
 				continue
 			}
+			// sigstore-go v1.3.0 closes a last 5xx answer's body before
+			// reading it ("read on closed response body"): say the status.
+			return nil, fmt.Errorf("answered %d %s (after %d attempts)", resp.StatusCode, http.StatusText(resp.StatusCode), t.attempts)
 		}
 		return resp, nil
 	}

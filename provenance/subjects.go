@@ -147,6 +147,9 @@ func algorithmForLength(n int) (string, bool) {
 	return "", false
 }
 
+// MaxChecksumsLine is the longest line of a checksums file: 1 MiB.
+const MaxChecksumsLine = 1 << 20
+
 // ParseChecksums parses sha256sum-style text: one "<hex> <name>" per line,
 // with one or two spaces and an optional "*" binary marker before the name.
 // The algorithm is told by the hex length (sha256, sha384, sha512). Blank
@@ -154,14 +157,20 @@ func algorithmForLength(n int) (string, bool) {
 func ParseChecksums(text, source string) ([]Subject, error) {
 	var out []Subject
 	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	sc.Buffer(make([]byte, 64*1024), MaxChecksumsLine)
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
 		sum, name, ok := strings.Cut(strings.TrimLeft(line, " \t"), " ")
-		name = strings.TrimPrefix(strings.TrimPrefix(name, " "), "*")
+		// After the digest and a space comes one mode character, a space
+		// (text) or "*" (binary), as sha256sum writes; only one is
+		// dropped, so "<hex>  *a" names "*a" as sha256sum -c reads it.
+		if strings.HasPrefix(name, " ") || strings.HasPrefix(name, "*") {
+			name = name[1:]
+		}
 		if !ok || name == "" {
 			return nil, &InputError{Input: "subject-checksums", Value: source, Err: fmt.Errorf("line %d: want \"<hex digest>  <name>\"", n)}
 		}
@@ -178,6 +187,9 @@ func ParseChecksums(text, source string) ([]Subject, error) {
 		out = append(out, Subject{Name: name, Digest: map[string]string{alg: strings.ToLower(sum)}, Source: fmt.Sprintf("%s line %d", source, n)})
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line %d is longer than the %d MiB line limit", n, MaxChecksumsLine>>20)
+		}
 		return nil, &InputError{Input: "subject-checksums", Value: source, Err: err}
 	}
 	if len(out) == 0 {

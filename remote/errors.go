@@ -114,8 +114,21 @@ func secondaryPause(resp *github.Response, err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// wrap turns a go-github error into an *Error with a hint.
+// wrap turns a go-github error into an *Error with a hint. A server that
+// echoes the token in its message (a proxy's error page, a careless
+// mirror) does not get it printed: it is cut from the reason and hint.
 func (g *GitHub) wrap(op string, kind opKind, resp *github.Response, err error) error {
+	err = g.explain(op, kind, resp, err)
+	var e *Error
+	if g.token != "" && errors.As(err, &e) {
+		e.Reason = strings.ReplaceAll(e.Reason, g.token, "***")
+		e.Hint = strings.ReplaceAll(e.Hint, g.token, "***")
+	}
+	return err
+}
+
+// explain turns a go-github error into an *Error with a hint.
+func (g *GitHub) explain(op string, kind opKind, resp *github.Response, err error) error {
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
 		return &Error{Remote: g.host, Op: op, Status: statusOf(resp, http.StatusForbidden), Reason: "rate limit exhausted", Hint: g.resetHint(rl.Rate), Err: err}
@@ -233,6 +246,8 @@ func networkError(host, op string, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return &Error{Remote: host, Op: op, Reason: "cancelled", Err: err}
+	case errors.Is(err, ErrAnswerTooLarge):
+		return &Error{Remote: host, Op: op, Reason: ErrAnswerTooLarge.Error(), Hint: "not GitHub's API as it answers, or a proxy in the way: check the API URL", Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return &Error{Remote: host, Op: op, Reason: "no answer in time", Hint: "is " + host + " reachable? run again", Err: err}
 	}

@@ -76,6 +76,7 @@ type GitHub struct {
 	host     string
 	server   string
 	authed   bool
+	token    string // only to redact it from what a server echoes
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	maxPause time.Duration
@@ -112,7 +113,7 @@ func NewGitHub(o GitHubOptions) (*GitHub, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	gh := github.NewClient(hc)
+	gh := github.NewClient(limited(hc, MaxAPIResponseSize))
 	if o.APIURL != "" {
 		u, err := url.Parse(o.APIURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -127,7 +128,7 @@ func NewGitHub(o GitHubOptions) (*GitHub, error) {
 		gh = gh.WithAuthToken(o.Token)
 	}
 	g := &GitHub{
-		gh: gh, dl: o.DownloadClient, host: gh.BaseURL.Host, server: o.ServerURL, authed: o.Token != "",
+		gh: gh, dl: o.DownloadClient, host: gh.BaseURL.Host, server: o.ServerURL, authed: o.Token != "", token: o.Token,
 		sleep: o.Sleep, now: o.Now, maxPause: o.MaxPause, retries: o.MaxRetries, owners: map[string]string{},
 	}
 	if g.dl == nil {

@@ -114,7 +114,10 @@ func ParsePolicyFile(data []byte) (*PolicyFile, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &PolicyFileError{Msg: "not YAML: " + err.Error()}
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 ||
+		(doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" && doc.Content[0].Value == "") {
+		// "---" alone is a document holding nothing, not a mapping on a
+		// line the file does not have.
 		return nil, &PolicyFileError{Msg: "empty policy file"}
 	}
 	pf := &PolicyFile{}

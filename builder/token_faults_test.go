@@ -1,0 +1,105 @@
+package builder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/internal/faultproxy"
+)
+
+// TestFromToken_Faults puts a fault proxy in front of the whole token
+// service (token endpoint, discovery, keys): each fault recovers within
+// the retry budget or ends in a *TokenError that says which step failed,
+// never echoing a token.
+func TestFromToken_Faults(t *testing.T) {
+	other, err := oidctest.New("http://127.0.0.1:1") // another key: valid-looking tokens, wrong signer
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		faults  []faultproxy.Fault
+		wantErr string // "" recovers
+		tokens  int    // token requests the proxy must see
+	}{
+		{"slow beyond the timeout, then up", []faultproxy.Fault{{Mode: faultproxy.Slow, Path: "/token", Times: 1}}, "", 2},
+		{"slow for good", []faultproxy.Fault{{Mode: faultproxy.Slow, Path: "/token"}}, "requesting the job's OIDC token", 3},
+		{"endless answer", []faultproxy.Fault{{Mode: faultproxy.Endless, Path: "/token"}}, "requesting the job's OIDC token", 3},
+		{"429 then up", []faultproxy.Fault{{Mode: faultproxy.TooMany, Path: "/token", Times: 2}}, "", 3},
+		{"5xx burst beyond the budget", []faultproxy.Fault{{Mode: faultproxy.Status, Status: 502, Path: "/token", Times: 4}}, "HTTP 502 (after 3 attempts)", 3},
+		{"reset then up", []faultproxy.Fault{{Mode: faultproxy.Reset, Path: "/token", Times: 1}}, "", 2},
+		{"token signed by another key", []faultproxy.Fault{{Mode: faultproxy.Pass, Path: "/token", Rewrite: func(_ *http.Request, st int, _ http.Header, b []byte) (int, []byte) {
+			var v struct{ Value string }
+			json.Unmarshal(b, &v)
+			tok, err := other.Token("sigstore", map[string]any{"iss": issuerOf(t, v.Value)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := json.Marshal(map[string]any{"count": 1, "value": tok})
+			return st, out
+		}}}, "verifying the job's OIDC token", 1},
+		{"keys endpoint down", []faultproxy.Fault{{Mode: faultproxy.Status, Path: "/jwks", Status: 503}}, "verifying the job's OIDC token", 1},
+		{"discovery answers HTML", []faultproxy.Fault{{Mode: faultproxy.WrongType, Path: "/.well-known/openid-configuration"}}, "verifying the job's OIDC token", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The issuer is the proxy, so discovery and keys pass it too.
+			front := faultproxy.New(t, "http://placeholder.invalid")
+			srv, err := oidctest.New(front.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			backend := startHandler(t, srv.Handler())
+			front.SetBackend(backend)
+			for _, f := range tt.faults {
+				front.Add(f)
+			}
+			env := srv.Env()
+			_, err = FromToken(context.Background(), Options{
+				Getenv: func(k string) string { return env[k] }, Issuer: srv.Issuer,
+				HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}, Backoff: time.Millisecond,
+			})
+			if n := front.Count("/token"); n != tt.tokens {
+				t.Errorf("%d token requests, want %d", n, tt.tokens)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("did not recover: %v", err)
+				}
+				return
+			}
+			var te *TokenError
+			if err == nil || !errors.As(err, &te) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want a *TokenError with %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "eyJ") || strings.Contains(err.Error(), srv.RequestToken) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error leaks a token or is not one line: %v", err)
+			}
+		})
+	}
+}
+
+// issuerOf reads a token's iss claim without verifying it.
+func issuerOf(t *testing.T, tok string) string {
+	iss, err := tokenIssuer(tok, "")
+	if err == nil {
+		return iss
+	}
+	// tokenIssuer refuses any issuer but the expected one; it says which.
+	_, after, _ := strings.Cut(err.Error(), `token issued by "`)
+	iss, _, _ = strings.Cut(after, `"`)
+	return iss
+}
+
+func startHandler(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
