@@ -6,9 +6,7 @@ package main
 //	scripts/sigstore-stack run --rekor v1 -- go test -count=1 -run E2EPolicy .
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -242,16 +240,6 @@ func vsaOf(t *testing.T, path string) (raw []byte, st struct {
 	return raw, st
 }
 
-func fileSHA256(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
-
 // TestE2EPolicyVSA: verify --vsa-out in a simulated job signs a VSA of
 // its verdict; each field is checked against that verification; the VSA
 // verifies with provenant verify and with cosign, and a FAILED VSA is
@@ -315,9 +303,9 @@ func TestE2EPolicyVSA(t *testing.T) {
 		{"timeVerified parses", terr == nil && !verifiedTime.IsZero(), true},
 		{"resourceUri", pr.ResourceURI, policyArtifactName},
 		{"policy.uri", pr.Policy.URI, "policy.yaml"},
-		{"policy.digest", pr.Policy.Digest["sha256"], fileSHA256(t, policy)},
+		{"policy.digest", pr.Policy.Digest["sha256"], fileDigest(t, policy)},
 		{"inputAttestations uris", strings.Join(inputURIs, " "), strings.Join([]string{prov, sbom, passed}, " ")},
-		{"inputAttestations digests", strings.Join(inputDigests, " "), strings.Join([]string{fileSHA256(t, prov), fileSHA256(t, sbom), fileSHA256(t, passed)}, " ")},
+		{"inputAttestations digests", strings.Join(inputDigests, " "), strings.Join([]string{fileDigest(t, prov), fileDigest(t, sbom), fileDigest(t, passed)}, " ")},
 		{"verificationResult", pr.VerificationResult == verifier.VSAPassed, a.Verified},
 		{"verifiedLevels", strings.Join(pr.VerifiedLevels, ","), verifier.BuildLevel(a.Level)},
 		{"the level is the policy's", a.Level, 3},
