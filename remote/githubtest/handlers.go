@@ -22,15 +22,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	rp := s.repos[full]
 	s.mu.Unlock()
-	switch {
-	case !authed:
-		writeError(w, http.StatusUnauthorized, "Requires authentication", nil)
-		return
-	case rp == nil:
-		writeError(w, http.StatusNotFound, "Not Found", nil)
-		return
-	case !write:
-		writeError(w, http.StatusForbidden, "Resource not accessible by integration", nil)
+	if denyWrite(w, authed, rp != nil, write) {
 		return
 	}
 	var body struct {
@@ -266,4 +258,21 @@ func decodeCursor(c string) (int, bool) {
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "cursor:v2:"))
 	return n, err == nil && n >= 0
+}
+
+// denyWrite answers a write request as GitHub does when it may not write:
+// 401 without a token, 404 for a repository the token cannot see (or a
+// bad path), 403 for a read-only token. It reports whether it answered.
+func denyWrite(w http.ResponseWriter, authed, found, write bool) bool {
+	switch {
+	case !authed:
+		writeError(w, http.StatusUnauthorized, "Requires authentication", nil)
+	case !found:
+		writeError(w, http.StatusNotFound, "Not Found", nil)
+	case !write:
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration", nil)
+	default:
+		return false
+	}
+	return true
 }

@@ -267,16 +267,10 @@ func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request) {
 	full, _, ok := s.visibleRepo(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	name := r.URL.Query().Get("name")
+	if denyWrite(w, authed, ok && err == nil, write) {
+		return
+	}
 	switch {
-	case !authed:
-		writeError(w, http.StatusUnauthorized, "Requires authentication", nil)
-		return
-	case !ok || err != nil:
-		writeError(w, http.StatusNotFound, "Not Found", nil)
-		return
-	case !write:
-		writeError(w, http.StatusForbidden, "Resource not accessible by integration", nil)
-		return
 	case name == "":
 		writeError(w, http.StatusUnprocessableEntity, "Validation Failed", []map[string]string{{"resource": "ReleaseAsset", "field": "name", "code": "missing"}})
 		return
@@ -329,15 +323,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	write, authed, _ := s.auth(r)
 	full, _, ok := s.visibleRepo(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	switch {
-	case !authed:
-		writeError(w, http.StatusUnauthorized, "Requires authentication", nil)
-		return
-	case !ok || err != nil:
-		writeError(w, http.StatusNotFound, "Not Found", nil)
-		return
-	case !write:
-		writeError(w, http.StatusForbidden, "Resource not accessible by integration", nil)
+	if denyWrite(w, authed, ok && err == nil, write) {
 		return
 	}
 	s.mu.Lock()
