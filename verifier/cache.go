@@ -23,9 +23,14 @@ import (
 // bundleCache holds the verifications of one run, one per attestation.
 // It is safe for concurrent use: each attestation is verified once, by
 // the first artifact that needs it, while the others wait.
+//
+// When the uses are known up front (expect), an entry is dropped after its
+// last use (done), so a release of many assets with a bundle each holds
+// only the attestations being verified, not every one until the end.
 type bundleCache struct {
-	mu sync.Mutex
-	m  map[attestationKey]*verifiedAttestation
+	mu   sync.Mutex
+	m    map[attestationKey]*verifiedAttestation
+	uses map[attestationKey]int // the uses still to come, from expect
 }
 
 // attestationKey identifies one attestation: the entry of a bundle file,
@@ -36,7 +41,36 @@ type attestationKey struct {
 }
 
 func newBundleCache() *bundleCache {
-	return &bundleCache{m: map[attestationKey]*verifiedAttestation{}}
+	return &bundleCache{m: map[attestationKey]*verifiedAttestation{}, uses: map[attestationKey]int{}}
+}
+
+// expect counts the uses items will make of each attestation.
+func (c *bundleCache) expect(items []Item) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, it := range items {
+		for _, att := range it.Attestations {
+			c.uses[attestationKey{att.Source, att.Bundle}]++
+		}
+	}
+}
+
+// done ends one expected use of att; after the last, its entry is dropped.
+// An attestation expect never counted keeps its entry.
+func (c *bundleCache) done(att Attestation) {
+	key := attestationKey{att.Source, att.Bundle}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, counted := c.uses[key]
+	if !counted {
+		return
+	}
+	if n <= 1 {
+		delete(c.uses, key)
+		delete(c.m, key)
+		return
+	}
+	c.uses[key] = n - 1
 }
 
 // verifiedAttestation is what checks 1–4 and 6–9 found for one

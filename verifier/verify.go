@@ -65,7 +65,7 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{MinLevel: opts.Policy.MinLevel, Artifacts: v.VerifyItems(ctx, items, opts.Parallelism)}
+	rep := &Report{MinLevel: opts.Policy.MinLevel, Artifacts: v.verifyItems(ctx, items, opts.Parallelism, true)}
 	rep.Verified = len(rep.Artifacts) > 0
 	for _, a := range rep.Artifacts {
 		rep.Verified = rep.Verified && a.Verified
@@ -405,11 +405,19 @@ type ArtifactResult struct {
 // VerifyItems verifies many artifacts in parallel, at most parallelism at a
 // time (parallelism < 1 means 4). Results keep the order of items.
 func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism int) []ArtifactResult {
+	return v.verifyItems(ctx, items, parallelism, false)
+}
+
+// verifyItems is VerifyItems; with release (for a caller that is done with
+// items, as Verify is) each item lets go of its attestations once verified,
+// so that memory follows the items in flight, not the whole release.
+func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism int, release bool) []ArtifactResult {
 	if parallelism < 1 {
 		parallelism = 4
 	}
 	out := make([]ArtifactResult, len(items))
 	cache := newBundleCache()
+	cache.expect(items)
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
 	for i, it := range items {
@@ -429,6 +437,9 @@ func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism in
 			defer wg.Done()
 			defer func() { <-sem }()
 			out[i] = v.verifyItem(cache, it)
+			if release {
+				items[i].Attestations = nil
+			}
 		}(i, it)
 	}
 	wg.Wait()
@@ -448,6 +459,7 @@ func (v *Verifier) verifyItem(cache *bundleCache, it Item) ArtifactResult {
 	}
 	for _, att := range it.Attestations {
 		br := cache.get(v, att).result(v, att, it.Artifact)
+		cache.done(att)
 		br.BundleSHA256 = att.SHA256
 		if br.Verified {
 			ar.Verified = true
