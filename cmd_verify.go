@@ -362,12 +362,9 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 		path = filepath.Join(e.getenv("RUNNER_TEMP"), "provenant", "verify-report.json")
 	}
 	if path != "" {
-		var b strings.Builder
-		if err := rep.WriteJSON(&b); err == nil {
-			if err = writeAtomic(path, []byte(b.String())); err != nil {
-				fmt.Fprintf(e.stderr, "provenant verify: writing report: %v\n", err)
-				return exitFailed
-			}
+		if err := writeAtomicWith(path, rep.WriteJSON); err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: writing report: %v\n", err)
+			return exitFailed
 		}
 	}
 	if !inActions {

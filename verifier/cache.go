@@ -3,12 +3,12 @@ package verifier
 import (
 	"crypto/x509"
 	"encoding/hex"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
@@ -31,6 +31,9 @@ type bundleCache struct {
 	mu   sync.Mutex
 	m    map[attestationKey]*verifiedAttestation
 	uses map[attestationKey]int // the uses still to come, from expect
+	// values holds one copy of each result value that many artifacts'
+	// results repeat (see canonical).
+	values canonicalValues
 }
 
 // attestationKey identifies one attestation: the entry of a bundle file,
@@ -41,7 +44,7 @@ type attestationKey struct {
 }
 
 func newBundleCache() *bundleCache {
-	return &bundleCache{m: map[attestationKey]*verifiedAttestation{}, uses: map[attestationKey]int{}}
+	return &bundleCache{m: map[attestationKey]*verifiedAttestation{}, uses: map[attestationKey]int{}, values: newCanonicalValues()}
 }
 
 // expect counts the uses items will make of each attestation.
@@ -71,6 +74,19 @@ func (c *bundleCache) done(att Attestation) {
 		return
 	}
 	c.uses[key] = n - 1
+}
+
+// forget drops the entries of attestations no item will use again (those
+// of a bundle file every user of which is done), whether expect counted
+// them or not.
+func (c *bundleCache) forget(atts []Attestation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, att := range atts {
+		key := attestationKey{att.Source, att.Bundle}
+		delete(c.uses, key)
+		delete(c.m, key)
+	}
 }
 
 // verifiedAttestation is what checks 1–4 and 6–9 found for one
@@ -114,7 +130,10 @@ func (c *bundleCache) get(v *Verifier, att Attestation) *verifiedAttestation {
 		c.m[key] = va
 	}
 	c.mu.Unlock()
-	va.once.Do(func() { va.verify(v, att) })
+	va.once.Do(func() {
+		va.verify(v, att)
+		c.values.canonical(va)
+	})
 	return va
 }
 
@@ -172,10 +191,10 @@ func (va *verifiedAttestation) result(v *Verifier, att Attestation, art Artifact
 		// package: the full path reports what it says.
 		return v.verifyBundleFull(att, art)
 	}
+	// res.Signer, res.Timestamps and res.Predicate are shared by every
+	// artifact of the attestation (and of equal ones, canonical): results
+	// are read, never changed.
 	res := va.res
-	res.Timestamps = slices.Clone(va.res.Timestamps)
-	summary := *va.res.Signer
-	res.Signer = &summary
 	r := &run{checks: make(map[CheckName]CheckResult, len(Checks))}
 	for k, c := range va.checks {
 		r.checks[k] = c
@@ -314,9 +333,15 @@ func (va *verifiedAttestation) signedHas(digests []verify.ArtifactDigest) bool {
 // attestationFiles reads and parses each bundle file once per run, safely
 // from many goroutines: every artifact then holds the same parsed
 // attestations (the same *bundle.Bundle), which bundleCache keys on.
+//
+// A bundle directory's files are loaded when the first of their items is
+// verified, not when items are collected, and dropped after the last
+// (expect, done): memory then follows the items in flight, not the size
+// of the release.
 type attestationFiles struct {
-	mu sync.Mutex
-	m  map[string]*loadedFile
+	mu   sync.Mutex
+	m    map[string]*loadedFile
+	uses map[string]int // the uses still to come, from expect
 }
 
 type loadedFile struct {
@@ -326,7 +351,41 @@ type loadedFile struct {
 }
 
 func newAttestationFiles() *attestationFiles {
-	return &attestationFiles{m: map[string]*loadedFile{}}
+	return &attestationFiles{m: map[string]*loadedFile{}, uses: map[string]int{}}
+}
+
+// expect counts the uses items will make of each of their files.
+func (f *attestationFiles) expect(items []Item) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, it := range items {
+		for _, p := range it.files {
+			f.uses[p]++
+		}
+	}
+}
+
+// done ends one expected use of a file. After the last it drops the file
+// and returns its attestations, for the caller to forget their
+// verifications; a file expect never counted is kept.
+func (f *attestationFiles) done(path string) []Attestation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, counted := f.uses[path]
+	if !counted {
+		return nil
+	}
+	if n > 1 {
+		f.uses[path] = n - 1
+		return nil
+	}
+	delete(f.uses, path)
+	lf := f.m[path]
+	delete(f.m, path)
+	if lf == nil {
+		return nil
+	}
+	return lf.atts
 }
 
 // load returns the parsed attestations of a bundle file (LoadAttestations).
@@ -342,13 +401,11 @@ func (f *attestationFiles) load(path string) ([]Attestation, error) {
 	return lf.atts, lf.err
 }
 
-// prefetch hashes the artifact files and parses their bundle directory's
-// attestation files in parallel (opts.Parallelism workers): a release of
-// a thousand assets is otherwise read, hashed and parsed one file at a
-// time before verification starts. Errors are returned by index, for
-// collectItems to report the first in order; attestation files that do
-// not load are reported when collectItems loads them again.
-func prefetch(c *collector, paths []string) ([]Artifact, []error) {
+// hashAll hashes the artifact files in parallel (opts.Parallelism
+// workers): a release of a thousand assets is otherwise read and hashed
+// one file at a time before verification starts. Errors are returned by
+// index, for collectItems to report the first in order.
+func hashAll(c *collector, paths []string) ([]Artifact, []error) {
 	arts, errs := make([]Artifact, len(paths)), make([]error, len(paths))
 	workers := c.opts.Parallelism
 	if workers < 1 {
@@ -360,12 +417,6 @@ func prefetch(c *collector, paths []string) ([]Artifact, []error) {
 		wg.Go(func() {
 			for i := range jobs {
 				arts[i], errs[i] = ArtifactFromFile(paths[i])
-				if errs[i] != nil || c.opts.BundleDir == "" {
-					continue
-				}
-				for _, f := range attestationFilesFor(c.opts.BundleDir, filepath.Base(paths[i])) {
-					_, _ = c.files.load(f)
-				}
 			}
 		})
 	}
@@ -375,4 +426,73 @@ func prefetch(c *collector, paths []string) ([]Artifact, []error) {
 	close(jobs)
 	wg.Wait()
 	return arts, errs
+}
+
+// canonicalValues keeps one copy of each value that the results of many
+// artifacts repeat. A report holds every result to the end of the run
+// (for the policy, VSAs and output), and the assets of one release, each
+// with its own bundle from the same workflow run, carry the same signer,
+// predicate and check reasons: without one copy of each, the report grows
+// by kilobytes per asset. Values that differ are kept as they are.
+type canonicalValues struct {
+	mu      sync.Mutex
+	signers map[certificate.Summary]*certificate.Summary
+	bytes   map[string][]byte
+	strs    map[string]string
+}
+
+func newCanonicalValues() canonicalValues {
+	return canonicalValues{signers: map[certificate.Summary]*certificate.Summary{}, bytes: map[string][]byte{}, strs: map[string]string{}}
+}
+
+// canonical makes the values a verified attestation's results will share
+// the run's copies of equal values. Results of the full path (bundles
+// that did not verify) are made per artifact and keep their own.
+func (cv *canonicalValues) canonical(va *verifiedAttestation) {
+	if !va.ok {
+		return
+	}
+	cv.mu.Lock()
+	defer cv.mu.Unlock()
+	if s := va.res.Signer; s != nil {
+		if c, ok := cv.signers[*s]; ok {
+			va.res.Signer = c
+		} else {
+			cv.signers[*s] = s
+		}
+	}
+	if p := va.res.Predicate; p != nil {
+		if c, ok := cv.bytes[string(p)]; ok {
+			va.res.Predicate = c
+		} else {
+			cv.bytes[string(p)] = p
+		}
+	}
+	va.res.MediaType = cv.str(va.res.MediaType)
+	va.res.Instance = cv.str(va.res.Instance)
+	va.res.PredicateType = cv.str(va.res.PredicateType)
+	va.res.BuildType = cv.str(va.res.BuildType)
+	for i, t := range va.res.Timestamps {
+		va.res.Timestamps[i].Kind, va.res.Timestamps[i].URI = cv.str(t.Kind), cv.str(t.URI)
+	}
+	for k, c := range va.checks {
+		c.Reason = cv.str(c.Reason)
+		va.checks[k] = c
+	}
+}
+
+// canonicalString returns the run's copy of s.
+func (cv *canonicalValues) canonicalString(s string) string {
+	cv.mu.Lock()
+	defer cv.mu.Unlock()
+	return cv.str(s)
+}
+
+// str returns the run's copy of s; cv.mu is held.
+func (cv *canonicalValues) str(s string) string {
+	if c, ok := cv.strs[s]; ok {
+		return c
+	}
+	cv.strs[s] = s
+	return s
 }

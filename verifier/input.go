@@ -232,7 +232,9 @@ func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
 // collectItems pairs every artifact with the attestations that may cover
-// it; each bundle file is read and parsed once.
+// it. The files of --bundle are read and parsed here, once; a bundle
+// directory's are only listed (Item.files), to be read when their items
+// are verified.
 func collectItems(opts Options) ([]Item, error) {
 	c := &collector{opts: opts, files: newAttestationFiles()}
 	for _, f := range opts.BundleFiles {
@@ -259,7 +261,7 @@ func collectItems(opts Options) ([]Item, error) {
 	if len(c.shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
 		return nil, &InputError{Err: errors.New("no attestation source: give --bundle or --bundle-dir")}
 	}
-	arts, errs := prefetch(c, paths)
+	arts, errs := hashAll(c, paths)
 	for i, p := range paths {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -312,14 +314,8 @@ func (c *collector) add(art Artifact, asset string) error {
 		} else {
 			files = allAttestationFiles(dir)
 		}
-		for _, f := range files {
-			a, err := c.load(f)
-			if err != nil {
-				return err
-			}
-			it.Attestations = append(it.Attestations, a...)
-		}
-		if len(it.Attestations) == 0 {
+		it.files = files
+		if len(it.Attestations) == 0 && len(files) == 0 {
 			it.Missing = fmt.Sprintf("no attestation found in %s (looked for %s<%s> and %s)", dir, asset, strings.Join(attestationSuffixes, "|"), MultipleAttestations)
 		}
 	}

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,11 +22,48 @@ type Report struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// WriteJSON writes the report as indented JSON.
+// WriteJSON writes the report as indented JSON, the bytes of a
+// json.Encoder with SetIndent("", "  "), one artifact at a time: the
+// encoder would hold the whole text of a release's report (kilobytes per
+// artifact) in memory before writing any of it.
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "{\n  \"verified\": %t,\n", r.Verified)
+	if r.MinLevel != 0 {
+		fmt.Fprintf(bw, "  \"minLevel\": %d,\n", r.MinLevel)
+	}
+	bw.WriteString(`  "artifacts": `)
+	switch {
+	case r.Artifacts == nil:
+		bw.WriteString("null")
+	case len(r.Artifacts) == 0:
+		bw.WriteString("[]")
+	default:
+		bw.WriteString("[\n")
+		for i, a := range r.Artifacts {
+			data, err := json.MarshalIndent(a, "    ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.WriteString("    ")
+			bw.Write(data)
+			if i < len(r.Artifacts)-1 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n")
+		}
+		bw.WriteString("  ]")
+	}
+	if len(r.Warnings) > 0 {
+		data, err := json.MarshalIndent(r.Warnings, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString(",\n  \"warnings\": ")
+		bw.Write(data)
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
 
 // WriteText writes the report for a human: one line per verified artifact
@@ -33,29 +71,29 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // that failed, and a closing summary line. With verbose, every artifact gets
 // the detail, one line per check with its status and reason.
 func (r *Report) WriteText(w io.Writer, verbose bool) error {
-	var b strings.Builder
+	// Written as it is made: a release's report is a line per artifact.
+	b := bufio.NewWriter(w)
 	for _, wmsg := range r.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", wmsg)
+		fmt.Fprintf(b, "warning: %s\n", wmsg)
 	}
 	ok := 0
 	for _, a := range r.Artifacts {
 		if a.Verified {
 			ok++
 		}
-		writeArtifactText(&b, a, verbose)
+		writeArtifactText(b, a, verbose)
 	}
-	fmt.Fprintf(&b, "%d of %d artifacts verified", ok, len(r.Artifacts))
+	fmt.Fprintf(b, "%d of %d artifacts verified", ok, len(r.Artifacts))
 	if lvl := r.Level(); lvl > 0 {
-		fmt.Fprintf(&b, ", SLSA Build L%d", lvl)
+		fmt.Fprintf(b, ", SLSA Build L%d", lvl)
 	}
 	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
 // writeArtifactText writes one artifact: a line, and the detail of its
 // bundles when it failed or verbose is set.
-func writeArtifactText(b *strings.Builder, a ArtifactResult, verbose bool) {
+func writeArtifactText(b io.Writer, a ArtifactResult, verbose bool) {
 	if a.Verified && !verbose {
 		signer := ""
 		if br := bestBundle(a); br != nil && br.Signer != nil {

@@ -65,7 +65,11 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{MinLevel: opts.Policy.MinLevel, Artifacts: v.verifyItems(ctx, items, opts.Parallelism, true)}
+	results, err := v.verifyItems(ctx, items, opts.Parallelism, true)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{MinLevel: opts.Policy.MinLevel, Artifacts: results}
 	rep.Verified = len(rep.Artifacts) > 0
 	for _, a := range rep.Artifacts {
 		rep.Verified = rep.Verified && a.Verified
@@ -388,6 +392,9 @@ type Item struct {
 	Attestations []Attestation
 	// Missing, when set, explains why no attestation was found.
 	Missing string
+	// files are bundle files whose attestations are the item's too,
+	// loaded when it is verified (a bundle directory's, see collectItems).
+	files []string
 }
 
 // ArtifactResult is the verification of one artifact: it is verified when
@@ -405,19 +412,29 @@ type ArtifactResult struct {
 // VerifyItems verifies many artifacts in parallel, at most parallelism at a
 // time (parallelism < 1 means 4). Results keep the order of items.
 func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism int) []ArtifactResult {
-	return v.verifyItems(ctx, items, parallelism, false)
+	out, _ := v.verifyItems(ctx, items, parallelism, false)
+	return out
 }
 
 // verifyItems is VerifyItems; with release (for a caller that is done with
-// items, as Verify is) each item lets go of its attestations once verified,
+// items, as Verify is) each item is cleared once verified (its artifact's
+// digests, its attestations and its files),
 // so that memory follows the items in flight, not the whole release.
-func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism int, release bool) []ArtifactResult {
+//
+// A bundle file of an item's files that cannot be read stops the run: the
+// error (an *InputError) of the first such item is returned, and the
+// results are then incomplete.
+func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism int, release bool) ([]ArtifactResult, error) {
 	if parallelism < 1 {
 		parallelism = 4
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	out := make([]ArtifactResult, len(items))
-	cache := newBundleCache()
+	errs := make([]error, len(items))
+	cache, files := newBundleCache(), newAttestationFiles()
 	cache.expect(items)
+	files.expect(items)
 	sem := make(chan struct{}, parallelism)
 	var wg sync.WaitGroup
 	for i, it := range items {
@@ -436,36 +453,57 @@ func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism in
 		go func(i int, it Item) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = v.verifyItem(cache, it)
+			if out[i], errs[i] = v.verifyItem(cache, files, it); errs[i] != nil {
+				cancel()
+			}
 			if release {
-				items[i].Attestations = nil
+				items[i] = Item{}
 			}
 		}(i, it)
 	}
 	wg.Wait()
-	return out
+	for _, err := range errs {
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // verifyItem verifies one artifact against each of its attestations, each
-// attestation verified once per run (cache).
-func (v *Verifier) verifyItem(cache *bundleCache, it Item) ArtifactResult {
+// attestation verified once per run (cache) and each of its files loaded
+// once while items use it (files). The error is a file that cannot be read.
+func (v *Verifier) verifyItem(cache *bundleCache, files *attestationFiles, it Item) (ArtifactResult, error) {
 	ar := ArtifactResult{Artifact: it.Artifact.Name, Digest: it.Artifact.String()}
-	if len(it.Attestations) == 0 {
+	defer func() {
+		for _, p := range it.files {
+			cache.forget(files.done(p))
+		}
+	}()
+	atts := it.Attestations
+	for _, p := range it.files {
+		a, err := files.load(p)
+		if err != nil {
+			return ar, err
+		}
+		atts = append(atts[:len(atts):len(atts)], a...)
+	}
+	if len(atts) == 0 {
 		ar.Error = it.Missing
 		if ar.Error == "" {
 			ar.Error = "no attestation found for this artifact"
 		}
-		return ar
+		return ar, nil
 	}
-	for _, att := range it.Attestations {
+	for _, att := range atts {
 		br := cache.get(v, att).result(v, att, it.Artifact)
 		cache.done(att)
-		br.BundleSHA256 = att.SHA256
+		br.BundleSHA256 = cache.values.canonicalString(att.SHA256)
 		if br.Verified {
 			ar.Verified = true
 			ar.Level = max(ar.Level, br.Level)
 		}
 		ar.Bundles = append(ar.Bundles, br)
 	}
-	return ar
+	return ar, nil
 }
