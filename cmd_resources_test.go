@@ -147,7 +147,7 @@ func firstLine(s string) string {
 // real bundle of GitHub's attest action). It prints the figures and
 // asserts only that 10,000 assets take at most 3 times the RSS of 100.
 // Heavy (tens of thousands of files): it runs only with
-// PROVENANT_BENCH_RSS=1, as scripts/bench-rss does.
+// PROVENANT_BENCH_RSS=1, as scripts/bench-rss and scripts/test do.
 func TestResources_BundleDirRSS(t *testing.T) {
 	if os.Getenv("PROVENANT_BENCH_RSS") != "1" {
 		t.Skip("set PROVENANT_BENCH_RSS=1 (scripts/bench-rss)")

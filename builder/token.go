@@ -12,6 +12,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/provenant/provenant/internal/httplimit"
 )
 
 // SigstoreAudience is the audience of a token meant for Fulcio.
@@ -37,6 +39,10 @@ type Options struct {
 	// one; 0 means one second.
 	Backoff time.Duration
 }
+
+// MaxTokenAnswerSize bounds one answer of the token service, the issuer's
+// discovery document or its keys (JWKS): 1 MiB, where each is a few KiB.
+const MaxTokenAnswerSize = 1 << 20
 
 // TokenError is a failure to get or verify the job's OIDC token.
 type TokenError struct {
@@ -82,6 +88,10 @@ func FromToken(ctx context.Context, opts Options) (*Job, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
+	// go-oidc reads the discovery and JWKS answers without bound: an
+	// issuer that answers forever would fill memory until the timeout
+	// (go-githubactions cuts the token answer at 64 kB itself).
+	client = httplimit.Client(client, MaxTokenAnswerSize)
 	audience := opts.Audience
 	if audience == "" {
 		audience = SigstoreAudience

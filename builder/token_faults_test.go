@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,4 +103,38 @@ func startHandler(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestFromToken_EndlessAnswerIsCut: an answer that never ends is cut long
+// before the client's timeout (a minute here): discovery and keys at
+// MaxTokenAnswerSize, which the error names; the token answer by
+// go-githubactions itself (it reads 64 kB at most), which then does not
+// parse.
+func TestFromToken_EndlessAnswerIsCut(t *testing.T) {
+	for path, want := range map[string]string{
+		"/token":                            "requesting the job's OIDC token from the Actions runtime: failed to process response as JSON",
+		"/.well-known/openid-configuration": "larger than the 1 MiB limit",
+		"/jwks":                             "larger than the 1 MiB limit",
+	} {
+		t.Run(path, func(t *testing.T) {
+			front := faultproxy.New(t, "http://placeholder.invalid")
+			srv, err := oidctest.New(front.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			front.SetBackend(startHandler(t, srv.Handler()))
+			front.Add(faultproxy.Fault{Mode: faultproxy.Endless, Path: path, Prefix: []byte(`{"value":"`), Chunk: bytes.Repeat([]byte("a"), 4096)})
+			env := srv.Env()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+			defer cancel()
+			_, err = FromToken(ctx, Options{
+				Getenv: func(k string) string { return env[k] }, Issuer: srv.Issuer,
+				HTTPClient: &http.Client{Timeout: time.Minute}, Backoff: time.Millisecond,
+			})
+			var te *TokenError
+			if !errors.As(err, &te) || !strings.Contains(err.Error(), want) || ctx.Err() != nil {
+				t.Fatalf("error %v, want a *TokenError saying %q", err, want)
+			}
+		})
+	}
 }

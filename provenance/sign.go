@@ -13,18 +13,24 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/go-openapi/runtime"
+	httptransport "github.com/go-openapi/runtime/client"
+	"github.com/go-openapi/strfmt"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	rekorclient "github.com/sigstore/rekor/pkg/client"
+	rekorapi "github.com/sigstore/rekor/pkg/generated/client"
+	rekorutil "github.com/sigstore/rekor/pkg/util"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/provenant/provenant/internal/httplimit"
 	"github.com/provenant/provenant/trust"
 )
 
@@ -50,12 +56,22 @@ type SignOptions struct {
 	// Backoff is the wait before the second attempt, doubled each time;
 	// 0 means 500ms.
 	Backoff time.Duration
-	// Transport carries the HTTP calls to Fulcio and the timestamp
-	// authority; nil means http.DefaultTransport.
+	// Transport carries the HTTP calls to Fulcio, the timestamp
+	// authority and Rekor v1 (sigstore-go v1.3.0 takes no transport for
+	// Rekor v2); nil means http.DefaultTransport. Answers are read through
+	// it at most MaxServiceAnswerSize bytes each.
 	Transport http.RoundTripper
 	// Now is the clock for choosing valid services; nil means time.Now.
 	Now func() time.Time
 }
+
+// MaxServiceAnswerSize bounds one answer of Fulcio, the timestamp
+// authority or Rekor v1: 16 MiB. A certificate chain, a timestamp or a
+// log entry of a DSSE envelope (which holds its digest, not its payload)
+// is a few KiB; a server that answers forever, or with more, fails the
+// signing with an error naming it instead of filling memory. Rekor v2's
+// client (rekor-tiles) cuts its answers at 10 MB itself.
+const MaxServiceAnswerSize = 16 << 20
 
 // Signed is a statement signed into a Sigstore bundle.
 type Signed struct {
@@ -147,7 +163,7 @@ func (opts SignOptions) withDefaults() SignOptions {
 // timestamp authorities, the logs), each wrapped to name itself in errors
 // and to retry within opts' budget.
 func bundleOptions(ctx context.Context, opts SignOptions, tracker *stage) (sign.BundleOptions, error) {
-	rt := &retryTransport{ctx: ctx, next: opts.Transport, attempts: opts.Attempts, backoff: opts.Backoff}
+	rt := &retryTransport{ctx: ctx, next: httplimit.Transport(opts.Transport, MaxServiceAnswerSize), attempts: opts.Attempts, backoff: opts.Backoff}
 	sc := opts.Instance.SigningConfig
 	fulcioSvc, err := root.SelectService(sc.FulcioCertificateAuthorityURLs(), []uint32{1}, opts.Now())
 	if err != nil {
@@ -174,7 +190,7 @@ func bundleOptions(ctx context.Context, opts SignOptions, tracker *stage) (sign.
 				sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: s.URL, Timeout: opts.Timeout, Retries: 0, Transport: rt}))
 		}
 	}
-	rekorV2, err := addLogs(&bopts, opts, tracker)
+	rekorV2, err := addLogs(&bopts, opts, rt, tracker)
 	if err != nil {
 		return bopts, err
 	}
@@ -189,7 +205,7 @@ func bundleOptions(ctx context.Context, opts SignOptions, tracker *stage) (sign.
 
 // addLogs adds the signing config's Rekor logs to bopts and reports
 // whether one is a Rekor v2 log (which needs a timestamp authority beside).
-func addLogs(bopts *sign.BundleOptions, opts SignOptions, tracker *stage) (rekorV2 bool, err error) {
+func addLogs(bopts *sign.BundleOptions, opts SignOptions, rt http.RoundTripper, tracker *stage) (rekorV2 bool, err error) {
 	sc := opts.Instance.SigningConfig
 	if len(sc.RekorLogURLs()) == 0 {
 		return false, nil
@@ -201,9 +217,7 @@ func addLogs(bopts *sign.BundleOptions, opts SignOptions, tracker *stage) (rekor
 	for _, s := range logs {
 		ro := &sign.RekorOptions{BaseURL: s.URL, Timeout: opts.Timeout, Retries: uint(opts.Attempts - 1), Version: s.MajorAPIVersion}
 		if s.MajorAPIVersion == 1 {
-			c, err := rekorclient.GetRekorClient(s.URL,
-				rekorclient.WithRetryCount(uint(opts.Attempts-1)),
-				rekorclient.WithRetryWaitMin(opts.Backoff), rekorclient.WithRetryWaitMax(8*opts.Backoff))
+			c, err := rekorV1Client(s.URL, rt, opts.Timeout)
 			if err != nil {
 				return false, &ServiceError{Service: "Rekor", URL: s.URL, Err: err}
 			}
@@ -218,6 +232,27 @@ func addLogs(bopts *sign.BundleOptions, opts SignOptions, tracker *stage) (rekor
 		})
 	}
 	return rekorV2, nil
+}
+
+// rekorV1Client is rekor's client as its GetRekorClient makes it, but
+// over rt: GetRekorClient takes no transport, and its own reads an answer
+// without bound. rt retries as for Fulcio and the TSA and cuts answers at
+// MaxServiceAnswerSize.
+func rekorV1Client(serverURL string, rt http.RoundTripper, timeout time.Duration) (*rekorapi.Rekor, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Path == "" {
+		u.Path = rekorapi.DefaultBasePath
+	}
+	t := httptransport.NewWithClient(u.Host, u.Path, []string{u.Scheme}, &http.Client{Transport: rt, Timeout: timeout})
+	t.Consumers["application/json"] = runtime.JSONConsumer()
+	t.Consumers["application/x-pem-file"] = runtime.TextConsumer()
+	t.Producers["application/json"] = runtime.JSONProducer()
+	registry := strfmt.Default
+	registry.Add("signedCheckpoint", &rekorutil.SignedNote{}, rekorutil.SignedCheckpointValidator)
+	return rekorapi.New(t, registry), nil
 }
 
 // finish serialises the bundle and verifies it, with identity and subject,

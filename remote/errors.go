@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/provenant/provenant/internal/httplimit"
 )
 
 // Error is a remote's refusal or failure, said in one line that names the
@@ -247,7 +249,7 @@ func networkError(host, op string, err error) error {
 	case errors.Is(err, context.Canceled):
 		return &Error{Remote: host, Op: op, Reason: "cancelled", Err: err}
 	case errors.Is(err, ErrAnswerTooLarge):
-		return &Error{Remote: host, Op: op, Reason: ErrAnswerTooLarge.Error(), Hint: "not GitHub's API as it answers, or a proxy in the way: check the API URL", Err: err}
+		return &Error{Remote: host, Op: op, Reason: tooLargeReason(err), Hint: "not GitHub's API as it answers, or a proxy in the way: check the API URL", Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return &Error{Remote: host, Op: op, Reason: "no answer in time", Hint: "is " + host + " reachable? run again", Err: err}
 	}
@@ -263,4 +265,13 @@ func rootCause(err error) string {
 		}
 		err = u
 	}
+}
+
+// tooLargeReason is the limit an answer went over, as its error names it.
+func tooLargeReason(err error) string {
+	var tl *httplimit.TooLargeError
+	if errors.As(err, &tl) {
+		return tl.Error()
+	}
+	return ErrAnswerTooLarge.Error()
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/provenant/provenant/internal/httplimit"
 )
 
 // OCI media types and annotations of a Sigstore bundle referrer, as cosign
@@ -44,6 +46,10 @@ const (
 // MaxOCIBundleSize bounds one bundle layer read from a registry: 64 MiB,
 // as verifier.MaxBundleFileSize bounds a bundle file.
 const MaxOCIBundleSize = 64 << 20
+
+// MaxOCIAnswerSize, with the bundle limit, bounds any one answer of a
+// registry: above go-containerregistry's own 100 MiB manifest limit.
+const MaxOCIAnswerSize = 101 << 20
 
 // MaxReferrers bounds the bundle referrers of one image that are read.
 const MaxReferrers = 100
@@ -87,9 +93,14 @@ func NewOCI(o OCIOptions) *OCI {
 	} else {
 		c.opts = append(c.opts, remote.WithAuth(authn.Anonymous))
 	}
-	if o.Transport != nil {
-		c.opts = append(c.opts, remote.WithTransport(o.Transport))
+	// go-containerregistry cuts manifests at 100 MiB and this package
+	// the bundle layer at c.max; the rest it reads unbounded (a token
+	// server's answer, an error's body) is cut here, above both.
+	next := o.Transport
+	if next == nil {
+		next = remote.DefaultTransport
 	}
+	c.opts = append(c.opts, remote.WithTransport(httplimit.Transport(next, MaxOCIAnswerSize+c.max)))
 	if o.UserAgent != "" {
 		c.opts = append(c.opts, remote.WithUserAgent(o.UserAgent))
 	}

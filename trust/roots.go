@@ -2,15 +2,17 @@ package trust
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
 
 // TrustedRoot is the trust material of one Sigstore instance, with a name
@@ -56,11 +58,16 @@ func ParseTrustedRoots(source string, data []byte) ([]TrustedRoot, error) {
 	return out, nil
 }
 
-// LoadTrustedRoots reads trusted roots from a file (see ParseTrustedRoots).
+// MaxTrustedRootFileSize bounds what LoadTrustedRoots reads: 16 MiB, where
+// a trusted root of several instances is tens of KiB.
+const MaxTrustedRootFileSize = 16 << 20
+
+// LoadTrustedRoots reads trusted roots from a file (see ParseTrustedRoots):
+// a regular file of at most MaxTrustedRootFileSize bytes.
 func LoadTrustedRoots(path string) ([]TrustedRoot, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(context.Background(), path, MaxTrustedRootFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading trusted root: %w", err)
+		return nil, fmt.Errorf("reading trusted root %s: %w", path, err)
 	}
 	return ParseTrustedRoots(filepath.Base(path), data)
 }

@@ -8,6 +8,7 @@
 package trust
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+
+	"github.com/provenant/provenant/internal/inputfile"
 )
 
 // Names of the built-in instances.
@@ -178,12 +181,21 @@ func LoadDir(path string) (*Instance, error) {
 	} else if err != nil {
 		return nil, &LoadError{path, err}
 	}
-	sc, err := root.NewSigningConfigFromPath(scPath)
+	// Read here, not with sigstore-go's FromPath: they read any file whole
+	// (a device, a named pipe, gigabytes).
+	data, err := inputfile.Read(context.Background(), scPath, MaxTrustedRootFileSize)
+	if err != nil {
+		return nil, &LoadError{path, fmt.Errorf("signing config %s: %w", scPath, err)}
+	}
+	sc, err := root.NewSigningConfigFromJSON(data)
 	if err != nil {
 		return nil, &LoadError{path, fmt.Errorf("signing config %s: %w", scPath, err)}
 	}
 	trPath := filepath.Join(dir, "trusted_root.json")
-	tr, err := root.NewTrustedRootFromPath(trPath)
+	if data, err = inputfile.Read(context.Background(), trPath, MaxTrustedRootFileSize); err != nil {
+		return nil, &LoadError{path, fmt.Errorf("trusted root %s: %w", trPath, err)}
+	}
+	tr, err := root.NewTrustedRootFromJSON(data)
 	if err != nil {
 		return nil, &LoadError{path, fmt.Errorf("trusted root %s: %w", trPath, err)}
 	}

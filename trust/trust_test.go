@@ -170,3 +170,43 @@ func TestNewVerifierRequirements(t *testing.T) {
 		t.Error("a verifier requiring no signature time was built")
 	}
 }
+
+// TestTrustFilesAreReadThroughALimit: a trusted root (--trusted-root, or
+// in a --sigstore folder) and a signing config are regular files of at
+// most MaxTrustedRootFileSize bytes; a larger file, a device that never
+// ends and a folder are each refused with an error naming the file,
+// before they are read whole.
+func TestTrustFilesAreReadThroughALimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(MaxTrustedRootFileSize + 1) // sparse
+	f.Close()
+	for _, tc := range []struct{ path, want string }{
+		{big, "larger than the 16 MiB limit"},
+		{"/dev/zero", "a device"},
+		{dir, "a folder"},
+	} {
+		_, err := LoadTrustedRoots(tc.path)
+		if err == nil || !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("LoadTrustedRoots(%s): %v, want an error naming it and saying %q", tc.path, err, tc.want)
+		}
+	}
+	sc, _ := GitHubSigningConfig()
+	data, _ := sc.MarshalJSON()
+	folder := filepath.Join(dir, "stack")
+	os.Mkdir(folder, 0o755)
+	os.Link(big, filepath.Join(folder, "signing_config.json"))
+	if _, err := LoadDir(folder); err == nil || !strings.Contains(err.Error(), "signing_config.json") || !strings.Contains(err.Error(), "16 MiB") {
+		t.Errorf("a signing config over the limit: %v", err)
+	}
+	os.Remove(filepath.Join(folder, "signing_config.json"))
+	os.WriteFile(filepath.Join(folder, "signing_config.json"), data, 0o644)
+	os.Link(big, filepath.Join(folder, "trusted_root.json"))
+	if _, err := LoadDir(folder); err == nil || !strings.Contains(err.Error(), "trusted_root.json") || !strings.Contains(err.Error(), "16 MiB") {
+		t.Errorf("a trusted root over the limit: %v", err)
+	}
+}

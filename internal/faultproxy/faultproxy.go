@@ -63,6 +63,12 @@ type Fault struct {
 	RetryAfter string
 	// Delay is how long Mode Slow waits (default a minute).
 	Delay time.Duration
+	// Prefix and Chunk are what Mode Endless sends: Prefix once, then
+	// Chunk over and over (default: no prefix, `{"a":[` 1,024 times, JSON
+	// that nests ever deeper and runs into a parser's depth limit; a
+	// prefix `{"value":"` and a chunk of letters make one endless string,
+	// which only a size limit stops).
+	Prefix, Chunk []byte
 	// Rewrite, when set, changes a forwarded answer before it is sent
 	// (any mode that forwards): the request, and the answer's status,
 	// headers (editable) and body; it returns the status and body to send.
@@ -191,7 +197,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	case Endless:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
-		chunk := bytes.Repeat([]byte(`{"a":[`), 1024)
+		chunk := f.Chunk
+		if len(chunk) == 0 {
+			chunk = bytes.Repeat([]byte(`{"a":[`), 1024)
+		}
+		if _, err := w.Write(f.Prefix); err != nil {
+			return
+		}
 		for {
 			if _, err := w.Write(chunk); err != nil {
 				return
