@@ -119,6 +119,10 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 	if err != nil {
 		return r.fail(exitUsage, err)
 	}
+	if !f.noSign && len(subjects) > provenance.MaxSignedSubjects {
+		// Before the token is asked for: Sign would refuse it too.
+		return r.fail(exitUsage, fmt.Errorf("%d subjects: %w", len(subjects), provenance.ErrTooManySubjects))
+	}
 	images, err := ociImages(f.oci, f.noSign, subjects)
 	if err != nil {
 		return r.fail(exitUsage, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/provenance/provenancetest"
 )
 
@@ -335,6 +336,32 @@ func TestAttestHelpAndVersion(t *testing.T) {
 	}
 	if _, _, code := s.run("frobnicate"); code != 2 {
 		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
+
+// TestAttest_TooManySubjectsToSign: more subjects than a signed bundle may
+// hold (provenance.MaxSignedSubjects) is a usage error before the token is
+// asked for, so no certificate or log entry is spent on a bundle no
+// verifier accepts; --no-sign writes them.
+func TestAttest_TooManySubjectsToSign(t *testing.T) {
+	s := newStep(t)
+	srv := s.withTokenService()
+	for i := range provenance.MaxSignedSubjects + 1 {
+		s.file(fmt.Sprintf("dist/f%04d.bin", i), fmt.Sprint(i))
+	}
+	s.env["INPUT_SUBJECT-PATH"] = "dist/*.bin"
+	stdout, stderr, code := s.run("attest")
+	if code != exitUsage || !strings.Contains(stdout+stderr, "1025 subjects: a signed attestation holds at most 1024 subjects") {
+		t.Fatalf("exit %d, want %d naming 1025 and 1024:\n%s\n%s", code, exitUsage, stdout, stderr)
+	}
+	if n := srv.Requests(); n != 0 {
+		t.Errorf("the token service was asked %d times", n)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(s.temp, "provenant")); len(entries) != 0 || len(s.outputs()) != 0 {
+		t.Errorf("files or outputs left behind: %v, %v", entries, s.outputs())
+	}
+	if _, stderr, code := s.run("attest", "--no-sign"); code != 0 || !strings.Contains(stderr, "1025 subject(s)") {
+		t.Errorf("--no-sign: exit %d\n%s", code, stderr)
 	}
 }
 

@@ -189,15 +189,7 @@ func TestE2EOCIVerifyCosignAttest(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("dry run: exit %d\n%s", code, stderr)
 			}
-			var statement struct {
-				Predicate json.RawMessage `json:"predicate"`
-			}
-			// In a workflow the log shares stdout: the statement is its last line.
-			lines := strings.Split(strings.TrimSpace(stdout), "\n")
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &statement); err != nil {
-				t.Fatalf("dry run output: %v\n%s", err, stdout)
-			}
-			predicate := st.file("predicate.json", string(statement.Predicate))
+			predicate := st.file("predicate.json", string(predicateOf(t, stdout)))
 			attest := func(config string, extra ...string) (string, error) {
 				args := append([]string{"attest", "--new-bundle-format", "--yes", "--predicate", predicate, "--type", "slsaprovenance1",
 					"--identity-token", s.idToken(t), "--signing-config", config, "--trusted-root", trPath}, extra...)

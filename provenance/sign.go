@@ -73,6 +73,18 @@ type SignOptions struct {
 // client (rekor-tiles) cuts its answers at 10 MB itself.
 const MaxServiceAnswerSize = 16 << 20
 
+// MaxSignedSubjects is the most subjects a signed statement may have:
+// 1,024. sigstore-go's verifier refuses a statement with more when it is
+// verified against an artifact ("too many subjects"), and so do gh
+// attestation verify, cosign and this package's own check of what it
+// signed; GitHub's attest action has the same limit. Sign tells it before
+// any service is contacted.
+const MaxSignedSubjects = 1024
+
+// ErrTooManySubjects is a statement with more than MaxSignedSubjects
+// subjects given to Sign.
+var ErrTooManySubjects = fmt.Errorf("a signed attestation holds at most %d subjects (sigstore-go's verifier, which gh attestation verify and cosign use, refuses more, as GitHub's attest action does): attest them in several steps of at most %d, or make a checksums file of them the one subject; --no-sign writes any number", MaxSignedSubjects, MaxSignedSubjects)
+
 // Signed is a statement signed into a Sigstore bundle.
 type Signed struct {
 	// JSON is the bundle (v0.3) as written.
@@ -115,6 +127,9 @@ func (e *ServiceError) Unwrap() error { return e.Err }
 // trusted root, identity and subject digest before it is returned, so a
 // broken bundle is never written.
 func Sign(ctx context.Context, st *Statement, opts SignOptions) (*Signed, error) {
+	if len(st.Subjects) > MaxSignedSubjects {
+		return nil, fmt.Errorf("%d subjects: %w", len(st.Subjects), ErrTooManySubjects)
+	}
 	if opts.IDToken == "" {
 		return nil, errors.New("signing needs the job's OIDC token")
 	}

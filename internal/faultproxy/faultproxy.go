@@ -82,6 +82,10 @@ type Seen struct {
 	Mode Mode
 	// Header is the request's headers (tests grep them for secrets sent).
 	Header http.Header
+	// Took is how long the proxy took to answer: from the request's
+	// arrival to the answer's last byte written, the backend's time
+	// included (a benchmark subtracts it from a client's wall time).
+	Took time.Duration
 }
 
 // Proxy is a running fault proxy.
@@ -155,8 +159,9 @@ func (p *Proxy) Count(path string) int {
 	return n
 }
 
-// next pops the fault for a path.
-func (p *Proxy) next(r *http.Request) Fault {
+// next pops the fault for a path, and returns the index of the request's
+// record in p.seen.
+func (p *Proxy) next(r *http.Request) (Fault, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := Fault{Mode: Pass}
@@ -173,11 +178,17 @@ func (p *Proxy) next(r *http.Request) Fault {
 		break
 	}
 	p.seen = append(p.seen, Seen{Method: r.Method, Path: r.URL.Path, Mode: f.Mode, Header: r.Header.Clone()})
-	return f
+	return f, len(p.seen) - 1
 }
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
-	f := p.next(r)
+	start := time.Now()
+	f, i := p.next(r)
+	defer func() {
+		p.mu.Lock()
+		p.seen[i].Took = time.Since(start)
+		p.mu.Unlock()
+	}()
 	switch f.Mode {
 	case Status:
 		st := f.Status
