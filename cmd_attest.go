@@ -533,5 +533,13 @@ func subjectSummary(st *provenance.Statement, signed bool) string {
 // build.
 func localFacts(dir string) builder.LocalFacts {
 	host, _ := os.Hostname()
-	return builder.GitFacts(dir, host)
+	facts := builder.GitFacts(dir, host)
+	if facts.Dir == "" {
+		// Not a git checkout: the folder built in is the source
+		// (file://<folder>), which the provenance must name.
+		if abs, err := filepath.Abs(dir); err == nil {
+			facts.Dir = abs
+		}
+	}
+	return facts
 }

@@ -28,6 +28,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(rssLauncherEnv) != "" {
+		os.Exit(launchForRSS(os.Args[1:]))
+	}
 	dir, err := os.MkdirTemp("", "provenant-bin")
 	if err != nil {
 		panic(err)
@@ -955,6 +958,37 @@ func TestAttest_PredicateTypeNotAURIAndAmbiguousPredicates(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stdout+stderr, tt.want) {
 			t.Errorf("%s %s: exit %d, want %d and %q:\n%s\n%s", tt.predicateType, tt.predicate, code, exitUsage, tt.want, stdout, stderr)
 		}
+	}
+}
+
+// TestAttest_LocalNoSignOutsideACheckout: a local build in a folder that
+// is no git checkout names that folder as its source (it was refused with
+// "buildDefinition.externalParameters required") and no commit.
+func TestAttest_LocalNoSignOutsideACheckout(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.bin"), []byte("app"), 0o644)
+	cmd := exec.Command(binary, "attest", "--no-sign", "--subject-path", "app.bin", "--out", "st.json")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CEILING_DIRECTORIES=" + filepath.Dir(dir)}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var st struct {
+		Predicate struct {
+			BuildDefinition struct {
+				ExternalParameters struct {
+					Source map[string]string `json:"source"`
+				} `json:"externalParameters"`
+				Resolved []any `json:"resolvedDependencies"`
+			} `json:"buildDefinition"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "st.json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	bd := st.Predicate.BuildDefinition
+	if got := bd.ExternalParameters.Source["repository"]; got != "file://"+dir || len(bd.Resolved) != 0 {
+		t.Errorf("source %q, resolved %v; want file://%s and no commit", got, bd.Resolved, dir)
 	}
 }
 

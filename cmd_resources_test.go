@@ -24,9 +24,14 @@ func runRSS(t *testing.T, dir string, env []string, args ...string) (int, string
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	// The child's peak RSS as getrusage reports it counts the memory of
+	// the process it was forked from until it execs: this test process,
+	// hundreds of MiB once other tests ran. A fresh copy of the test
+	// binary, small, forks the child instead and reports its figure.
+	report := filepath.Join(t.TempDir(), "maxrss")
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{binary}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, rssLauncherEnv + "=" + report}, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -39,7 +44,42 @@ func runRSS(t *testing.T, dir string, env []string, args ...string) (int, string
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return code, out.String(), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	raw, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("%v: no peak RSS reported: %v\n%s", args, err, out.String())
+	}
+	rss, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), rss
+}
+
+// rssLauncherEnv makes the test binary, started by runRSS, run its
+// arguments as a command and write the command's peak RSS (KiB) to the
+// file the variable names, exiting with the command's status.
+const rssLauncherEnv = "PROVENANT_TEST_RSS_REPORT"
+
+func launchForRSS(args []string) int {
+	report := os.Getenv(rssLauncherEnv)
+	cmd := exec.Command(args[0], args[1:]...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, rssLauncherEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "rss launcher:", err)
+		return 125
+	}
+	maxrss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	if werr := os.WriteFile(report, []byte(strconv.FormatInt(maxrss, 10)), 0o644); werr != nil {
+		fmt.Fprintln(os.Stderr, "rss launcher:", werr)
+		return 125
+	}
+	return cmd.ProcessState.ExitCode()
 }
 
 // jsonlOf1GiB is a 1 GiB JSON Lines file: real bundle lines first, then
