@@ -394,6 +394,11 @@ const opImage opKind = 100
 func (c *OCI) wrap(repo name.Repository, op string, kind opKind, err error) error {
 	host := repo.RegistryStr()
 	var terr *transport.Error
+	if strings.Contains(err.Error(), "body exceeds") && strings.Contains(err.Error(), "byte limit") {
+		// go-containerregistry's manifest limit (internal/limit: a plain
+		// error, no type to match; TestOCIEndlessAnswer pins the text).
+		return &Error{Remote: host, Op: op, Reason: "the answer is larger than go-containerregistry's 100 MiB manifest limit", Hint: "not a registry as it answers, or a proxy in the way: check the image's registry", Err: err}
+	}
 	if !errors.As(err, &terr) {
 		return networkError(host, op, err)
 	}

@@ -1,11 +1,15 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,6 +293,48 @@ func TestOCIErrors(t *testing.T) {
 	}
 	if _, _, err := NewOCI(OCIOptions{}).Fetch(context.Background(), img); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("anonymous fetch from a registry with authentication: %v", err)
+	}
+}
+
+// TestOCIEndlessAnswer: a registry whose referrers answer never ends (one
+// endless JSON string, which no depth limit stops) costs bounded memory and
+// time: the read stops at go-containerregistry's 100 MiB manifest limit,
+// long before the client's timeout, with a one-line error naming the
+// registry.
+func TestOCIEndlessAnswer(t *testing.T) {
+	open := registrytest.Start(t, registrytest.Options{})
+	img := registrytest.PushRandomImage(t, open.Host, "octo/app", nil)
+	var sent atomic.Int64
+	endless := open.Front(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/referrers/") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"schemaVersion":2,"manifests":"`)
+		chunk := bytes.Repeat([]byte("a"), 64<<10)
+		for r.Context().Err() == nil {
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				break
+			}
+		}
+		return true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err := NewOCI(OCIOptions{Timeout: 80 * time.Second}).Fetch(ctx, onHost(t, img, endless.Host))
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), endless.Host) || !strings.Contains(err.Error(), "larger than go-containerregistry's 100 MiB manifest limit") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v (context: %v), want a one-line error naming %s before the timeout", err, ctx.Err(), endless.Host)
+	}
+	t.Logf("%s; the server sent %d MiB; total allocated %d MiB", err, sent.Load()>>20, (after.TotalAlloc-before.TotalAlloc)>>20)
+	if sent.Load() > 4*MaxOCIAnswerSize {
+		t.Errorf("the server sent %d MiB before the client stopped", sent.Load()>>20)
 	}
 }
 
