@@ -105,6 +105,16 @@ func median(ds []time.Duration) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
+// lineWith is the first line of text that holds sub (trimmed), or "".
+func lineWith(text, sub string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
 // predicateOf is the predicate of the statement `attest --dry-run` printed
 // in a workflow step, where the log shares stdout: its last line.
 func predicateOf(t *testing.T, stdout string) json.RawMessage {
@@ -186,7 +196,7 @@ func TestE2EAttestOverhead(t *testing.T) {
 		if err != nil && strings.Contains(res, "must be hashedrekord") {
 			// As in TestE2EOCI: cosign v2.6.5 logs an attestation as a
 			// dsse entry, which the stack's Rekor v2 refuses.
-			cosignSkipped = "cosign attest-blob cannot log to this Rekor v2: " + firstLines(res, 2)
+			cosignSkipped = "cosign attest-blob cannot log to this Rekor v2: " + lineWith(res, "must be hashedrekord")
 			break
 		}
 		if err != nil {
