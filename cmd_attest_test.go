@@ -767,6 +767,24 @@ func TestAttest_EndlessAndBlockingInputFiles(t *testing.T) {
 	}
 }
 
+// runRefusedBeforeSigning runs attest with args and a Sigstore instance
+// that never answers (hangingSigstore): the step must exit with a usage
+// error saying want before Fulcio is called.
+func (s *step) runRefusedBeforeSigning(want string, args ...string) (stdout, stderr string) {
+	s.t.Helper()
+	inst, fulcioCalled := hangingSigstore(s.t)
+	stdout, stderr, code := s.runGuarded(append([]string{"attest", "--sigstore", inst}, args...)...)
+	select {
+	case <-fulcioCalled:
+		s.t.Fatal("Fulcio was called before the refusal")
+	default:
+	}
+	if code != exitUsage || !strings.Contains(stdout+stderr, want) {
+		s.t.Errorf("exit %d, want %d and %q:\n%s\n%s", code, exitUsage, want, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
 // hangingSigstore is a Sigstore instance folder whose services accept a
 // connection and never answer; arrived is closed at the first request.
 func hangingSigstore(t *testing.T) (dir string, arrived <-chan struct{}) {
@@ -871,18 +889,8 @@ func TestAttest_FailuresAfterTheLogEntry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStep(t)
 			s.withTokenService()
-			inst, fulcioCalled := hangingSigstore(t)
 			s.file("a.bin", "a")
-			args := append([]string{"attest", "--subject-path", "a.bin", "--sigstore", inst}, tt.setup(s)...)
-			stdout, stderr, code := s.runGuarded(args...)
-			select {
-			case <-fulcioCalled:
-				t.Fatal("Fulcio was called before the failure was found")
-			default:
-			}
-			if code != exitUsage || !strings.Contains(stdout+stderr, tt.wantErr) {
-				t.Errorf("exit %d, want %d and %q:\n%s\n%s", code, exitUsage, tt.wantErr, stdout, stderr)
-			}
+			stdout, stderr := s.runRefusedBeforeSigning(tt.wantErr, append([]string{"--subject-path", "a.bin"}, tt.setup(s)...)...)
 			if strings.Contains(stdout+stderr, "panic") {
 				t.Errorf("panicked:\n%s", stderr)
 			}

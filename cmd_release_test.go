@@ -126,21 +126,11 @@ func TestUploadToRelease_RefusedBeforeSigning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStep(t)
 			s.withTokenService()
-			inst, fulcioCalled := hangingSigstore(t)
 			s.file("a.bin", "a")
 			for k, v := range tt.vars {
 				s.env[k] = v
 			}
-			args := append([]string{"attest", "--sigstore", inst, "--upload-to-release", "v1"}, tt.args...)
-			stdout, stderr, code := s.runGuarded(args...)
-			select {
-			case <-fulcioCalled:
-				t.Fatal("Fulcio was called before the refusal")
-			default:
-			}
-			if code != exitUsage || !strings.Contains(stdout+stderr, tt.want) {
-				t.Errorf("exit %d, want %d and %q:\n%s\n%s", code, exitUsage, tt.want, stdout, stderr)
-			}
+			s.runRefusedBeforeSigning(tt.want, append([]string{"--upload-to-release", "v1"}, tt.args...)...)
 		})
 	}
 }
