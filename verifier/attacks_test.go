@@ -196,6 +196,7 @@ func withSigner(r ghRun, job string) ghRun {
 func TestVerify_AnyReusableWorkflowIsNotL3(t *testing.T) {
 	run := defaultRun()
 	fresh := withSigner(run, "provenant/fresh-repo/.github/workflows/l3.yml@refs/heads/main")
+	freshTag := withSigner(run, "provenant/fresh-repo/.github/workflows/l3.yml@refs/tags/v1.0.0")
 	sggAt := func(ref string) ghRun {
 		return withSigner(run, "slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@"+ref)
 	}
@@ -204,14 +205,21 @@ func TestVerify_AnyReusableWorkflowIsNotL3(t *testing.T) {
 	runLevelCases(t, []levelCase{
 		{name: "fresh repository under the owner", run: fresh, policy: Policy{Owner: "provenant", MinLevel: 3}, level: 2, failed: CheckLevel, reason: notTrusted},
 		{name: "fresh repository, L2 reported", run: fresh, policy: Policy{Owner: "provenant"}, level: 2, reason: "L2: signed by the hosted build platform identity"},
-		{name: "pinned with signer-workflow", run: fresh, policy: Policy{Owner: "provenant", SignerWorkflow: "provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3}, level: 3},
-		{name: "pinned with signer-repo", run: fresh, policy: Policy{Owner: "provenant", SignerRepo: "provenant/fresh-repo", MinLevel: 3}, level: 3},
-		{name: "pinned with builder-id", run: fresh, policy: Policy{Repo: "provenant/demo", BuilderID: "https://github.com/provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3}, level: 3},
+		{name: "pinned with signer-workflow", run: freshTag, policy: Policy{Owner: "provenant", SignerWorkflow: "provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3}, level: 3},
+		{name: "pinned with signer-repo", run: freshTag, policy: Policy{Owner: "provenant", SignerRepo: "provenant/fresh-repo", MinLevel: 3}, level: 3},
+		{name: "pinned with builder-id", run: freshTag, policy: Policy{Repo: "provenant/demo", BuilderID: "https://github.com/provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3}, level: 3},
+		{name: "pinned, at a branch", run: fresh, policy: Policy{Owner: "provenant", SignerWorkflow: "provenant/fresh-repo/.github/workflows/l3.yml", MinLevel: 3},
+			level: 2, failed: CheckLevel, reason: `ran at "refs/heads/main", not at a release tag refs/tags/vX.Y.Z`},
+		{name: "pinned, at a branch, its commit pinned", run: fresh, policy: Policy{Owner: "provenant", SignerWorkflow: "provenant/fresh-repo/.github/workflows/l3.yml", SignerDigest: fresh.JobWorkflowSHA, MinLevel: 3}, level: 3},
 		{name: "built-in generator at a release tag", run: sggAt("refs/tags/v2.1.0"), policy: anySigner, level: 3},
 		{name: "built-in generator at a branch", run: sggAt("refs/heads/main"), policy: anySigner, level: 2, failed: CheckLevel, reason: "is not a trusted builder"},
 		{name: "built-in generator at a bare commit", run: sggAt("0123456789abcdef0123456789abcdef01234567"), policy: anySigner, level: 2, failed: CheckLevel, reason: "is not a trusted builder"},
 		{name: "built-in generator at a pre-release tag", run: sggAt("refs/tags/v2.1.0-rc.1"), policy: anySigner, level: 2, failed: CheckLevel, reason: "is not a trusted builder"},
-		{name: "GitHub's attestation workflows", run: withSigner(run, "github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d"), policy: anySigner, level: 3},
+		{name: "GitHub's attestation workflows at a release tag", run: withSigner(run, "github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/tags/v1.2.0"), policy: anySigner, level: 3},
+		{name: "GitHub's attestation workflows at a bare commit", run: withSigner(run, "github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d"), policy: anySigner,
+			level: 2, failed: CheckLevel, reason: "not at a release tag"},
+		{name: "GitHub's attestation workflows at a branch", run: withSigner(run, "github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/heads/main"), policy: anySigner,
+			level: 2, failed: CheckLevel, reason: "not at a release tag"},
 	})
 }
 
@@ -361,7 +369,7 @@ func TestVerify_CertificateWithoutGitHubExtensions(t *testing.T) {
 		{name: "no extensions, a source required", run: run, opts: signOpts{certExt: bare},
 			policy: Policy{Repo: "provenant/demo", MinLevel: 1}, level: 1, failed: CheckIdentity, reason: "Source Repository URI"},
 		{name: "no extensions, builder expected", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
-			policy: Policy{CertIdentity: "release@provenant.test", BuilderID: san, MinLevel: 1}, level: 1, failed: CheckProvenance, reason: "cannot be checked"},
+			policy: Policy{CertIdentity: "release@provenant.test", BuilderID: san, MinLevel: 1}, level: 1, failed: CheckIdentity, reason: "must run at a release tag"},
 		{name: "deprecated extensions agree", run: run, opts: deprecated,
 			policy: Policy{CertIdentity: san, MinLevel: 1}, level: 1, reason: "only the deprecated GitHub extensions"},
 		{name: "deprecated extensions, source by repo", run: run, opts: deprecated,

@@ -96,7 +96,13 @@ func fixtureCases() []fixtureCase {
 		{name: "github custom issuer, default issuer", bundle: "github-attest/custom-issuer.sigstore.json", artifact: "github-attest/custom-issuer-artifact",
 			policy: Policy{Owner: "too-legit"}, failed: CheckIdentity, reason: "issuer"},
 		{name: "github reusable workflow", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
-			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", MinLevel: 3}, verified: true, level: 3, reason: "trusted builder in https://github.com/github/artifact-attestations-workflows"},
+			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", SignerDigest: "09b495c3f12c7881b3cc17209a327792065c1a1d", MinLevel: 3}, verified: true, level: 3, reason: "trusted builder in https://github.com/github/artifact-attestations-workflows"},
+		// The same builder at a bare commit, its digest not pinned: a commit
+		// may exist only in a fork (an imposter commit), so not L3.
+		{name: "github reusable workflow at a bare commit is not L3", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
+			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", MinLevel: 3}, failed: CheckLevel, reason: `SLSA Build L2: signed by the hosted build platform identity https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d and the predicate agrees with the certificate; not L3: the builder https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d ran at "09b495c3f12c7881b3cc17209a327792065c1a1d", not at a release tag`},
+		{name: "github reusable workflow, another signer digest", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
+			policy: Policy{Repo: "malancas/attest-demo", SignerRepo: "github/artifact-attestations-workflows", SignerDigest: "19b495c3f12c7881b3cc17209a327792065c1a1d", MinLevel: 3}, failed: CheckIdentity, reason: "BuildSignerDigest"},
 		{name: "github reusable workflow, wrong signer repo", bundle: "github-attest/reusable-workflow-attestation.sigstore.json", artifact: "github-attest/reusable-workflow-artifact",
 			policy: Policy{Repo: "malancas/attest-demo"}, failed: CheckIdentity, reason: "SAN"},
 		{name: "github instance (TSA only) offline", bundle: "github-attest/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl", artifact: "github-attest/github_provenance_demo-0.0.12-py3-none-any.whl",
@@ -212,7 +218,13 @@ func fixtureCases() []fixtureCase {
 			failed: CheckPredicate, reason: `predicate runDetails.builder.id is "` + bcrBuilder + `@refs/tags/v0.0.1" but the certificate's Build Signer URI`},
 		// bundle-unit: generator at main, and two tampered bundles.
 		fixtureCase{name: "bundle-unit valid v0.3", bundle: "slsa-github-generator/bundle-unit/valid-v0.3.intoto.sigstore",
-			digest: "sha256:2892146b063a94cb4a4318c0e98d38af12dcf2b1e29237486b58463b59607bbd", policy: withV02(Policy{Repo: examplePackage, SignerRepo: generator}), verified: true, level: 3},
+			digest: "sha256:2892146b063a94cb4a4318c0e98d38af12dcf2b1e29237486b58463b59607bbd", policy: withV02(Policy{Repo: examplePackage, SignerRepo: generator}), verified: true, level: 2,
+			reason: `not L3: the builder https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/heads/main ran at "refs/heads/main", not at a release tag`},
+		// slsa-verifier refuses a builder at a branch even when the builder id
+		// is given (verifyTrustedBuilderRef): so does --builder-id.
+		fixtureCase{name: "bundle-unit valid v0.3, builder id at a branch", bundle: "slsa-github-generator/bundle-unit/valid-v0.3.intoto.sigstore",
+			digest: "sha256:2892146b063a94cb4a4318c0e98d38af12dcf2b1e29237486b58463b59607bbd",
+			policy: withV02(Policy{SourceURI: "github.com/" + examplePackage, BuilderID: genericBuilder}), failed: CheckIdentity, reason: `"refs/heads/main" is not one`},
 		fixtureCase{name: "bundle-unit mismatch tlog", bundle: "slsa-github-generator/bundle-unit/mismatch-tlog.intoto.sigstore",
 			digest: "sha256:2e38b952523576057f5ca8cf6d179ad6b66f6d0221b9a0eb621caf3507773c71", policy: Policy{Owner: "asraa"}, failed: CheckTimestamps, reason: "transparency log signature does not match"},
 		fixtureCase{name: "bundle-unit invalid SET", bundle: "slsa-github-generator/bundle-unit/invalid-set.intoto.sigstore",

@@ -77,15 +77,25 @@ func isBuiltinTrustedBuilder(signerURI string) bool {
 
 // trustedBuilder says whether the certificate's signing workflow is a
 // build platform apart from the source: in another repository than the
-// source, and either pinned by the policy or a built-in trusted builder.
-// When it is not, why says so in words for a report.
+// source, either pinned by the policy or a built-in trusted builder, and
+// released: run at a release tag refs/tags/vX.Y.Z (slsa-verifier's
+// utils.IsValidBuilderTag) or at the commit the policy pins (SignerDigest,
+// which check 6 matched against the Build Signer Digest). A branch moves
+// under the caller's feet, and GitHub runs owner/repo/...@<sha> for a
+// commit that exists only in a fork of the builder's repository (an
+// "imposter commit"), with the token naming the parent repository; so
+// neither is a builder anyone vouched for. When it is not trusted, why
+// says so in words for a report.
 func (p *Policy) trustedBuilder(ext certificate.Extensions) (ok bool, why string) {
 	signerRepo := repoOfWorkflow(ext.BuildSignerURI)
+	_, ref, _ := strings.Cut(ext.BuildSignerURI, "@")
 	switch {
 	case signerRepo == "" || strings.EqualFold(signerRepo, ext.SourceRepositoryURI):
 		return false, "the signing workflow lives in the source repository " + ext.SourceRepositoryURI + ", so the build is not isolated from the caller"
 	case !p.pinsSigner() && !isBuiltinTrustedBuilder(ext.BuildSignerURI):
 		return false, "the signer " + ext.BuildSignerURI + " is not a trusted builder (pin it with --signer-workflow)"
+	case p.SignerDigest == "" && utils.IsValidBuilderTag(ref, false) != nil:
+		return false, fmt.Sprintf("the builder %s ran at %q, not at a release tag refs/tags/vX.Y.Z: a branch can move and a commit may exist only in a fork (an imposter commit); call the builder at a release tag, or pin its commit with --signer-digest", ext.BuildSignerURI, ref)
 	}
 	return true, ""
 }
