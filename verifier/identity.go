@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
 
 // identityMatcher is the compiled form of the identity part of a Policy.
@@ -27,6 +28,10 @@ type identityMatcher struct {
 	// (sourcePrefix) or a built-in trusted builder, as slsa-verifier does.
 	sourceOrBuiltin bool
 	sourcePrefix    string
+	// builderTag, with a builder id (slsa-verifier's --builder-id), requires
+	// the signing workflow at a release tag refs/tags/vX.Y.Z, as
+	// slsa-verifier does for every builder (verifyTrustedBuilderRef).
+	builderTag bool
 }
 
 func (p *Policy) compileIdentity() (*identityMatcher, error) {
@@ -44,6 +49,9 @@ func (p *Policy) compileIdentityFields() (*identityMatcher, error) {
 	if !p.hasIdentity() {
 		return nil, ErrNoIdentity
 	}
+	if err := p.checkSignerFields(); err != nil {
+		return nil, err
+	}
 	src, haveSource, err := p.source()
 	if err != nil {
 		return nil, err
@@ -54,7 +62,7 @@ func (p *Policy) compileIdentityFields() (*identityMatcher, error) {
 	if !haveSource && !personal {
 		return nil, ErrNoSource
 	}
-	m := &identityMatcher{denySelf: p.DenySelfHostedRunners}
+	m := &identityMatcher{denySelf: p.DenySelfHostedRunners, builderTag: p.BuilderID != ""}
 	san, err := p.sanMatcher(src, m)
 	if err != nil {
 		return nil, err
@@ -86,8 +94,6 @@ func (p *Policy) compileIdentityFields() (*identityMatcher, error) {
 func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.SubjectAlternativeNameMatcher, error) {
 	var sanExact, sanRegexp string
 	switch {
-	case p.CertIdentity != "" && p.CertIdentityRegexp != "":
-		return verify.SubjectAlternativeNameMatcher{}, errors.New("give cert-identity or cert-identity-regexp, not both")
 	case p.CertIdentity != "":
 		sanExact = p.CertIdentity
 		m.constraints = append(m.constraints, fmt.Sprintf("SAN = %s", sanExact))
@@ -95,7 +101,7 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 		sanRegexp = "^(?:" + p.CertIdentityRegexp + ")$"
 		m.constraints = append(m.constraints, fmt.Sprintf("SAN matches %s", sanRegexp))
 	case p.SignerWorkflow != "":
-		wf := p.SignerWorkflow
+		wf, ref, _ := strings.Cut(p.SignerWorkflow, "@")
 		if !strings.Contains(wf, "://") {
 			if strings.Count(wf, "/") >= 4 && strings.Contains(strings.SplitN(wf, "/", 2)[0], ".") {
 				wf = "https://" + wf // host/owner/repo/.github/workflows/x.yml
@@ -103,8 +109,13 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 				wf = src.server + "/" + wf
 			}
 		}
-		sanRegexp = "^" + caseInsensitiveRepo(wf) + "@.+$"
-		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s (any ref)", wf))
+		if ref == "" {
+			sanRegexp = "^" + caseInsensitiveRepo(wf) + "@.+$"
+			m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s (any ref)", wf))
+		} else {
+			sanRegexp = "^" + caseInsensitiveRepo(wf) + regexp.QuoteMeta("@"+ref) + "$"
+			m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s at %s", wf, ref))
+		}
 	case p.SignerRepo != "":
 		sanRegexp = "^(?i:" + regexp.QuoteMeta(src.server+"/"+p.SignerRepo+"/") + ").+$"
 		m.constraints = append(m.constraints, fmt.Sprintf("signer workflow in %s/%s", src.server, p.SignerRepo))
@@ -253,6 +264,11 @@ func sortedKeys(m map[string]string) []string {
 func (m *identityMatcher) check(s certificate.Summary) CheckResult {
 	if err := m.id.Verify(s); err != nil {
 		return fail(CheckIdentity, fmt.Errorf("signer %s (issuer %s) does not meet the policy: %w", s.SubjectAlternativeName, s.Issuer, err))
+	}
+	if m.builderTag {
+		if _, ref, _ := strings.Cut(s.SubjectAlternativeName, "@"); utils.IsValidBuilderTag(ref, false) != nil {
+			return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: with a builder id the signing workflow must run at a release tag refs/tags/vX.Y.Z, as slsa-verifier requires of every builder; %q is not one (a branch moves, and a commit may exist only in a fork)", s.SubjectAlternativeName, ref))
+		}
 	}
 	if m.sourceOrBuiltin && !isBuiltinTrustedBuilder(s.SubjectAlternativeName) &&
 		!(len(s.SubjectAlternativeName) > len(m.sourcePrefix) && strings.EqualFold(s.SubjectAlternativeName[:len(m.sourcePrefix)], m.sourcePrefix)) {

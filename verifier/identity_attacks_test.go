@@ -85,7 +85,7 @@ func TestVerify_BranchNamedLikeATagIsNotTheTag(t *testing.T) {
 		{name: "source ref", run: branch, policy: Policy{Repo: "provenant/demo", SourceRef: "refs/tags/v1.2.3"}, failed: CheckIdentity},
 		{name: "builder pinned at a tag, signer at a branch of that name", run: reusableOnBranch,
 			policy: Policy{Repo: "provenant/demo", SignerRepo: "provenant/builders", BuilderID: "https://github.com/provenant/builders/.github/workflows/provenance.yml@v2.0.0"},
-			level:  2, failed: CheckProvenance, reason: "builder is"},
+			failed: CheckIdentity, reason: `with a builder id the signing workflow must run at a release tag refs/tags/vX.Y.Z, as slsa-verifier requires of every builder; "refs/heads/v2.0.0" is not one`},
 	})
 }
 
@@ -134,4 +134,52 @@ func runIdentityCases(t *testing.T, tests []levelCase) {
 			}
 		})
 	}
+}
+
+// TestPolicy_ConflictingSignerFieldsAreRefused: the certificate's SAN is
+// matched against one signer field; a second one would be dropped while
+// still counting as a pinned builder for L3 (a regexp '.*' plus an
+// attacker's --signer-workflow gave L3). Two are a policy error, as gh
+// makes the flags mutually exclusive; so are an owner-wide --signer-repo
+// and a --signer-workflow@REF that no certificate can carry.
+func TestPolicy_ConflictingSignerFieldsAreRefused(t *testing.T) {
+	const wf = "evil-org/evil/.github/workflows/x.yml"
+	tests := []struct {
+		name   string
+		policy Policy
+		want   string
+	}{
+		{"regexp and signer workflow", Policy{Repo: "a/b", CertIdentityRegexp: ".*", SignerWorkflow: wf}, "cert-identity-regexp and signer-workflow are given together"},
+		{"regexp and signer repo", Policy{Repo: "a/b", CertIdentityRegexp: ".*", SignerRepo: "evil-org/evil"}, "cert-identity-regexp and signer-repo are given together"},
+		{"identity and signer workflow", Policy{Repo: "a/b", CertIdentity: "https://github.com/a/b/.github/workflows/r.yml@refs/heads/main", SignerWorkflow: wf}, "cert-identity and signer-workflow"},
+		{"identity and regexp", Policy{Repo: "a/b", CertIdentity: "x", CertIdentityRegexp: "y"}, "cert-identity and cert-identity-regexp"},
+		{"signer workflow and signer repo", Policy{Repo: "a/b", SignerWorkflow: wf, SignerRepo: "evil-org/evil"}, "signer-workflow and signer-repo"},
+		{"signer repo names only an owner", Policy{Repo: "a/b", SignerRepo: "evil-org"}, `signer-repo "evil-org": want OWNER/NAME`},
+		{"signer repo with a trailing slash", Policy{Repo: "a/b", SignerRepo: "evil-org/"}, "want OWNER/NAME"},
+		{"signer repo with three parts", Policy{Repo: "a/b", SignerRepo: "evil-org/evil/x"}, "want OWNER/NAME"},
+		{"signer workflow at a short ref", Policy{Repo: "a/b", SignerWorkflow: wf + "@main"}, `the ref "main" is not one a certificate names`},
+		{"signer workflow at an empty ref", Policy{Repo: "a/b", SignerWorkflow: wf + "@"}, `the ref "" is not one`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.Validate()
+			var pe *PolicyError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate() = %v, want a *PolicyError containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestVerify_SignerWorkflowAtARef: --signer-workflow with @REF matches that
+// ref only (before, it built a regexp that could never match).
+func TestVerify_SignerWorkflowAtARef(t *testing.T) {
+	run := withSigner(defaultRun(), "provenant/builders/.github/workflows/provenance.yml@refs/tags/v2.0.0")
+	const wf = "provenant/builders/.github/workflows/provenance.yml"
+	runIdentityCases(t, []levelCase{
+		{name: "at its ref", run: run, policy: Policy{Repo: "provenant/demo", SignerWorkflow: wf + "@refs/tags/v2.0.0", MinLevel: 3}, level: 3},
+		{name: "at its commit", run: withSigner(defaultRun(), wf+"@fedcba9876543210fedcba9876543210fedcba98"), policy: Policy{Repo: "provenant/demo", SignerWorkflow: wf + "@fedcba9876543210fedcba9876543210fedcba98", MinLevel: 2}, level: 2},
+		{name: "at another ref", run: run, policy: Policy{Repo: "provenant/demo", SignerWorkflow: wf + "@refs/tags/v2.0.1"}, failed: CheckIdentity, reason: "SAN"},
+		{name: "a longer ref is another ref", run: withSigner(defaultRun(), wf+"@refs/tags/v2.0.0-evil"), policy: Policy{Repo: "provenant/demo", SignerWorkflow: wf + "@refs/tags/v2.0.0"}, failed: CheckIdentity, reason: "SAN"},
+	})
 }

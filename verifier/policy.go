@@ -47,7 +47,9 @@ type Policy struct {
 	// SignerRepo ("owner/name"): the repository of the signing workflow (SAN).
 	SignerRepo string
 	// SignerWorkflow ("[host/]owner/name/.github/workflows/file.yml"): the
-	// signing workflow (SAN prefix, any ref).
+	// signing workflow (SAN prefix, any ref); with "@REF" (a full ref or a
+	// commit), at that ref only. At most one of SignerWorkflow, SignerRepo,
+	// CertIdentity and CertIdentityRegexp.
 	SignerWorkflow string
 	// CertIdentity: the SAN, exactly.
 	CertIdentity string
@@ -104,6 +106,56 @@ type Policy struct {
 func (p *Policy) hasIdentity() bool {
 	return p.Owner != "" || p.Repo != "" || p.SignerRepo != "" || p.SignerWorkflow != "" ||
 		p.CertIdentity != "" || p.CertIdentityRegexp != "" || p.SourceURI != "" || p.BuilderID != ""
+}
+
+// checkSignerFields refuses signer constraints that cannot all be applied.
+// The SAN is matched against one of CertIdentity, CertIdentityRegexp,
+// SignerWorkflow and SignerRepo; with two given, one would be dropped while
+// still counting as a pinned builder for L3, so two are an error (gh
+// attestation verify makes the same flags mutually exclusive). SignerRepo
+// must name one repository (OWNER/NAME, not a whole owner), and a ref on
+// SignerWorkflow must be a ref as the certificate names it.
+func (p *Policy) checkSignerFields() error {
+	var given []string
+	for _, f := range []struct{ name, value string }{
+		{"cert-identity", p.CertIdentity}, {"cert-identity-regexp", p.CertIdentityRegexp},
+		{"signer-workflow", p.SignerWorkflow}, {"signer-repo", p.SignerRepo},
+	} {
+		if f.value != "" {
+			given = append(given, f.name)
+		}
+	}
+	if len(given) > 1 {
+		return fmt.Errorf("%s are given together: give one of cert-identity, cert-identity-regexp, signer-workflow and signer-repo (as gh attestation verify), since the certificate's identity is matched against one", strings.Join(given, " and "))
+	}
+	if p.SignerRepo != "" {
+		parts := strings.Split(p.SignerRepo, "/")
+		if len(parts) != 2 || parts[0] == "" || parts[1] == "" || strings.ContainsAny(p.SignerRepo, "@ \t\n") {
+			return fmt.Errorf("signer-repo %q: want OWNER/NAME, one repository (an owner alone would pin every repository of it as a builder)", p.SignerRepo)
+		}
+	}
+	if wf, ref, found := strings.Cut(p.SignerWorkflow, "@"); found {
+		if !strings.Contains(wf, "/.github/workflows/") {
+			return fmt.Errorf("signer-workflow %q: want [host/]OWNER/NAME/.github/workflows/FILE[@REF]", p.SignerWorkflow)
+		}
+		if !strings.HasPrefix(ref, "refs/") && !isCommitSHA(ref) {
+			return fmt.Errorf("signer-workflow %q: the ref %q is not one a certificate names: give the full ref (refs/tags/v1.2.3, refs/heads/main) or a 40-hex commit, or leave out @REF for any ref", p.SignerWorkflow, ref)
+		}
+	}
+	return nil
+}
+
+// isCommitSHA reports whether s is a full 40-hex git commit id.
+func isCommitSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrNoIdentity is returned by New when the policy does not constrain the
