@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 )
@@ -68,11 +69,22 @@ func (p *Pins) Marshal() ([]byte, error) {
 func observe(a ArtifactResult) map[string]Pin {
 	seen := map[string]Pin{}
 	for _, b := range a.Bundles {
-		if !b.Verified || b.Signer == nil || b.Signer.SourceRepositoryURI == "" {
+		if !b.Verified || b.Signer == nil {
 			continue
 		}
 		ext := b.Signer.Extensions
-		key := strings.ToLower(ext.SourceRepositoryURI)
+		src := ext.SourceRepositoryURI
+		if src == "" && ext.GithubWorkflowRepository != "" {
+			// An older certificate with only the deprecated extensions
+			// (1.3.6.1.4.1.57264.1.2–.6) still names its source: it is held to
+			// the pin too, so a downgrade through such a certificate (no ids,
+			// L1) is caught, not skipped.
+			src = serverOf(b.Signer.SubjectAlternativeName) + "/" + ext.GithubWorkflowRepository
+		}
+		if src == "" {
+			continue
+		}
+		key := strings.ToLower(src)
 		if old, ok := seen[key]; ok && old.Level >= b.Level {
 			continue
 		}
@@ -131,4 +143,14 @@ func pinDiffs(src string, old, now Pin) []error {
 		diffs = append(diffs, fmt.Errorf("level of %s dropped from SLSA Build L%d to L%d (a downgrade)", src, old.Level, now.Level))
 	}
 	return diffs
+}
+
+// serverOf is the scheme and host of a workflow SAN
+// ("https://host/o/r/.github/workflows/f.yml@ref"), the server of its
+// repository; https://github.com when the SAN is not such a URI.
+func serverOf(san string) string {
+	if u, err := url.Parse(san); err == nil && u.Scheme == "https" && u.Host != "" {
+		return "https://" + u.Host
+	}
+	return "https://github.com"
 }

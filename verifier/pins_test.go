@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 )
 
 // TestPins: the first verification of a source records it; a later one
@@ -111,5 +113,32 @@ func TestParsePins(t *testing.T) {
 		if _, err := ParsePins([]byte(bad.text)); err == nil || !strings.Contains(err.Error(), bad.msg) {
 			t.Errorf("ParsePins(%s): %v, want %q", bad.text, err, bad.msg)
 		}
+	}
+}
+
+// TestPins_DowngradeThroughDeprecatedExtensionsIsCaught: a certificate
+// with only the deprecated GitHub extensions (1.3.6.1.4.1.57264.1.2–.6)
+// names its source in GitHub Workflow Repository; pins skipped it, so an
+// old L1 bundle of a source pinned at L3 passed. It is held to the pin.
+func TestPins_DowngradeThroughDeprecatedExtensionsIsCaught(t *testing.T) {
+	s := newTestSigstore(t)
+	reusable := defaultRun().reusable()
+	data, art := ownBundle(t, s, reusable, nil, signOpts{})
+	l3 := verifyOne(t, s, data, art, Policy{Repo: reusable.Repo, SignerRepo: "provenant/builders"})
+	old := defaultRun()
+	data, art = ownBundle(t, s, old, nil, signOpts{certExt: func(e *certificate.Extensions) { *e = certificate.Extensions{Issuer: e.Issuer} }, extraExt: deprecatedExtensions(old)})
+	l1 := verifyOne(t, s, data, art, Policy{Repo: old.Repo, MinLevel: 1})
+	if !l3.Verified || l3.Level != 3 || !l1.Verified || l1.Level != 1 {
+		t.Fatalf("setup: L3 bundle %v (L%d), deprecated-extensions bundle %v (L%d)\n%s", l3.Verified, l3.Level, l1.Verified, l1.Level, bundleText(l1))
+	}
+	pins, _ := ParsePins(nil)
+	if _, err := pins.Check(ArtifactResult{Verified: true, Level: 3, Bundles: []BundleResult{l3}}, false); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pins.Check(ArtifactResult{Verified: true, Level: 1, Bundles: []BundleResult{l1}}, false)
+	var pv *PolicyViolation
+	if !errors.As(err, &pv) || !strings.Contains(err.Error(), "level of https://github.com/provenant/demo dropped from SLSA Build L3 to L1") ||
+		!strings.Contains(err.Error(), `repository id of https://github.com/provenant/demo changed from "123456" to ""`) {
+		t.Fatalf("Check = %v, want the downgrade and the missing repository id named", err)
 	}
 }

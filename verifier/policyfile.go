@@ -478,19 +478,76 @@ func (e *PolicyViolation) Error() string { return "policy rule " + e.Rule + ": "
 // Unwrap returns the reason.
 func (e *PolicyViolation) Unwrap() error { return e.Err }
 
+// Apply judges one artifact's verified bundles by the policy file and makes
+// the verdict stick: a verified bundle of a required predicate type that
+// breaks a source rule or its requirement's conditions no longer counts
+// (Verified false, Refused says why), so the artifact's level, a VSA's
+// level and inputAttestations, and the pins come only from bundles that
+// meet the policy. The artifact's Level is recomputed from the remaining
+// bundles of defaultType (the type verify asked for). It then returns
+// Evaluate's verdict on what is left (a *PolicyViolation), or nil.
+func (pf *PolicyFile) Apply(a *ArtifactResult, defaultType string) error {
+	reqs := pf.requirements(defaultType)
+	for i := range a.Bundles {
+		b := &a.Bundles[i]
+		if !b.Verified || b.Signer == nil {
+			continue
+		}
+		for j, r := range reqs {
+			if b.PredicateType != r.PredicateType {
+				continue
+			}
+			if err := pf.judge(*b, r, requireRule(j, r)); err != nil {
+				b.Verified, b.Refused = false, err.Error()
+			}
+		}
+	}
+	level := 0
+	for _, b := range a.Bundles {
+		if b.Verified && b.PredicateType == defaultType {
+			level = max(level, b.Level)
+		}
+	}
+	a.Level = level
+	err := pf.Evaluate(a.Bundles, defaultType)
+	if err == nil && !anyVerified(a.Bundles) {
+		err = &PolicyViolation{Rule: "require", Err: errors.New("no verified attestation meets the policy")}
+	}
+	return err
+}
+
+func anyVerified(bundles []BundleResult) bool {
+	for _, b := range bundles {
+		if b.Verified {
+			return true
+		}
+	}
+	return false
+}
+
+// requirements are the policy's Require, or the one predicate type verify
+// asked for when it has none.
+func (pf *PolicyFile) requirements(defaultType string) []Requirement {
+	if len(pf.Require) == 0 {
+		return []Requirement{{PredicateType: defaultType}}
+	}
+	return pf.Require
+}
+
+func requireRule(i int, r Requirement) string {
+	return fmt.Sprintf("require[%d] (%s)", i, r.PredicateType)
+}
+
 // Evaluate judges the bundles of one artifact (every predicate type; only
 // the verified ones count): for each entry of Require (or, without one, the
 // predicate type defaultType) a verified bundle must meet the source rules
 // and the entry's conditions; with SameRun, one run must have made one of
 // each. It returns a *PolicyViolation, or nil.
 func (pf *PolicyFile) Evaluate(bundles []BundleResult, defaultType string) error {
-	reqs := pf.Require
-	if len(reqs) == 0 {
-		reqs = []Requirement{{PredicateType: defaultType}}
-	}
+	reqs := pf.requirements(defaultType)
 	runsOf := make([][]string, len(reqs))
 	for i, r := range reqs {
-		rule := fmt.Sprintf("require[%d] (%s)", i, r.PredicateType)
+		rule := requireRule(i, r)
 		var first error
 		for _, b := range bundles {
 			if !b.Verified || b.Signer == nil || b.PredicateType != r.PredicateType {

@@ -389,3 +389,59 @@ func writePolicyFixtures(t *testing.T) {
 		mustWrite(t, filepath.Join(policyDir, fx.file), data)
 	}
 }
+
+// TestPolicyFile_RefusedBundleDoesNotCount: two bundles for one artifact,
+// one from the repository the policy pins by id (L2), one from the
+// repository recreated under the same name (another id) at L3. The refused
+// bundle counted: the report said L3, the VSA PASSED at L3 naming it among
+// its inputAttestations, and the pins recorded its id. After Apply, level,
+// VSA and pins come only from the bundle that meets the policy.
+func TestPolicyFile_RefusedBundleDoesNotCount(t *testing.T) {
+	s := newTestSigstore(t)
+	own := defaultRun()
+	recreated := defaultRun().reusable()
+	recreated.RepoID = "999999"
+	var bundles []BundleResult
+	for i, r := range []ghRun{own, recreated} {
+		data, art := ownBundle(t, s, r, nil, signOpts{})
+		br := verifyOne(t, s, data, art, Policy{Repo: r.Repo, SignerRepo: repoOfRef(r.JobWorkflowRef)})
+		br.Source, br.BundleSHA256 = []string{"own.sigstore.json", "recreated.sigstore.json"}[i], strings.Repeat(string(rune('a'+i)), 64)
+		bundles = append(bundles, br)
+	}
+	if bundles[0].Level != 2 || bundles[1].Level != 3 {
+		t.Fatalf("setup: levels %d and %d, want 2 and 3", bundles[0].Level, bundles[1].Level)
+	}
+	pf, err := ParsePolicyFile([]byte("source:\n  repo: provenant/demo\n  repository-id: 123456\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ArtifactResult{Artifact: "demo", Digest: "sha256:" + strings.Repeat("0", 64), Verified: true, Level: 3, Bundles: bundles}
+	if err := pf.Apply(&a, SLSAProvenanceV1); err != nil {
+		t.Fatalf("Apply: %v (the own bundle meets the policy)", err)
+	}
+	if a.Level != 2 || a.Bundles[1].Verified || !strings.Contains(a.Bundles[1].Refused, "policy rule source.repository-id") {
+		t.Fatalf("after Apply: level %d, recreated bundle verified %v refused %q; want L2 and the recreated bundle refused", a.Level, a.Bundles[1].Verified, a.Bundles[1].Refused)
+	}
+	vsa, err := Summary(a, SummaryOptions{PolicyURI: "file:policy.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(vsa), `"verifiedLevels":["SLSA_BUILD_LEVEL_2"]`) || strings.Contains(string(vsa), "recreated.sigstore.json") {
+		t.Errorf("VSA %s: want L2 and no input from the refused bundle", vsa)
+	}
+	pins, _ := ParsePins(nil)
+	if _, err := pins.Check(a, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := pins.Sources["https://github.com/provenant/demo"]; got.RepositoryID != "123456" || got.Level != 2 {
+		t.Errorf("pinned %+v, want repository id 123456 at L2", got)
+	}
+
+	// Only the recreated repository's bundle: the artifact fails.
+	b := ArtifactResult{Artifact: "demo", Verified: true, Level: 3, Bundles: []BundleResult{bundles[1]}}
+	b.Bundles[0].Verified, b.Bundles[0].Refused = true, ""
+	var pv *PolicyViolation
+	if err := pf.Apply(&b, SLSAProvenanceV1); !errors.As(err, &pv) || b.Level != 0 {
+		t.Errorf("Apply on the recreated repository's bundle alone = %v, level %d; want a violation and L0", err, b.Level)
+	}
+}

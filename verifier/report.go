@@ -112,8 +112,11 @@ func writeArtifactText(b io.Writer, a ArtifactResult, verbose bool) {
 	}
 	for _, br := range a.Bundles {
 		status := "failed"
-		if br.Verified {
+		switch {
+		case br.Verified:
 			status = "verified"
+		case br.Refused != "":
+			status = "refused by the policy file: " + br.Refused
 		}
 		fmt.Fprintf(b, "  bundle %s: %s\n", br.Source, status)
 		if br.Signer != nil {

@@ -134,8 +134,11 @@ type BundleResult struct {
 	Checks []CheckResult `json:"checks"`
 	// Level is the SLSA Build level reached (0 when the signature did not verify).
 	Level int `json:"level"`
-	// Verified is true when no check failed.
+	// Verified is true when no check failed (and no policy file refused it).
 	Verified bool `json:"verified"`
+	// Refused, when set, says why a policy file refused a bundle whose nine
+	// checks passed (PolicyFile.Apply): it does not count.
+	Refused string `json:"refusedByPolicy,omitempty"`
 }
 
 // Err returns the first failed check as a *CheckError, or nil if verified.
