@@ -192,7 +192,7 @@ func checkReleaseVerify(f *verifyFlags) error {
 // name cannot be a file name is reported as not verified.
 func verifyMaybeRelease(ctx context.Context, f *verifyFlags, e env) (*verifier.Report, error) {
 	if f.release == "" {
-		return verifier.Verify(ctx, f.opts)
+		return verifyAndJudge(ctx, f, f.opts, e)
 	}
 	g, err := githubFor(e, f.hostname)
 	if err != nil {
@@ -214,7 +214,10 @@ func verifyMaybeRelease(ctx context.Context, f *verifyFlags, e env) (*verifier.R
 	}
 	opts := f.opts
 	opts.BundleDir = dir
-	rep, err := verifier.Verify(ctx, opts)
+	// Judged by the policy file and pins here, while the downloaded folder
+	// is still there: a policy's require: of other predicate types verifies
+	// the assets again with these options.
+	rep, err := verifyAndJudge(ctx, f, opts, e)
 	if err != nil {
 		var ie *verifier.InputError
 		if errors.As(err, &ie) && !hasEntries(dir) && len(refused) == 0 {

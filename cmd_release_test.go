@@ -150,6 +150,8 @@ func TestVerifyRelease(t *testing.T) {
 	bundle := readFixture(t, attackDir+"/mixed-digests.sigstore.json")
 	multiple := readFixture(t, attackDir+"/inputs-same-repo.intoto.jsonl")
 	tampered := append(append([]byte(nil), artifact...), '!')
+	twoTypes := jsonLines(t, attackDir+"/provenance-own.sigstore.json", attackDir+"/sbom-same-run.sigstore.json")
+	twoTypesPolicy := writePolicy(t, "require:\n  - predicate-type: https://slsa.dev/provenance/v1\n  - predicate-type: https://cyclonedx.org/bom\n")
 	base := []string{"--trusted-root", attackRoot, "--repo", demoRepo, "--release", "v1", "--format", "json"}
 	tests := []struct {
 		name     string
@@ -180,6 +182,12 @@ func TestVerifyRelease(t *testing.T) {
 			code: exitFailed, verified: 1, total: 3, want: "not a plain file name"},
 		{name: "pagination past 100 assets", token: ghRead, copies: 70, code: exitOK, verified: 70, total: 70},
 		{name: "more assets than the unauthenticated rate limit", copies: 70, code: exitFailed, want: "140 asset(s) to download, one API request each, and the rate limit has 57 left: set GH_TOKEN"},
+		// Issue 20: the other types of a policy's require: were verified
+		// again from the downloaded folder after it was deleted: always failed.
+		{name: "a policy requiring two predicate types", assets: map[string][]byte{"demo-linux-amd64": artifact, "demo-linux-amd64.intoto.jsonl": twoTypes},
+			args: []string{"--policy", twoTypesPolicy}, code: exitOK, verified: 1, total: 1},
+		{name: "a policy requiring two predicate types, one missing", assets: map[string][]byte{"demo-linux-amd64": artifact, "demo-linux-amd64.sigstore.json": readFixture(t, attackDir+"/provenance-own.sigstore.json")},
+			args: []string{"--policy", twoTypesPolicy}, code: exitFailed, verified: 0, total: 1, want: "require[1] (https://cyclonedx.org/bom): no verified attestation"},
 		{name: "no such release", args: []string{"--release", "v9"}, code: exitFailed, want: "no release tagged v9"},
 		{name: "an empty release", code: exitUsage, want: "has no asset to verify"},
 	}
@@ -237,4 +245,17 @@ func TestVerifyRelease_BadUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 with %q\n%s%s", tt.args, code, tt.want, stdout, stderr)
 		}
 	}
+}
+
+// jsonLines is a JSON Lines file of the bundle files given, one a line.
+func jsonLines(t *testing.T, files ...string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	for _, f := range files {
+		if err := json.Compact(&out, readFixture(t, f)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
 }

@@ -264,6 +264,21 @@ func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 	return checkReleaseVerify(f)
 }
 
+// checkVerifyUsage refuses a command line verify cannot run (exit 2)
+// before any trusted root is loaded: nothing to verify, an unusable policy
+// (conflicting signer flags, a malformed --repo or regexp), a malformed
+// --digest.
+func checkVerifyUsage(f *verifyFlags, e env) error {
+	o := f.opts
+	if host := tenantHost(f.hostname, e); host != "" {
+		o.Policy.GitHubServer = "https://" + host // as resolveTenant will set it
+	}
+	if len(o.Artifacts) == 0 && len(o.Digests) == 0 && o.BundleDir == "" && f.release == "" {
+		return errors.New("nothing to verify: give artifacts, --digest, --bundle-dir or --release")
+	}
+	return verifier.CheckOptions(o)
+}
+
 // keyValues parses repeated KEY=VALUE flags; nil when there are none.
 func keyValues(flagName string, list []string) (map[string]string, error) {
 	if len(list) == 0 {
@@ -284,6 +299,12 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if code := loadPolicyFile(f, e); code != exitOK {
 		return code
+	}
+	// The command line is checked whole before trust is loaded or anything
+	// is fetched: a usage error is exit 2 at once, offline too.
+	if err := checkVerifyUsage(f, e); err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		return exitUsage
 	}
 	if code := resolveTenant(ctx, f, e); code != exitOK {
 		return code
@@ -325,9 +346,6 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 			return exitUsage
 		}
 		return exitFailed
-	}
-	if code := judgePolicy(ctx, f, rep, e); code != exitOK {
-		return code
 	}
 	rep.Warnings = warnings
 	if f.format == "json" {

@@ -87,8 +87,19 @@ func TestVerifyCmd_AnyReusableWorkflowIsNotL3(t *testing.T) {
 	runAttackCases(t, []attackCase{
 		{"builder at a branch, unpinned", []string{"--repo", "slsa-framework/example-package", "--cert-identity-regexp", ".*", "--predicate-type", provV02,
 			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitFailed, "is not a trusted builder (pin it with --signer-workflow)", ""},
+		// Pinned, but at a branch: a branch moves (issue 19), so L2 and why.
 		{"builder at a branch, pinned", []string{"--repo", "slsa-framework/example-package", "--signer-repo", "slsa-framework/slsa-github-generator", "--predicate-type", provV02,
+			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitFailed, `ran at "refs/heads/main", not at a release tag refs/tags/vX.Y.Z`, ""},
+		{"builder at a branch, pinned with its commit", []string{"--repo", "slsa-framework/example-package", "--signer-repo", "slsa-framework/slsa-github-generator",
+			"--signer-digest", "2333f37e183e7e0b0d75d5266b55c60c55310824", "--predicate-type", provV02,
 			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"builder at a branch, another commit pinned", []string{"--repo", "slsa-framework/example-package", "--signer-repo", "slsa-framework/slsa-github-generator",
+			"--signer-digest", "1333f37e183e7e0b0d75d5266b55c60c55310824", "--predicate-type", provV02,
+			"--bundle", generatorAtMain, "--digest", generatorAtMainDigest, "--min-level", "3"}, exitFailed, "FAIL      6 identity", ""},
+		// GitHub's attestation workflows at a bare commit (a commit may live
+		// only in a fork: an imposter commit) under slsa-verifier's line.
+		{"GitHub's attestation workflow at a bare commit, slsa-verifier's line", []string{"--source-uri", "github.com/malancas/attest-demo",
+			"--bundle", reusableBundle, reusableAsset, "--min-level", "3"}, exitFailed, "not at a release tag", ""},
 		{"built-in builder at a release tag, unpinned", []string{"--repo", "slsa-framework/example-package", "--cert-identity-regexp", ".*", "--predicate-type", provV02,
 			"--bundle", sggPushBundle, "--digest", sggDigest, "--min-level", "3"}, exitOK, "VERIFIED at SLSA Build L3", ""},
 	})
@@ -217,6 +228,81 @@ func TestVerifyCmd_StaleOrPlantedTrust(t *testing.T) {
 			code, _, errOut := runVerifyIn(t, map[string]string{}, args...)
 			if code != exitUsage || !strings.Contains(errOut, tc.err) {
 				t.Errorf("exit %d, want %d with %q\n%s", code, exitUsage, tc.err, errOut)
+			}
+		})
+	}
+}
+
+// TestVerifyCmd_ConflictingSignerFlagsAreRefused: a regexp matched every
+// signer while an ignored --signer-workflow still counted as a pinned
+// builder: VERIFIED at L3 for an attacker's workflow. The signer flags are
+// mutually exclusive (as gh's), through the policy file too.
+func TestVerifyCmd_ConflictingSignerFlagsAreRefused(t *testing.T) {
+	bcr := []string{"--bundle", fixturesDir + "/slsa-github-generator/bcr/MODULE.bazel.intoto.jsonl", fixturesDir + "/slsa-github-generator/bcr/MODULE.bazel"}
+	const evil = "evil-org/evil/.github/workflows/x.yml"
+	policy := writePolicy(t, "signer: {workflow: "+evil+"}\n")
+	runAttackCases(t, []attackCase{
+		{"regexp and signer workflow", append([]string{"--repo", "aspect-build/rules_lint", "-i", ".*", "--signer-workflow", evil, "--min-level", "3"}, bcr...),
+			exitUsage, "", "cert-identity-regexp and signer-workflow are given together"},
+		{"regexp and signer repo", append([]string{"--repo", "aspect-build/rules_lint", "--cert-identity-regex", ".*", "--signer-repo", "evil-org/evil", "--min-level", "3"}, bcr...),
+			exitUsage, "", "cert-identity-regexp and signer-repo are given together"},
+		{"cosign's identity and signer workflow", append([]string{"--repo", "aspect-build/rules_lint", "--certificate-identity", "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1", "--signer-workflow", evil}, bcr...),
+			exitUsage, "", "cert-identity and signer-workflow are given together"},
+		{"policy file's signer workflow and a regexp", append([]string{"--repo", "aspect-build/rules_lint", "-i", ".*", "--policy", policy, "--min-level", "3"}, bcr...),
+			exitUsage, "", "cert-identity-regexp and signer-workflow are given together"},
+		{"signer repo names a whole owner", append([]string{"--repo", "aspect-build/rules_lint", "--signer-repo", "bazel-contrib", "--min-level", "3"}, bcr...),
+			exitUsage, "", `signer-repo "bazel-contrib": want OWNER/NAME`},
+		{"the one signer flag is applied", append([]string{"--repo", "aspect-build/rules_lint", "--signer-workflow", "bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml", "--min-level", "3"}, bcr...),
+			exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"signer workflow at its release tag", append([]string{"--repo", "aspect-build/rules_lint", "--signer-workflow", "bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1", "--min-level", "3"}, bcr...),
+			exitOK, "VERIFIED at SLSA Build L3", ""},
+		{"signer workflow at another tag", append([]string{"--repo", "aspect-build/rules_lint", "--signer-workflow", "bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.2"}, bcr...),
+			exitFailed, "FAIL      6 identity", ""},
+		{"signer workflow at a short ref", append([]string{"--repo", "aspect-build/rules_lint", "--signer-workflow", "bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@v0.0.1"}, bcr...),
+			exitUsage, "", `the ref "v0.0.1" is not one a certificate names`},
+	})
+}
+
+// TestVerifyCmd_BuilderIDDoesNotLoosenTheTagRule: slsa-verifier's line with
+// --builder-id of the generic generator accepted the generator at
+// refs/heads/main (L3); slsa-verifier requires a release tag either way.
+func TestVerifyCmd_BuilderIDDoesNotLoosenTheTagRule(t *testing.T) {
+	runAttackCases(t, []attackCase{
+		{"builder id, generator at a branch", []string{"--source-uri", "github.com/slsa-framework/example-package", "--builder-id", sggBuilder,
+			"--provenance-path", generatorAtMain, "--digest", generatorAtMainDigest}, exitFailed, `"refs/heads/main" is not one`, ""},
+		{"no builder id, generator at a branch", []string{"--source-uri", "github.com/slsa-framework/example-package",
+			"--provenance-path", generatorAtMain, "--digest", generatorAtMainDigest}, exitFailed, "FAIL      6 identity", ""},
+		{"builder id, generator at its release tag", []string{"--source-uri", "github.com/slsa-framework/example-package", "--builder-id", sggBuilder,
+			"--predicate-type", provV02, "--provenance-path", sggPushBundle, "--digest", sggDigest}, exitOK, "VERIFIED at SLSA Build L3", ""},
+	})
+}
+
+// TestVerifyCmd_UsageErrorsBeforeTrust: a command line verify cannot run is
+// exit 2 with one line naming what is wrong, before the trusted roots are
+// loaded: offline, with an empty TUF cache, no TUF warning comes first.
+func TestVerifyCmd_UsageErrorsBeforeTrust(t *testing.T) {
+	cache := t.TempDir()
+	vars := map[string]string{"XDG_CACHE_HOME": cache, "HOME": cache}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no arguments", []string{"--repo", "o/r", "--offline"}, "nothing to verify"},
+		{"malformed digest", []string{"--repo", "o/r", "--offline", "--bundle", npmBundle, "--digest", "sha256:xyz"}, "sha256:xyz"},
+		{"repository of three parts", []string{"-R", "o/r/x", "--offline", "--bundle", npmBundle, npmTgz}, `repo "o/r/x": want owner/name`},
+		{"bad regexp", []string{"--repo", "o/r", "-i", "(", "--offline", "--bundle", npmBundle, npmTgz}, "cert-identity-regexp"},
+		{"two signer flags", []string{"--repo", "o/r", "-i", ".*", "--signer-repo", "a/b", "--offline", "--bundle", npmBundle, npmTgz}, "given together"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runVerifyIn(t, vars, tc.args...)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) || strings.Contains(strings.ToLower(errOut), "tuf") ||
+				strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want exit 2 with one line containing %q and nothing of TUF", code, errOut, tc.want)
+			}
+			if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+				t.Errorf("the TUF cache was touched: %v", entries)
 			}
 		})
 	}

@@ -98,35 +98,51 @@ func primaryType(reqs []verifier.Requirement) string {
 
 func isProvenanceType(t string) bool { return strings.HasPrefix(t, "https://slsa.dev/provenance/") }
 
+// verifyAndJudge is verifier.Verify with opts, then the policy file and
+// the pins applied to its report with the same opts (the other predicate
+// types of require: are verified from the same sources).
+func verifyAndJudge(ctx context.Context, f *verifyFlags, opts verifier.Options, e env) (*verifier.Report, error) {
+	rep, err := verifier.Verify(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := judgePolicy(ctx, f, opts, rep, e); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
 // judgePolicy applies the policy file and the pins to the report of
-// verifier.Verify: an artifact that breaks a rule fails, naming it.
-func judgePolicy(ctx context.Context, f *verifyFlags, rep *verifier.Report, e env) int {
+// verifier.Verify with opts: an artifact that breaks a rule fails, naming
+// it, and a bundle the policy refuses no longer counts for its level, a VSA
+// or the pins (verifier.PolicyFile.Apply). An unreadable pins file is an
+// *verifier.InputError (exit 2).
+func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep *verifier.Report, e env) error {
 	pf := &f.policy
 	if pf.file == nil && pf.pinsPath == "" {
-		return exitOK
+		return nil
 	}
-	primary := f.opts.Policy.PredicateType
+	primary := opts.Policy.PredicateType
 	if pf.file != nil {
-		if err := addRequiredBundles(ctx, f.opts, pf.file.Require, rep); err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
-			return exitFailed
+		if err := addRequiredBundles(ctx, opts, pf.file.Require, rep); err != nil {
+			return fmt.Errorf("--policy %s: %w", pf.path, err)
 		}
 		for i := range rep.Artifacts {
 			if a := &rep.Artifacts[i]; len(a.Bundles) > 0 {
-				failArtifact(a, pf.file.Evaluate(a.Bundles, primary))
+				failArtifact(a, pf.file.Apply(a, primary))
 			}
 		}
 	}
 	if pf.pinsPath != "" {
-		if code := checkPins(pf, rep, primary, e); code != exitOK {
-			return code
+		if err := checkPins(pf, rep, primary, e); err != nil {
+			return err
 		}
 	}
 	rep.Verified = len(rep.Artifacts) > 0
 	for _, a := range rep.Artifacts {
 		rep.Verified = rep.Verified && a.Verified
 	}
-	return exitOK
+	return nil
 }
 
 // failArtifact marks the artifact failed for err, when there is one.
@@ -181,16 +197,14 @@ func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []verif
 
 // checkPins holds each verified artifact's bundles of the primary
 // predicate type to --pins, and writes the pins when they changed.
-func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) int {
+func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) error {
 	data, err := inputfile.Read(context.Background(), pf.pinsPath, maxPolicyFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(e.stderr, "provenant verify: --pins: %v\n", err)
-		return exitUsage
+		return &verifier.InputError{Err: fmt.Errorf("--pins: %w", err)}
 	}
 	pins, err := verifier.ParsePins(data)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: --pins %s: %v\n", pf.pinsPath, err)
-		return exitUsage
+		return &verifier.InputError{Err: fmt.Errorf("--pins %s: %w", pf.pinsPath, err)}
 	}
 	changed := false
 	for i := range rep.Artifacts {
@@ -210,16 +224,15 @@ func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) int
 		failArtifact(a, err)
 	}
 	if !changed {
-		return exitOK
+		return nil
 	}
 	out, err := pins.Marshal()
 	if err == nil {
 		err = writeAtomic(pf.pinsPath, out)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: writing --pins %s: %v\n", pf.pinsPath, err)
-		return exitFailed
+		return fmt.Errorf("writing --pins %s: %w", pf.pinsPath, err)
 	}
 	fmt.Fprintf(e.stderr, "provenant verify: pins recorded in %s\n", pf.pinsPath)
-	return exitOK
+	return nil
 }

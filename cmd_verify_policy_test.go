@@ -188,3 +188,42 @@ func TestVerifyCmd_PinsAcrossRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyCmd_BundleThePolicyRefusesDoesNotCount: one artifact, two
+// bundles: the source repository's own (id 123456, L2) and one from the
+// repository recreated under the same name (id 999999) at L3. The policy
+// pins id 123456. The refused bundle set the report's level, the VSA's
+// level and inputAttestations, and the pinned repository id.
+func TestVerifyCmd_BundleThePolicyRefusesDoesNotCount(t *testing.T) {
+	dir := t.TempDir()
+	pins, vsaDir := filepath.Join(dir, "pins.json"), filepath.Join(dir, "vsa")
+	policy := writePolicy(t, "source:\n  repo: provenant/demo\n  repository-id: 123456\n")
+	code, out, errOut := runVerifyIn(t, nil, "--trusted-root", attackRoot, "--policy", policy,
+		"--cert-identity-regexp", "https://github.com/(provenant/demo|github/artifact-attestations-workflows)/.*",
+		"--pins", pins, "--vsa-out", vsaDir, "--format", "json",
+		"--bundle", attackDir+"/recreated-repo-l3.sigstore.json", "--bundle", attackDir+"/provenance-own.sigstore.json", attackArtifact)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep verifier.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Level() != 2 || !strings.Contains(out, `"refusedByPolicy": "policy rule source.repository-id`) {
+		t.Errorf("report at L%d, want L2 with the recreated repository's bundle refused\n%s", rep.Level(), out)
+	}
+	vsa, err := os.ReadFile(filepath.Join(vsaDir, "demo-linux-amd64.vsa.intoto.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(vsa), "SLSA_BUILD_LEVEL_2") || strings.Contains(string(vsa), "SLSA_BUILD_LEVEL_3") || strings.Contains(string(vsa), "recreated-repo-l3") {
+		t.Errorf("VSA names the refused bundle or its level:\n%s", vsa)
+	}
+	data, err := os.ReadFile(pins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"repositoryId": "123456"`) || strings.Contains(string(data), "999999") || !strings.Contains(string(data), `"level": 2`) {
+		t.Errorf("pins record the refused bundle:\n%s", data)
+	}
+}

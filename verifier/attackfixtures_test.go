@@ -41,6 +41,8 @@ func attackFixtures() []attackFixture {
 	dispatch := run
 	dispatch.Event = "workflow_dispatch"
 	src := Policy{Repo: "provenant/demo"}
+	recreated := withSigner(run, "github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/tags/v1.2.0")
+	recreated.RepoID = "999999"
 	return []attackFixture{
 		// Hole 3: a same-repository workflow writes any inputs.
 		{file: "inputs-same-repo.intoto.jsonl", run: dispatch,
@@ -69,6 +71,20 @@ func attackFixtures() []attackFixture {
 		{file: "no-github-extensions.sigstore.json", run: run,
 			opts:   signOpts{san: "release@provenant.test", certExt: func(e *certificate.Extensions) { *e = certificate.Extensions{Issuer: e.Issuer} }},
 			policy: Policy{CertIdentity: "release@provenant.test", MinLevel: 1}, level: 1},
+		// Issue 20: two types from one run, for a policy's require: of both
+		// (through --release too), and a bundle of the same name's
+		// repository recreated (another id) at L3 beside the own one at L2.
+		{file: "provenance-own.sigstore.json", run: run, policy: src, level: 2},
+		{file: "sbom-same-run.sigstore.json", run: run,
+			stmt: func(r ghRun, a Artifact) map[string]any {
+				st := r.statement(map[string][]byte{a.Name: a.Digests["sha256"]})
+				st["predicateType"] = "https://cyclonedx.org/bom"
+				st["predicate"] = map[string]any{"bomFormat": "CycloneDX", "specVersion": "1.5"}
+				return st
+			},
+			policy: with(src, func(p *Policy) { p.PredicateType = "https://cyclonedx.org/bom"; p.MinLevel = 1 }), level: 1},
+		{file: "recreated-repo-l3.sigstore.json", run: recreated,
+			policy: with(src, func(p *Policy) { p.SignerRepo = "github/artifact-attestations-workflows" }), level: 3},
 		{file: "deprecated-extensions.sigstore.json", run: run,
 			opts: signOpts{
 				certExt:  func(e *certificate.Extensions) { *e = certificate.Extensions{Issuer: e.Issuer} },

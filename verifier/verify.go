@@ -77,6 +77,30 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
+// CheckOptions refuses what Verify would refuse of opts before anything is
+// read, fetched or loaded: an unusable policy (a *PolicyError), a minimum
+// level out of range and malformed digests (an *InputError). A command calls
+// it first, so that a usage error is reported as one (and at once) rather
+// than after the trusted roots were loaded through TUF.
+func CheckOptions(opts Options) error {
+	if opts.Policy.MinLevel < 0 || opts.Policy.MinLevel > 3 {
+		return &PolicyError{Err: fmt.Errorf("min level %d: want 1, 2 or 3", opts.Policy.MinLevel)}
+	}
+	if err := opts.Policy.Validate(); err != nil {
+		return err
+	}
+	for _, d := range opts.Digests {
+		if _, err := ArtifactFromDigest(d); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
+				return err
+			}
+			return &InputError{Err: err}
+		}
+	}
+	return nil
+}
+
 // Verifier verifies bundles against a set of trusted roots and a policy. It
 // is built once and is safe for concurrent use.
 type Verifier struct {
