@@ -65,7 +65,7 @@ Exit status: 0 written, 2 bad usage.`,
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
 	fs.StringSliceVar(&o.Images, "image", nil, "image reference `PATTERN` the policy applies to, e.g. 'ghcr.io/octo-org/*' (repeatable)")
-	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml (any ref)")
+	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml[@ref] (the ref a full ref or commit; default any ref)")
 	fs.StringSliceVar(&o.Refs, "ref", nil, "source `REF` accepted, Kyverno wildcards allowed, e.g. 'refs/tags/v*' (repeatable; default any)")
 	fs.StringVar(&o.BuilderID, "builder-id", "", "the provenance's runDetails.builder.id, `ID` (Kyverno wildcards allowed)")
 	fs.IntVar(&o.MinLevel, "min-level", 2, "SLSA Build `LEVEL` required, 1-3")

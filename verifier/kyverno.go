@@ -33,8 +33,9 @@ type KyvernoOptions struct {
 	// Server is the GitHub server, default "https://github.com".
 	Server string
 	// SignerWorkflow pins the signing workflow,
-	// "[host/]owner/name/.github/workflows/file.yml" (any ref), as verify's
-	// --signer-workflow. Without it: any workflow of Repo, and for level 3
+	// "[host/]owner/name/.github/workflows/file.yml[@ref]", as verify's
+	// --signer-workflow; the ref, a full ref or a commit, is the one its
+	// SAN must name. Without it: any workflow of Repo, and for level 3
 	// GitHub's reusable attestation workflows.
 	SignerWorkflow string
 	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*).
@@ -142,10 +143,11 @@ var repoNamePattern = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
 // an attestation that verify would accept for o: signed keylessly by the
 // workflow identity o names, with the predicate's source repository, refs,
 // builder and runner as o requires. Kyverno checks the certificate's issuer
-// and subject only, not Fulcio's other extensions, so what verify reads from
-// the certificate (check 6) is asked of the predicate here, which that
-// pinned identity signed; the predicate-against-certificate cross-check
-// (check 7) has no Kyverno equivalent.
+// and subject only, not Fulcio's other extensions, so what the SAN cannot
+// carry (the source repository of a reusable builder's run, ref, runner) is
+// asked of the predicate here, which that pinned identity signed. The
+// predicate-against-certificate cross-check (check 7) has no Kyverno
+// equivalent.
 func KyvernoPolicy(o KyvernoOptions) ([]byte, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
@@ -242,10 +244,18 @@ func (o *KyvernoOptions) defaults() error {
 	return nil
 }
 
-// signerWorkflowURI is SignerWorkflow as a URI on o.Server (or its own
-// host), without a ref.
-func (o *KyvernoOptions) signerWorkflowURI() (string, error) {
-	wf := o.SignerWorkflow
+// workflowFilePattern is a workflow file directly in .github/workflows, as
+// GitHub runs them, without a ref.
+var workflowFilePattern = regexp.MustCompile(`^[^/@]+$`)
+
+// pinnedRefPattern is the ref a --signer-workflow may pin: a full ref or a
+// commit, as the SAN of a run carries it.
+var pinnedRefPattern = regexp.MustCompile(`^(?:refs/[A-Za-z0-9._/+-]+|[0-9a-f]{40})$`)
+
+// signerWorkflow is SignerWorkflow as a URI on o.Server (or its own host)
+// without a ref, and the ref it pins, if any.
+func (o *KyvernoOptions) signerWorkflow() (uri, ref string, err error) {
+	wf, ref, hasRef := strings.Cut(o.SignerWorkflow, "@")
 	if !strings.Contains(wf, "://") {
 		if strings.Count(wf, "/") >= 4 && strings.Contains(strings.SplitN(wf, "/", 2)[0], ".") {
 			wf = "https://" + wf
@@ -253,42 +263,58 @@ func (o *KyvernoOptions) signerWorkflowURI() (string, error) {
 			wf = o.Server + "/" + wf
 		}
 	}
-	if repo, path := splitWorkflowURI(wf); path == "" || repoOfWorkflow(wf) == "" || strings.Contains(wf, "@") {
-		return "", fmt.Errorf("--signer-workflow %q is not [host/]owner/name/.github/workflows/file.yml (without a ref)", o.SignerWorkflow)
-	} else if o.MinLevel >= 3 && o.VerifierID == "" && strings.EqualFold(repo, o.Server+"/"+o.Repo) {
-		return "", fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
+	// https://host/owner/name/.github/workflows/file: an owner alone (its
+	// .github repository with a segment lost) or a subfolder is refused.
+	_, rest, _ := strings.Cut(wf, "://")
+	parts := strings.Split(rest, "/")
+	if len(parts) != 6 || parts[0] == "" || !repoNamePattern.MatchString(parts[1]+"/"+parts[2]) ||
+		parts[3] != ".github" || parts[4] != "workflows" || !workflowFilePattern.MatchString(parts[5]) {
+		return "", "", fmt.Errorf("--signer-workflow %q is not [host/]owner/name/.github/workflows/file.yml[@ref]", o.SignerWorkflow)
 	}
-	return wf, nil
+	if hasRef && !pinnedRefPattern.MatchString(ref) {
+		return "", "", fmt.Errorf("--signer-workflow %q: the ref after @ must be a full ref (e.g. @refs/tags/v1.2.3) or a 40-hex commit, as the certificate's SAN names it", o.SignerWorkflow)
+	}
+	return wf, ref, nil
 }
 
 // signers are the keyless entries of the attestor, any one of which may
-// have signed: the pinned workflow; else the source's own workflows (L1,
-// L2) or GitHub's reusable attestation workflows (L3).
+// have signed, each a regexp over the certificate's SAN (workflow@ref):
+// the pinned workflow (at its pinned ref, if any); else the source's own
+// workflows (L1, L2) or GitHub's reusable attestation workflows (L3).
 func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 	rekor := kyvernoRekor{URL: o.RekorURL, IgnoreTlog: o.IgnoreTlog}
 	entry := func(re string) kyvernoEntry {
 		return kyvernoEntry{Keyless: kyvernoKeyless{Issuer: o.Issuer, SubjectRegExp: re, Rekor: rekor}}
 	}
-	if o.SignerWorkflow != "" {
-		wf, err := o.signerWorkflowURI()
-		if err != nil {
-			return nil, err
+	source := o.Server + "/" + o.Repo
+	if o.SignerWorkflow == "" {
+		if o.MinLevel < 3 {
+			return []kyvernoEntry{entry("^(?i:" + regexp.QuoteMeta(source+"/") + ")\\.github/workflows/[^@/]+@.+$")}, nil
 		}
-		return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@.+$")}, nil
-	}
-	if o.MinLevel >= 3 {
 		var out []kyvernoEntry
 		for _, b := range trustedBuilders {
 			// Only GitHub's reusable workflows push Sigstore bundles to OCI
 			// referrers; slsa-github-generator's container generator
 			// writes cosign's format, which type SigstoreBundle never reads.
 			if strings.HasSuffix(b.workflow, "/") {
-				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@]+@.+$"))
+				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@/]+@.+$"))
 			}
 		}
 		return out, nil
 	}
-	return []kyvernoEntry{entry("^(?i:" + regexp.QuoteMeta(o.Server+"/"+o.Repo+"/") + ")\\.github/workflows/[^@]+@.+$")}, nil
+	wf, pinned, err := o.signerWorkflow()
+	if err != nil {
+		return nil, err
+	}
+	inSource := strings.EqualFold(repoOfWorkflow(wf), source)
+	if o.VerifierID == "" && o.MinLevel >= 3 && inSource {
+		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
+	}
+	ref := ".+"
+	if pinned != "" {
+		ref = regexp.QuoteMeta(pinned)
+	}
+	return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@" + ref + "$")}, nil
 }
 
 // attestation is the policy's one attestation: its type, who signed it and

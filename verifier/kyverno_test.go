@@ -89,6 +89,36 @@ func readKyverno(t *testing.T, o KyvernoOptions) kyvernoDoc {
 	return d
 }
 
+// kyvernoSigners reads back the policy written for o and returns whether
+// its attestor accepts a certificate SAN, as sigstore-go (inside Kyverno)
+// matches subjectRegExp: a Go regexp over the SAN, any entry sufficing.
+func kyvernoSigners(t *testing.T, o KyvernoOptions) func(san string) bool {
+	t.Helper()
+	d := readKyverno(t, o)
+	att := d.Spec.Rules[0].VerifyImages[0].Attestations[0]
+	if len(att.Attestors) != 1 || att.Attestors[0].Count != 1 {
+		t.Fatalf("want one attestor set where one entry suffices, got %+v", att.Attestors)
+	}
+	var res []*regexp.Regexp
+	for _, e := range att.Attestors[0].Entries {
+		if e.Keyless.Issuer != GitHubActionsIssuer {
+			t.Errorf("issuer %q", e.Keyless.Issuer)
+		}
+		if e.Keyless.SubjectRegExp == "" {
+			t.Fatalf("an entry without subjectRegExp accepts any signer: %+v", e)
+		}
+		res = append(res, regexp.MustCompile(e.Keyless.SubjectRegExp))
+	}
+	return func(san string) bool {
+		for _, re := range res {
+			if re.MatchString(san) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // TestKyvernoSignerIdentity checks the subjects the written attestors
 // accept, as sigstore-go (inside Kyverno) matches them: Go regexps over
 // the certificate's SAN.
@@ -118,25 +148,37 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 			name: "pinned workflow: only that file, path case kept",
 			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml", MinLevel: 3},
 			accepted: []string{
-				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/tags/v2",
-				"https://github.com/OCTO-ORG/builders/.github/workflows/build.yml@refs/heads/main",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/tags/v2.0.0",
+				"https://github.com/OCTO-ORG/builders/.github/workflows/build.yml@refs/tags/v1.2.3",
 			},
 			refused: []string{
-				"https://github.com/octo-org/builders/.github/workflows/Build.yml@refs/heads/main",
-				"https://github.com/octo-org/builders/.github/workflows/build.yml.evil@refs/heads/main",
-				"https://github.com/octo-org/builders/.github/workflows/build.ymlx@refs/heads/main",
-				"https://github.com/octo-org/octo-repo/.github/workflows/build.yml@refs/heads/main",
+				"https://github.com/octo-org/builders/.github/workflows/Build.yml@refs/tags/v1.2.3",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml.evil@refs/tags/v1.2.3",
+				"https://github.com/octo-org/builders/.github/workflows/build.ymlx@refs/tags/v1.2.3",
+				"https://github.com/octo-org/octo-repo/.github/workflows/build.yml@refs/tags/v1.2.3",
 			},
 		},
 		{
 			name: "L3 without a pin: GitHub's reusable workflows only",
 			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, MinLevel: 3},
 			accepted: []string{
-				"https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/heads/main",
+				"https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/tags/v1.2.3",
 			},
 			refused: []string{
-				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1",
-				"https://github.com/github/artifact-attestations-workflows-evil/.github/workflows/a.yml@refs/heads/main",
+				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.2.3",
+				"https://github.com/github/artifact-attestations-workflows-evil/.github/workflows/a.yml@refs/tags/v1.2.3",
+			},
+		},
+		{
+			name: "pinned workflow at a ref: that ref only",
+			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml@refs/heads/main"},
+			accepted: []string{
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/main",
+			},
+			refused: []string{
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/mainx",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/evil",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/main@refs/heads/main",
 			},
 		},
 		{
@@ -148,26 +190,7 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := readKyverno(t, c.o)
-			att := d.Spec.Rules[0].VerifyImages[0].Attestations[0]
-			if len(att.Attestors) != 1 || att.Attestors[0].Count != 1 {
-				t.Fatalf("want one attestor set where one entry suffices, got %+v", att.Attestors)
-			}
-			var res []*regexp.Regexp
-			for _, e := range att.Attestors[0].Entries {
-				if e.Keyless.Issuer != GitHubActionsIssuer {
-					t.Errorf("issuer %q", e.Keyless.Issuer)
-				}
-				res = append(res, regexp.MustCompile(e.Keyless.SubjectRegExp))
-			}
-			matches := func(s string) bool {
-				for _, re := range res {
-					if re.MatchString(s) {
-						return true
-					}
-				}
-				return false
-			}
+			matches := kyvernoSigners(t, c.o)
 			for _, s := range c.accepted {
 				if !matches(s) {
 					t.Errorf("signer %s refused, want accepted", s)
@@ -251,9 +274,15 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 		"blank image":        {KyvernoOptions{Repo: "o/r", Images: []string{" "}}, "not an image reference"},
 		"level 4":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 4}, "levels are 1, 2 and 3"},
 		"L3 own workflow":    {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/r/.github/workflows/a.yml"}, "apart from the source"},
-		"workflow with ref":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "without a ref"},
+		"workflow short ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "full ref"},
 		"workflow not path":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b"}, "not [host/]owner/name"},
-		"VSA without signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
+		// A signer naming an owner only (its .github repository's
+		// workflow path lost a segment) is no repository's workflow.
+		"workflow of an owner":         {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/.github/workflows/a.yml"}, "not [host/]owner/name"},
+		"workflow of an owner, host":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "github.com/o/.github/workflows/a.yml"}, "not [host/]owner/name"},
+		"workflow in a subfolder":      {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/x/a.yml"}, "not [host/]owner/name"},
+		"workflow with a wildcard ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/*"}, "full ref"},
+		"VSA without signer":           {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
