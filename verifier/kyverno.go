@@ -38,7 +38,9 @@ type KyvernoOptions struct {
 	// SAN must name. Without it: any workflow of Repo, and for level 3
 	// GitHub's reusable attestation workflows.
 	SignerWorkflow string
-	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*).
+	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*),
+	// bound to the signer's SAN, which names the run's ref when the signer
+	// is a workflow of Repo; refused with a signer of another repository.
 	Refs []string
 	// BuilderID, when set, is the runDetails.builder.id required
 	// (Kyverno wildcards allowed).
@@ -144,10 +146,11 @@ var repoNamePattern = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
 // workflow identity o names, with the predicate's source repository, refs,
 // builder and runner as o requires. Kyverno checks the certificate's issuer
 // and subject only, not Fulcio's other extensions, so what the SAN cannot
-// carry (the source repository of a reusable builder's run, ref, runner) is
-// asked of the predicate here, which that pinned identity signed. The
-// predicate-against-certificate cross-check (check 7) has no Kyverno
-// equivalent.
+// carry (the source repository of a reusable builder's run, the runner) is
+// asked of the predicate here, which that pinned identity signed; the refs
+// are bound in the SAN (see signers), and what cannot be bound there is
+// refused. The predicate-against-certificate cross-check (check 7) has no
+// Kyverno equivalent.
 func KyvernoPolicy(o KyvernoOptions) ([]byte, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
@@ -238,8 +241,15 @@ func (o *KyvernoOptions) defaults() error {
 	if o.Name == "" {
 		o.Name = "provenant-" + strings.ToLower(strings.NewReplacer("/", "-", ".", "-", "_", "-").Replace(o.Repo))
 	}
-	if o.VerifierID != "" && o.SignerWorkflow == "" {
-		return errors.New("--verifier-id needs --signer-workflow, the workflow that runs provenant verify and signs its verification summaries")
+	if o.VerifierID != "" {
+		switch {
+		case o.SignerWorkflow == "":
+			return errors.New("--verifier-id needs --signer-workflow, the workflow that runs provenant verify and signs its verification summaries")
+		case len(o.Refs) > 0:
+			return errors.New("--ref does not apply with --verifier-id: a verification summary names no source ref; give --source-ref to the gate's provenant verify")
+		case o.BuilderID != "":
+			return errors.New("--builder-id does not apply with --verifier-id: a verification summary names no builder; give --builder-id to the gate's provenant verify")
+		}
 	}
 	return nil
 }
@@ -277,19 +287,64 @@ func (o *KyvernoOptions) signerWorkflow() (uri, ref string, err error) {
 	return wf, ref, nil
 }
 
+// refsPattern is the regexp of the refs o.Refs accept in a SAN: Kyverno's
+// wildcards ('*' any run, '?' one character) over a ref without '@', so
+// that the workflow file and the ref cannot be split elsewhere.
+func (o *KyvernoOptions) refsPattern() (string, error) {
+	var alts []string
+	for _, r := range o.Refs {
+		switch {
+		case strings.TrimSpace(r) == "":
+			return "", errors.New("--ref: an empty ref")
+		case strings.ContainsAny(r, "@ \t\r\n"):
+			return "", fmt.Errorf("--ref %q: a ref with '@' or white space cannot be bound to the certificate's SAN (workflow@ref) unambiguously", r)
+		}
+		var b strings.Builder
+		for _, c := range r {
+			switch c {
+			case '*':
+				b.WriteString("[^@]*")
+			case '?':
+				b.WriteString("[^@]")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+		alts = append(alts, b.String())
+	}
+	return "(?:" + strings.Join(alts, "|") + ")", nil
+}
+
 // signers are the keyless entries of the attestor, any one of which may
 // have signed, each a regexp over the certificate's SAN (workflow@ref):
-// the pinned workflow (at its pinned ref, if any); else the source's own
-// workflows (L1, L2) or GitHub's reusable attestation workflows (L3).
+// the pinned workflow; else the source's own workflows (L1, L2) or GitHub's
+// reusable attestation workflows (L3). The ref part binds what the SAN can
+// bind: --ref where the signer is a workflow of the source (its SAN's ref
+// is the run's) and the pinned ref. Kyverno
+// cannot read the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14),
+// so --ref with a reusable workflow of another repository is refused.
 func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 	rekor := kyvernoRekor{URL: o.RekorURL, IgnoreTlog: o.IgnoreTlog}
 	entry := func(re string) kyvernoEntry {
 		return kyvernoEntry{Keyless: kyvernoKeyless{Issuer: o.Issuer, SubjectRegExp: re, Rekor: rekor}}
 	}
 	source := o.Server + "/" + o.Repo
+	refs := ".+"
+	if len(o.Refs) > 0 {
+		var err error
+		if refs, err = o.refsPattern(); err != nil {
+			return nil, err
+		}
+	}
+	cannotBind := func(signer string) error {
+		return fmt.Errorf("--ref: Kyverno cannot bind --ref to %s: the signer's certificate names the source ref only in the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14), which Kyverno does not check, and the predicate's ref is the signer's word; sign with a workflow of %s, or gate with provenant verify --source-ref and admit on its VSA (--verifier-id)", signer, o.Repo)
+	}
 	if o.SignerWorkflow == "" {
 		if o.MinLevel < 3 {
-			return []kyvernoEntry{entry("^(?i:" + regexp.QuoteMeta(source+"/") + ")\\.github/workflows/[^@/]+@.+$")}, nil
+			return []kyvernoEntry{entry("^(?i:" + regexp.QuoteMeta(source+"/") + ")\\.github/workflows/[^@/]+@" + refs + "$")}, nil
+		}
+		if len(o.Refs) > 0 {
+			return nil, cannotBind("GitHub's reusable attestation workflows (L3)")
 		}
 		var out []kyvernoEntry
 		for _, b := range trustedBuilders {
@@ -307,12 +362,21 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 		return nil, err
 	}
 	inSource := strings.EqualFold(repoOfWorkflow(wf), source)
-	if o.VerifierID == "" && o.MinLevel >= 3 && inSource {
+	switch {
+	case o.VerifierID == "" && o.MinLevel >= 3 && inSource:
 		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
+	case len(o.Refs) > 0 && !inSource:
+		return nil, cannotBind("the reusable workflow " + wf)
 	}
 	ref := ".+"
-	if pinned != "" {
+	switch {
+	case pinned != "":
+		if len(o.Refs) > 0 && !regexp.MustCompile("^"+refs+"$").MatchString(pinned) {
+			return nil, fmt.Errorf("--signer-workflow is pinned at %s, which no --ref (%s) accepts: the policy would never admit an image", pinned, strings.Join(o.Refs, ", "))
+		}
 		ref = regexp.QuoteMeta(pinned)
+	case len(o.Refs) > 0:
+		ref = refs
 	}
 	return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@" + ref + "$")}, nil
 }

@@ -282,7 +282,16 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 		"workflow of an owner, host":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "github.com/o/.github/workflows/a.yml"}, "not [host/]owner/name"},
 		"workflow in a subfolder":      {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/x/a.yml"}, "not [host/]owner/name"},
 		"workflow with a wildcard ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/*"}, "full ref"},
-		"VSA without signer":           {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
+		// Kyverno cannot read the Source Repository Ref extension: a ref
+		// is bound only where the SAN carries it.
+		"ref with a reusable signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --ref"},
+		"ref at L3":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, MinLevel: 3}, "cannot bind --ref"},
+		"ref in VSA mode":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--ref"},
+		"builder id in VSA mode":     {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, BuilderID: "b", VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--builder-id"},
+		"ref with @":                 {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/heads/a@b"}}, "'@'"},
+		"empty ref":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--ref"},
+		"pinned ref outside --ref":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
+		"VSA without signer":         {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -292,4 +301,91 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// kyvernoWildcard is Kyverno's wildcard match (kyverno/ext/wildcard, which
+// is github.com/IGLOU-EU/go-wildcard v1.0.3's Match in Kyverno 1.15): '*'
+// any run of characters, '?' exactly one. It is the oracle the SAN
+// regexps written for --ref are held to.
+func kyvernoWildcard(pattern, name string) bool {
+	if pattern == "" {
+		return name == ""
+	}
+	var deep func(str, pat []rune) bool
+	deep = func(str, pat []rune) bool {
+		for len(pat) > 0 {
+			switch pat[0] {
+			default:
+				if len(str) == 0 || str[0] != pat[0] {
+					return false
+				}
+			case '?':
+				if len(str) == 0 {
+					return false
+				}
+			case '*':
+				return deep(str, pat[1:]) || (len(str) > 0 && deep(str[1:], pat))
+			}
+			str, pat = str[1:], pat[1:]
+		}
+		return len(str) == 0
+	}
+	return deep([]rune(name), []rune(pattern))
+}
+
+// TestKyvernoBranchRunClaimingReleaseTag is the attack of issue 20 item 6:
+// a workflow of the source run on a branch signs a predicate that claims
+// a release tag. The predicate is the signer's word; the policy must ask
+// the ref of the certificate, whose SAN carries it for the source's own
+// workflows, so such a run is refused whatever its predicate says.
+func TestKyvernoBranchRunClaimingReleaseTag(t *testing.T) {
+	const wf = "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@"
+	refs := []string{
+		"refs/tags/v1", "refs/tags/v1.2.3", "refs/tags/v", "refs/tags/release-1", "refs/heads/main",
+		"refs/heads/refs/tags/v1", "refs/heads/v1", "refs/tags/v1/../x", "refs/pull/1/merge",
+		"0123456789abcdef0123456789abcdef01234567", "refs/tags/w1", "refs/tags/v1.yml",
+	}
+	cases := []struct {
+		name string
+		o    KyvernoOptions
+		pats []string // the --ref patterns, as Kyverno's wildcard reads them
+	}{
+		{"any workflow of the source", KyvernoOptions{Refs: []string{"refs/tags/v*"}}, []string{"refs/tags/v*"}},
+		{"several refs, all bound", KyvernoOptions{Refs: []string{"refs/tags/v*", "refs/heads/main"}}, []string{"refs/tags/v*", "refs/heads/main"}},
+		{"one-character wildcard", KyvernoOptions{Refs: []string{"refs/tags/v?"}}, []string{"refs/tags/v?"}},
+		{"pinned workflow of the source", KyvernoOptions{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml"}, []string{"refs/tags/v*"}},
+		{"pinned workflow and ref", KyvernoOptions{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.2.3"}, []string{"refs/tags/v1.2.3"}},
+		{"pinned ref alone", KyvernoOptions{SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main"}, []string{"refs/heads/main"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.o.Repo, c.o.Images = "octo-org/octo-repo", []string{"*"}
+			accepts := kyvernoSigners(t, c.o)
+			if accepts(wf+"refs/heads/main") && !slicesContain(c.pats, "refs/heads/main") {
+				t.Errorf("a run on refs/heads/main is accepted by a policy for %v", c.pats)
+			}
+			for _, ref := range refs {
+				want := false
+				for _, p := range c.pats {
+					want = want || kyvernoWildcard(p, ref)
+				}
+				if got := accepts(wf + ref); got != want {
+					t.Errorf("SAN at %s: accepted %v, want %v (Kyverno's wildcard over %v)", ref, got, want, c.pats)
+				}
+			}
+			// A workflow file named so that its SAN reads as if at a tag.
+			if accepts("https://github.com/octo-org/octo-repo/.github/workflows/a@refs/tags/v1.yml@refs/heads/main") {
+				t.Error("a workflow file named a@refs/tags/v1.yml run on a branch is accepted")
+			}
+		})
+	}
+}
+
+func slicesContain(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
