@@ -27,9 +27,9 @@ attest action), a SLSA v1 provenance bundle signed keylessly by a workflow of
 --repo (or by --signer-workflow), from --repo, at the level asked:
 
   L1, L2  signed by a workflow of --repo (or the pinned --signer-workflow)
-  L3      signed by a reusable workflow of another repository: the pinned
-          --signer-workflow, or GitHub's artifact-attestations-workflows;
-          on a GitHub-hosted runner
+  L3      signed by a reusable workflow of another repository at a release
+          tag refs/tags/vX.Y.Z: the pinned --signer-workflow, or GitHub's
+          artifact-attestations-workflows; on a GitHub-hosted runner
 
 Kyverno checks the certificate's issuer and subject only. --ref is bound in
 the subject (the SAN workflow@ref names the run's ref when the signer is a

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -35,8 +36,9 @@ type KyvernoOptions struct {
 	// SignerWorkflow pins the signing workflow,
 	// "[host/]owner/name/.github/workflows/file.yml[@ref]", as verify's
 	// --signer-workflow; the ref, a full ref or a commit, is the one its
-	// SAN must name. Without it: any workflow of Repo, and for level 3
-	// GitHub's reusable attestation workflows.
+	// SAN must name (at level 3 a release tag refs/tags/vX.Y.Z, the only
+	// refs accepted without one). Without it: any workflow of Repo, and
+	// for level 3 GitHub's reusable attestation workflows at a release tag.
 	SignerWorkflow string
 	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*),
 	// bound to the signer's SAN, which names the run's ref when the signer
@@ -254,6 +256,11 @@ func (o *KyvernoOptions) defaults() error {
 	return nil
 }
 
+// releaseTagPattern is a regexp of the refs slsa-verifier's
+// utils.IsValidBuilderTag accepts of a builder: refs/tags/vX.Y.Z, semver
+// without leading zeros, pre-release or build metadata.
+const releaseTagPattern = `refs/tags/v(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)`
+
 // workflowFilePattern is a workflow file directly in .github/workflows, as
 // GitHub runs them, without a ref.
 var workflowFilePattern = regexp.MustCompile(`^[^/@]+$`)
@@ -320,7 +327,7 @@ func (o *KyvernoOptions) refsPattern() (string, error) {
 // the pinned workflow; else the source's own workflows (L1, L2) or GitHub's
 // reusable attestation workflows (L3). The ref part binds what the SAN can
 // bind: --ref where the signer is a workflow of the source (its SAN's ref
-// is the run's) and the pinned ref. Kyverno
+// is the run's), the pinned ref, and at L3 a builder release tag. Kyverno
 // cannot read the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14),
 // so --ref with a reusable workflow of another repository is refused.
 func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
@@ -351,8 +358,9 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 			// Only GitHub's reusable workflows push Sigstore bundles to OCI
 			// referrers; slsa-github-generator's container generator
 			// writes cosign's format, which type SigstoreBundle never reads.
+			// L3 needs a released builder, IsValidBuilderTag's vX.Y.Z.
 			if strings.HasSuffix(b.workflow, "/") {
-				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@/]+@.+$"))
+				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@/]+@"+releaseTagPattern+"$"))
 			}
 		}
 		return out, nil
@@ -365,6 +373,8 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 	switch {
 	case o.VerifierID == "" && o.MinLevel >= 3 && inSource:
 		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
+	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && utils.IsValidBuilderTag(pinned, false) != nil:
+		return nil, fmt.Errorf("--min-level 3 needs a released builder: --signer-workflow is pinned at %s, not refs/tags/vX.Y.Z", pinned)
 	case len(o.Refs) > 0 && !inSource:
 		return nil, cannotBind("the reusable workflow " + wf)
 	}
@@ -377,6 +387,8 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 		ref = regexp.QuoteMeta(pinned)
 	case len(o.Refs) > 0:
 		ref = refs
+	case o.VerifierID == "" && o.MinLevel >= 3:
+		ref = releaseTagPattern
 	}
 	return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@" + ref + "$")}, nil
 }

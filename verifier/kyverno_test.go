@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -282,6 +283,8 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 		"workflow of an owner, host":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "github.com/o/.github/workflows/a.yml"}, "not [host/]owner/name"},
 		"workflow in a subfolder":      {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/x/a.yml"}, "not [host/]owner/name"},
 		"workflow with a wildcard ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/*"}, "full ref"},
+		"L3 builder at a branch":       {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/heads/main"}, "refs/tags/vX.Y.Z"},
+		"L3 builder at a pre-release":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3-rc.1"}, "refs/tags/vX.Y.Z"},
 		// Kyverno cannot read the Source Repository Ref extension: a ref
 		// is bound only where the SAN carries it.
 		"ref with a reusable signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --ref"},
@@ -388,4 +391,47 @@ func slicesContain(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestKyvernoL3UnreleasedBuilder: at L3 the reusable workflow that signs
+// must run at a release tag refs/tags/vX.Y.Z, as slsa-verifier's
+// utils.IsValidBuilderTag has it; a branch or a commit is refused, pinned
+// or not.
+func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
+	refs := []string{
+		"refs/tags/v1.2.3", "refs/tags/v0.0.0", "refs/tags/v10.20.30", "refs/heads/main", "0123456789abcdef0123456789abcdef01234567",
+		"refs/tags/v1", "refs/tags/v1.2", "refs/tags/v1.2.3-rc.1", "refs/tags/v1.2.3+build", "refs/tags/v01.2.3", "refs/tags/1.2.3",
+		"refs/heads/v1.2.3", "refs/tags/v1.2.3.4", "refs/tags/v1.2.3/x", "refs/tags/v1.2.3\n", "refs/tags/x/v1.2.3",
+	}
+	for _, c := range []struct {
+		name, workflow string
+		o              KyvernoOptions
+	}{
+		{"pinned", "https://github.com/octo-org/builders/.github/workflows/build.yml@", KyvernoOptions{SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"}},
+		{"GitHub's attestation workflows", "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@", KyvernoOptions{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.o.Repo, c.o.Images, c.o.MinLevel = "octo-org/octo-repo", []string{"*"}, 3
+			accepts := kyvernoSigners(t, c.o)
+			for _, ref := range refs {
+				want := utils.IsValidBuilderTag(ref, false) == nil
+				if got := accepts(c.workflow + ref); got != want {
+					t.Errorf("builder at %q: accepted %v, want %v (IsValidBuilderTag)", ref, got, want)
+				}
+			}
+			for _, ref := range []string{"refs/heads/main", "0123456789abcdef0123456789abcdef01234567"} {
+				if accepts(c.workflow + ref) {
+					t.Errorf("L3 accepts the builder at %s", ref)
+				}
+			}
+			if !accepts(c.workflow + "refs/tags/v1.2.3") {
+				t.Error("L3 refuses the builder at refs/tags/v1.2.3")
+			}
+		})
+	}
+	// A pinned release tag is kept as given.
+	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
+	if !accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") || accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.4") {
+		t.Error("the pinned builder tag refs/tags/v1.2.3 is not the one bound")
+	}
 }
