@@ -371,6 +371,8 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 	}
 	inSource := strings.EqualFold(repoOfWorkflow(wf), source)
 	switch {
+	case o.VerifierID != "" && !inSource:
+		return nil, fmt.Errorf("--signer-workflow %s is a shared gate outside %s: a verification summary names no source repository, so only a gate workflow of %s itself binds the policy to it", wf, o.Repo, o.Repo)
 	case o.VerifierID == "" && o.MinLevel >= 3 && inSource:
 		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
 	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && utils.IsValidBuilderTag(pinned, false) != nil:

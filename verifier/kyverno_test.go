@@ -17,7 +17,7 @@ func TestKyvernoPolicyGolden(t *testing.T) {
 	cases := map[string]KyvernoOptions{
 		"l2":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, Refs: []string{"refs/tags/v*"}},
 		"l3":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"},
-		"vsa": {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, VerifierID: "https://provenant.dev/verifier", SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"},
+		"vsa": {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, VerifierID: "https://provenant.dev/verifier", SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -234,7 +234,7 @@ func TestKyvernoConditions(t *testing.T) {
 	if _, ok := l3["{{ buildDefinition.internalParameters.github.runner_environment || '' }}"]; !ok {
 		t.Error("L3 does not ask for a hosted runner")
 	}
-	vsa := readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/gate/.github/workflows/v.yml"})
+	vsa := readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/r/.github/workflows/gate.yml"})
 	att := vsa.Spec.Rules[0].VerifyImages[0].Attestations[0]
 	if att.Type != VSAPredicateType {
 		t.Errorf("VSA mode attestation type %q", att.Type)
@@ -294,7 +294,9 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 		"ref with @":                 {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/heads/a@b"}}, "'@'"},
 		"empty ref":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--ref"},
 		"pinned ref outside --ref":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
-		"VSA without signer":         {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
+		// A shared gate's VSA names no source repository.
+		"VSA from a shared gate": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v", SignerWorkflow: "o/gate/.github/workflows/v.yml"}, "shared gate"},
+		"VSA without signer":     {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -433,5 +435,25 @@ func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
 	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
 	if !accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") || accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.4") {
 		t.Error("the pinned builder tag refs/tags/v1.2.3 is not the one bound")
+	}
+}
+
+// TestKyvernoVSAOfAnotherRepository is the attack of issue 20 item 7: in
+// VSA mode a gate's PASSED summary of another repository's image was
+// admitted, the policy naming --repo in its description only. A VSA names
+// no source repository; the gate's own identity (a workflow of --repo)
+// binds it, so a gate workflow of another repository is refused and the
+// attestor admits only workflows of --repo.
+func TestKyvernoVSAOfAnotherRepository(t *testing.T) {
+	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: VerifierID, SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"})
+	if !accepts("https://github.com/octo-org/octo-repo/.github/workflows/gate.yml@refs/heads/main") {
+		t.Error("the gate of the source repository is refused")
+	}
+	if accepts("https://github.com/octo-org/other/.github/workflows/gate.yml@refs/heads/main") {
+		t.Error("a gate of another repository is accepted")
+	}
+	_, err := KyvernoPolicy(KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: VerifierID, SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"})
+	if err == nil {
+		t.Fatal("a policy on a shared gate's VSAs, which name no repository, was written")
 	}
 }
