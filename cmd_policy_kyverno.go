@@ -37,11 +37,13 @@ workflow of --repo) as well as in the predicate; with a signer of another
 repository (--signer-workflow elsewhere, --min-level 3) the ref is only in
 the Source Repository Ref extension, which Kyverno cannot check, so --ref is
 refused there. The source repository and runner are checked in the
-predicate, which that pinned identity signed. With --verifier-id the images need a PASSED verification
-summary (VSA) from that verifier at the level asked instead, signed by
---signer-workflow (the workflow that ran provenant verify --vsa-out), which
-must be a workflow of --repo: a VSA names no source repository, so the gate's
-identity is what binds it to --repo (a shared gate elsewhere is refused).
+predicate, which that pinned identity signed.
+
+With --verifier-id the images need a PASSED verification summary (VSA) from
+that verifier at the level asked instead, signed by --signer-workflow (the
+workflow that ran provenant verify --vsa-out), which must be a workflow of
+--repo: a VSA names no source repository, so the gate's identity is what
+binds it to --repo (a shared gate elsewhere is refused).
 
 Exit status: 0 written, 2 bad usage.`,
 		Example: `  provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' > policy.yaml
