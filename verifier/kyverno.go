@@ -36,8 +36,8 @@ type KyvernoOptions struct {
 	// SignerWorkflow pins the signing workflow,
 	// "[host/]owner/name/.github/workflows/file.yml[@ref]", as verify's
 	// --signer-workflow; the ref, a full ref or a commit, is the one its
-	// SAN must name (at level 3 a release tag refs/tags/vX.Y.Z, the only
-	// refs accepted without one). Without it: any workflow of Repo, and
+	// SAN must name (at level 3 a release tag refs/tags/vX.Y.Z or a
+	// commit; without a pin, level 3 takes release tags only). Without it: any workflow of Repo, and
 	// for level 3 GitHub's reusable attestation workflows at a release tag.
 	SignerWorkflow string
 	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*),
@@ -265,6 +265,12 @@ const releaseTagPattern = `refs/tags/v(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0
 // GitHub runs them, without a ref.
 var workflowFilePattern = regexp.MustCompile(`^[^/@]+$`)
 
+// commitPattern is a commit as a SAN names it when the reusable workflow was
+// called by commit: pinned in --signer-workflow, it is the builder commit
+// the user vouches for (verify's --signer-digest), never an unpinned one,
+// which may be an imposter commit of a fork.
+var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
 // pinnedRefPattern is the ref a --signer-workflow may pin: a full ref or a
 // commit, as the SAN of a run carries it.
 var pinnedRefPattern = regexp.MustCompile(`^(?:refs/[A-Za-z0-9._/+-]+|[0-9a-f]{40})$`)
@@ -375,8 +381,8 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 		return nil, fmt.Errorf("--signer-workflow %s is a shared gate outside %s: a verification summary names no source repository, so only a gate workflow of %s itself binds the policy to it", wf, o.Repo, o.Repo)
 	case o.VerifierID == "" && o.MinLevel >= 3 && inSource:
 		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
-	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && utils.IsValidBuilderTag(pinned, false) != nil:
-		return nil, fmt.Errorf("--min-level 3 needs a released builder: --signer-workflow is pinned at %s, not refs/tags/vX.Y.Z", pinned)
+	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && !commitPattern.MatchString(pinned) && utils.IsValidBuilderTag(pinned, false) != nil:
+		return nil, fmt.Errorf("--min-level 3 needs a released builder: --signer-workflow is pinned at %s, not at a release tag refs/tags/vX.Y.Z or a commit you vouch for", pinned)
 	case len(o.Refs) > 0 && !inSource:
 		return nil, cannotBind("the reusable workflow " + wf)
 	}

@@ -431,8 +431,16 @@ func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
 			}
 		})
 	}
+	// A pinned builder commit is the one the user vouches for (verify's
+	// --signer-digest): that commit only.
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@" + commit})
+	if !accepts("https://github.com/o/b/.github/workflows/a.yml@"+commit) || accepts("https://github.com/o/b/.github/workflows/a.yml@1123456789abcdef0123456789abcdef01234567") ||
+		accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") {
+		t.Error("the pinned builder commit is not the one bound")
+	}
 	// A pinned release tag is kept as given.
-	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
+	accepts = kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
 	if !accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") || accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.4") {
 		t.Error("the pinned builder tag refs/tags/v1.2.3 is not the one bound")
 	}
