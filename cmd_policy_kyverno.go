@@ -27,20 +27,30 @@ attest action), a SLSA v1 provenance bundle signed keylessly by a workflow of
 --repo (or by --signer-workflow), from --repo, at the level asked:
 
   L1, L2  signed by a workflow of --repo (or the pinned --signer-workflow)
-  L3      signed by a reusable workflow of another repository: the pinned
-          --signer-workflow, or GitHub's artifact-attestations-workflows;
-          on a GitHub-hosted runner
+  L3      signed by a reusable workflow of another repository at a release
+          tag refs/tags/vX.Y.Z: the pinned --signer-workflow, or GitHub's
+          artifact-attestations-workflows; on a GitHub-hosted runner
 
-Kyverno checks the certificate's issuer and subject only, so the source
-repository, ref and runner are checked in the predicate, which that pinned
-identity signed. With --verifier-id the images need a PASSED verification
-summary (VSA) from that verifier at the level asked instead, signed by
---signer-workflow (the workflow that ran provenant verify --vsa-out).
+Kyverno checks the certificate's issuer and subject only. --ref is bound in
+the subject (the SAN workflow@ref names the run's ref when the signer is a
+workflow of --repo) as well as in the predicate; with a signer of another
+repository (--signer-workflow elsewhere, --min-level 3) the ref is only in
+the Source Repository Ref extension, which Kyverno cannot check, so --ref is
+refused there. The source repository and runner are checked in the
+predicate, which that pinned identity signed.
+
+With --verifier-id the images need a PASSED verification summary (VSA) from
+that verifier at the level asked instead, signed by --signer-workflow (the
+workflow that ran provenant verify --vsa-out), which must be a workflow of
+--repo: a VSA names no source repository, so the gate's identity is what
+binds it to --repo (a shared gate elsewhere is refused).
 
 Exit status: 0 written, 2 bad usage.`,
 		Example: `  provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' > policy.yaml
   provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' \
-      --signer-workflow octo-org/builders/.github/workflows/build.yml --min-level 3 --ref 'refs/tags/v*'`,
+      --ref 'refs/tags/v*' --ref refs/heads/main
+  provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' \
+      --signer-workflow octo-org/builders/.github/workflows/build.yml --min-level 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/"); h != "" {
@@ -65,8 +75,8 @@ Exit status: 0 written, 2 bad usage.`,
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
 	fs.StringSliceVar(&o.Images, "image", nil, "image reference `PATTERN` the policy applies to, e.g. 'ghcr.io/octo-org/*' (repeatable)")
-	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml (any ref)")
-	fs.StringSliceVar(&o.Refs, "ref", nil, "source `REF` accepted, Kyverno wildcards allowed, e.g. 'refs/tags/v*' (repeatable; default any)")
+	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml[@ref] (the ref a full ref or commit; default any ref)")
+	fs.StringSliceVar(&o.Refs, "ref", nil, "source `REF` accepted, bound to the signer's SAN, Kyverno wildcards allowed, e.g. 'refs/tags/v*' (repeatable; default any; not with a signer of another repository)")
 	fs.StringVar(&o.BuilderID, "builder-id", "", "the provenance's runDetails.builder.id, `ID` (Kyverno wildcards allowed)")
 	fs.IntVar(&o.MinLevel, "min-level", 2, "SLSA Build `LEVEL` required, 1-3")
 	fs.StringVar(&o.Issuer, "certificate-oidc-issuer", verifier.GitHubActionsIssuer, "OIDC `ISSUER` of the signing certificate")

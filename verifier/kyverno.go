@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,11 +34,15 @@ type KyvernoOptions struct {
 	// Server is the GitHub server, default "https://github.com".
 	Server string
 	// SignerWorkflow pins the signing workflow,
-	// "[host/]owner/name/.github/workflows/file.yml" (any ref), as verify's
-	// --signer-workflow. Without it: any workflow of Repo, and for level 3
-	// GitHub's reusable attestation workflows.
+	// "[host/]owner/name/.github/workflows/file.yml[@ref]", as verify's
+	// --signer-workflow; the ref, a full ref or a commit, is the one its
+	// SAN must name (at level 3 a release tag refs/tags/vX.Y.Z or a
+	// commit; without a pin, level 3 takes release tags only). Without it: any workflow of Repo, and
+	// for level 3 GitHub's reusable attestation workflows at a release tag.
 	SignerWorkflow string
-	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*).
+	// Refs are the source refs accepted (Kyverno wildcards: refs/tags/v*),
+	// bound to the signer's SAN, which names the run's ref when the signer
+	// is a workflow of Repo; refused with a signer of another repository.
 	Refs []string
 	// BuilderID, when set, is the runDetails.builder.id required
 	// (Kyverno wildcards allowed).
@@ -142,10 +147,12 @@ var repoNamePattern = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
 // an attestation that verify would accept for o: signed keylessly by the
 // workflow identity o names, with the predicate's source repository, refs,
 // builder and runner as o requires. Kyverno checks the certificate's issuer
-// and subject only, not Fulcio's other extensions, so what verify reads from
-// the certificate (check 6) is asked of the predicate here, which that
-// pinned identity signed; the predicate-against-certificate cross-check
-// (check 7) has no Kyverno equivalent.
+// and subject only, not Fulcio's other extensions, so what the SAN cannot
+// carry (the source repository of a reusable builder's run, the runner) is
+// asked of the predicate here, which that pinned identity signed; the refs
+// are bound in the SAN (see signers), and what cannot be bound there is
+// refused. The predicate-against-certificate cross-check (check 7) has no
+// Kyverno equivalent.
 func KyvernoPolicy(o KyvernoOptions) ([]byte, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
@@ -236,16 +243,42 @@ func (o *KyvernoOptions) defaults() error {
 	if o.Name == "" {
 		o.Name = "provenant-" + strings.ToLower(strings.NewReplacer("/", "-", ".", "-", "_", "-").Replace(o.Repo))
 	}
-	if o.VerifierID != "" && o.SignerWorkflow == "" {
-		return errors.New("--verifier-id needs --signer-workflow, the workflow that runs provenant verify and signs its verification summaries")
+	if o.VerifierID != "" {
+		switch {
+		case o.SignerWorkflow == "":
+			return errors.New("--verifier-id needs --signer-workflow, the workflow that runs provenant verify and signs its verification summaries")
+		case len(o.Refs) > 0:
+			return errors.New("--ref does not apply with --verifier-id: a verification summary names no source ref; give --source-ref to the gate's provenant verify")
+		case o.BuilderID != "":
+			return errors.New("--builder-id does not apply with --verifier-id: a verification summary names no builder; give --builder-id to the gate's provenant verify")
+		}
 	}
 	return nil
 }
 
-// signerWorkflowURI is SignerWorkflow as a URI on o.Server (or its own
-// host), without a ref.
-func (o *KyvernoOptions) signerWorkflowURI() (string, error) {
-	wf := o.SignerWorkflow
+// releaseTagPattern is a regexp of the refs slsa-verifier's
+// utils.IsValidBuilderTag accepts of a builder: refs/tags/vX.Y.Z, semver
+// without leading zeros, pre-release or build metadata.
+const releaseTagPattern = `refs/tags/v(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)`
+
+// workflowFilePattern is a workflow file directly in .github/workflows, as
+// GitHub runs them, without a ref.
+var workflowFilePattern = regexp.MustCompile(`^[^/@]+$`)
+
+// commitPattern is a commit as a SAN names it when the reusable workflow was
+// called by commit: pinned in --signer-workflow, it is the builder commit
+// the user vouches for (verify's --signer-digest), never an unpinned one,
+// which may be an imposter commit of a fork.
+var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// pinnedRefPattern is the ref a --signer-workflow may pin: a full ref or a
+// commit, as the SAN of a run carries it.
+var pinnedRefPattern = regexp.MustCompile(`^(?:refs/[A-Za-z0-9._/+-]+|[0-9a-f]{40})$`)
+
+// signerWorkflow is SignerWorkflow as a URI on o.Server (or its own host)
+// without a ref, and the ref it pins, if any.
+func (o *KyvernoOptions) signerWorkflow() (uri, ref string, err error) {
+	wf, ref, hasRef := strings.Cut(o.SignerWorkflow, "@")
 	if !strings.Contains(wf, "://") {
 		if strings.Count(wf, "/") >= 4 && strings.Contains(strings.SplitN(wf, "/", 2)[0], ".") {
 			wf = "https://" + wf
@@ -253,42 +286,119 @@ func (o *KyvernoOptions) signerWorkflowURI() (string, error) {
 			wf = o.Server + "/" + wf
 		}
 	}
-	if repo, path := splitWorkflowURI(wf); path == "" || repoOfWorkflow(wf) == "" || strings.Contains(wf, "@") {
-		return "", fmt.Errorf("--signer-workflow %q is not [host/]owner/name/.github/workflows/file.yml (without a ref)", o.SignerWorkflow)
-	} else if o.MinLevel >= 3 && o.VerifierID == "" && strings.EqualFold(repo, o.Server+"/"+o.Repo) {
-		return "", fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
+	// https://host/owner/name/.github/workflows/file: an owner alone (its
+	// .github repository with a segment lost) or a subfolder is refused.
+	_, rest, _ := strings.Cut(wf, "://")
+	parts := strings.Split(rest, "/")
+	if len(parts) != 6 || parts[0] == "" || !repoNamePattern.MatchString(parts[1]+"/"+parts[2]) ||
+		parts[3] != ".github" || parts[4] != "workflows" || !workflowFilePattern.MatchString(parts[5]) {
+		return "", "", fmt.Errorf("--signer-workflow %q is not [host/]owner/name/.github/workflows/file.yml[@ref]", o.SignerWorkflow)
 	}
-	return wf, nil
+	if hasRef && !pinnedRefPattern.MatchString(ref) {
+		return "", "", fmt.Errorf("--signer-workflow %q: the ref after @ must be a full ref (e.g. @refs/tags/v1.2.3) or a 40-hex commit, as the certificate's SAN names it", o.SignerWorkflow)
+	}
+	return wf, ref, nil
+}
+
+// refsPattern is the regexp of the refs o.Refs accept in a SAN: Kyverno's
+// wildcards ('*' any run, '?' one character) over a ref without '@', so
+// that the workflow file and the ref cannot be split elsewhere.
+func (o *KyvernoOptions) refsPattern() (string, error) {
+	var alts []string
+	for _, r := range o.Refs {
+		switch {
+		case strings.TrimSpace(r) == "":
+			return "", errors.New("--ref: an empty ref")
+		case strings.ContainsAny(r, "@ \t\r\n"):
+			return "", fmt.Errorf("--ref %q: a ref with '@' or white space cannot be bound to the certificate's SAN (workflow@ref) unambiguously", r)
+		}
+		var b strings.Builder
+		for _, c := range r {
+			switch c {
+			case '*':
+				b.WriteString("[^@]*")
+			case '?':
+				b.WriteString("[^@]")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+		alts = append(alts, b.String())
+	}
+	return "(?:" + strings.Join(alts, "|") + ")", nil
 }
 
 // signers are the keyless entries of the attestor, any one of which may
-// have signed: the pinned workflow; else the source's own workflows (L1,
-// L2) or GitHub's reusable attestation workflows (L3).
+// have signed, each a regexp over the certificate's SAN (workflow@ref):
+// the pinned workflow; else the source's own workflows (L1, L2) or GitHub's
+// reusable attestation workflows (L3). The ref part binds what the SAN can
+// bind: --ref where the signer is a workflow of the source (its SAN's ref
+// is the run's), the pinned ref, and at L3 a builder release tag. Kyverno
+// cannot read the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14),
+// so --ref with a reusable workflow of another repository is refused.
 func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 	rekor := kyvernoRekor{URL: o.RekorURL, IgnoreTlog: o.IgnoreTlog}
 	entry := func(re string) kyvernoEntry {
 		return kyvernoEntry{Keyless: kyvernoKeyless{Issuer: o.Issuer, SubjectRegExp: re, Rekor: rekor}}
 	}
-	if o.SignerWorkflow != "" {
-		wf, err := o.signerWorkflowURI()
-		if err != nil {
+	source := o.Server + "/" + o.Repo
+	refs := ".+"
+	if len(o.Refs) > 0 {
+		var err error
+		if refs, err = o.refsPattern(); err != nil {
 			return nil, err
 		}
-		return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@.+$")}, nil
 	}
-	if o.MinLevel >= 3 {
+	cannotBind := func(signer string) error {
+		return fmt.Errorf("--ref: Kyverno cannot bind --ref to %s: the signer's certificate names the source ref only in the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14), which Kyverno does not check, and the predicate's ref is the signer's word; sign with a workflow of %s, or gate with provenant verify --source-ref and admit on its VSA (--verifier-id)", signer, o.Repo)
+	}
+	if o.SignerWorkflow == "" {
+		if o.MinLevel < 3 {
+			return []kyvernoEntry{entry("^(?i:" + regexp.QuoteMeta(source+"/") + ")\\.github/workflows/[^@/]+@" + refs + "$")}, nil
+		}
+		if len(o.Refs) > 0 {
+			return nil, cannotBind("GitHub's reusable attestation workflows (L3)")
+		}
 		var out []kyvernoEntry
 		for _, b := range trustedBuilders {
 			// Only GitHub's reusable workflows push Sigstore bundles to OCI
 			// referrers; slsa-github-generator's container generator
 			// writes cosign's format, which type SigstoreBundle never reads.
+			// L3 needs a released builder, IsValidBuilderTag's vX.Y.Z.
 			if strings.HasSuffix(b.workflow, "/") {
-				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@]+@.+$"))
+				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@/]+@"+releaseTagPattern+"$"))
 			}
 		}
 		return out, nil
 	}
-	return []kyvernoEntry{entry("^(?i:" + regexp.QuoteMeta(o.Server+"/"+o.Repo+"/") + ")\\.github/workflows/[^@]+@.+$")}, nil
+	wf, pinned, err := o.signerWorkflow()
+	if err != nil {
+		return nil, err
+	}
+	inSource := strings.EqualFold(repoOfWorkflow(wf), source)
+	switch {
+	case o.VerifierID != "" && !inSource:
+		return nil, fmt.Errorf("--signer-workflow %s is a shared gate outside %s: a verification summary names no source repository, so only a gate workflow of %s itself binds the policy to it", wf, o.Repo, o.Repo)
+	case o.VerifierID == "" && o.MinLevel >= 3 && inSource:
+		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
+	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && !commitPattern.MatchString(pinned) && utils.IsValidBuilderTag(pinned, false) != nil:
+		return nil, fmt.Errorf("--min-level 3 needs a released builder: --signer-workflow is pinned at %s, not at a release tag refs/tags/vX.Y.Z or a commit you vouch for", pinned)
+	case len(o.Refs) > 0 && !inSource:
+		return nil, cannotBind("the reusable workflow " + wf)
+	}
+	ref := ".+"
+	switch {
+	case pinned != "":
+		if len(o.Refs) > 0 && !regexp.MustCompile("^"+refs+"$").MatchString(pinned) {
+			return nil, fmt.Errorf("--signer-workflow is pinned at %s, which no --ref (%s) accepts: the policy would never admit an image", pinned, strings.Join(o.Refs, ", "))
+		}
+		ref = regexp.QuoteMeta(pinned)
+	case len(o.Refs) > 0:
+		ref = refs
+	case o.VerifierID == "" && o.MinLevel >= 3:
+		ref = releaseTagPattern
+	}
+	return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@" + ref + "$")}, nil
 }
 
 // attestation is the policy's one attestation: its type, who signed it and

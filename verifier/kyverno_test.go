@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +17,7 @@ func TestKyvernoPolicyGolden(t *testing.T) {
 	cases := map[string]KyvernoOptions{
 		"l2":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, Refs: []string{"refs/tags/v*"}},
 		"l3":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"},
-		"vsa": {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, VerifierID: "https://provenant.dev/verifier", SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"},
+		"vsa": {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, VerifierID: "https://provenant.dev/verifier", SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -89,6 +90,36 @@ func readKyverno(t *testing.T, o KyvernoOptions) kyvernoDoc {
 	return d
 }
 
+// kyvernoSigners reads back the policy written for o and returns whether
+// its attestor accepts a certificate SAN, as sigstore-go (inside Kyverno)
+// matches subjectRegExp: a Go regexp over the SAN, any entry sufficing.
+func kyvernoSigners(t *testing.T, o KyvernoOptions) func(san string) bool {
+	t.Helper()
+	d := readKyverno(t, o)
+	att := d.Spec.Rules[0].VerifyImages[0].Attestations[0]
+	if len(att.Attestors) != 1 || att.Attestors[0].Count != 1 {
+		t.Fatalf("want one attestor set where one entry suffices, got %+v", att.Attestors)
+	}
+	var res []*regexp.Regexp
+	for _, e := range att.Attestors[0].Entries {
+		if e.Keyless.Issuer != GitHubActionsIssuer {
+			t.Errorf("issuer %q", e.Keyless.Issuer)
+		}
+		if e.Keyless.SubjectRegExp == "" {
+			t.Fatalf("an entry without subjectRegExp accepts any signer: %+v", e)
+		}
+		res = append(res, regexp.MustCompile(e.Keyless.SubjectRegExp))
+	}
+	return func(san string) bool {
+		for _, re := range res {
+			if re.MatchString(san) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // TestKyvernoSignerIdentity checks the subjects the written attestors
 // accept, as sigstore-go (inside Kyverno) matches them: Go regexps over
 // the certificate's SAN.
@@ -118,25 +149,37 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 			name: "pinned workflow: only that file, path case kept",
 			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml", MinLevel: 3},
 			accepted: []string{
-				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/tags/v2",
-				"https://github.com/OCTO-ORG/builders/.github/workflows/build.yml@refs/heads/main",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/tags/v2.0.0",
+				"https://github.com/OCTO-ORG/builders/.github/workflows/build.yml@refs/tags/v1.2.3",
 			},
 			refused: []string{
-				"https://github.com/octo-org/builders/.github/workflows/Build.yml@refs/heads/main",
-				"https://github.com/octo-org/builders/.github/workflows/build.yml.evil@refs/heads/main",
-				"https://github.com/octo-org/builders/.github/workflows/build.ymlx@refs/heads/main",
-				"https://github.com/octo-org/octo-repo/.github/workflows/build.yml@refs/heads/main",
+				"https://github.com/octo-org/builders/.github/workflows/Build.yml@refs/tags/v1.2.3",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml.evil@refs/tags/v1.2.3",
+				"https://github.com/octo-org/builders/.github/workflows/build.ymlx@refs/tags/v1.2.3",
+				"https://github.com/octo-org/octo-repo/.github/workflows/build.yml@refs/tags/v1.2.3",
 			},
 		},
 		{
 			name: "L3 without a pin: GitHub's reusable workflows only",
 			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, MinLevel: 3},
 			accepted: []string{
-				"https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/heads/main",
+				"https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/tags/v1.2.3",
 			},
 			refused: []string{
-				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1",
-				"https://github.com/github/artifact-attestations-workflows-evil/.github/workflows/a.yml@refs/heads/main",
+				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.2.3",
+				"https://github.com/github/artifact-attestations-workflows-evil/.github/workflows/a.yml@refs/tags/v1.2.3",
+			},
+		},
+		{
+			name: "pinned workflow at a ref: that ref only",
+			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml@refs/heads/main"},
+			accepted: []string{
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/main",
+			},
+			refused: []string{
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/mainx",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/evil",
+				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/main@refs/heads/main",
 			},
 		},
 		{
@@ -148,26 +191,7 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := readKyverno(t, c.o)
-			att := d.Spec.Rules[0].VerifyImages[0].Attestations[0]
-			if len(att.Attestors) != 1 || att.Attestors[0].Count != 1 {
-				t.Fatalf("want one attestor set where one entry suffices, got %+v", att.Attestors)
-			}
-			var res []*regexp.Regexp
-			for _, e := range att.Attestors[0].Entries {
-				if e.Keyless.Issuer != GitHubActionsIssuer {
-					t.Errorf("issuer %q", e.Keyless.Issuer)
-				}
-				res = append(res, regexp.MustCompile(e.Keyless.SubjectRegExp))
-			}
-			matches := func(s string) bool {
-				for _, re := range res {
-					if re.MatchString(s) {
-						return true
-					}
-				}
-				return false
-			}
+			matches := kyvernoSigners(t, c.o)
 			for _, s := range c.accepted {
 				if !matches(s) {
 					t.Errorf("signer %s refused, want accepted", s)
@@ -210,7 +234,7 @@ func TestKyvernoConditions(t *testing.T) {
 	if _, ok := l3["{{ buildDefinition.internalParameters.github.runner_environment || '' }}"]; !ok {
 		t.Error("L3 does not ask for a hosted runner")
 	}
-	vsa := readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/gate/.github/workflows/v.yml"})
+	vsa := readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/r/.github/workflows/gate.yml"})
 	att := vsa.Spec.Rules[0].VerifyImages[0].Attestations[0]
 	if att.Type != VSAPredicateType {
 		t.Errorf("VSA mode attestation type %q", att.Type)
@@ -251,9 +275,28 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 		"blank image":        {KyvernoOptions{Repo: "o/r", Images: []string{" "}}, "not an image reference"},
 		"level 4":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 4}, "levels are 1, 2 and 3"},
 		"L3 own workflow":    {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/r/.github/workflows/a.yml"}, "apart from the source"},
-		"workflow with ref":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "without a ref"},
+		"workflow short ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "full ref"},
 		"workflow not path":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b"}, "not [host/]owner/name"},
-		"VSA without signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
+		// A signer naming an owner only (its .github repository's
+		// workflow path lost a segment) is no repository's workflow.
+		"workflow of an owner":         {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/.github/workflows/a.yml"}, "not [host/]owner/name"},
+		"workflow of an owner, host":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "github.com/o/.github/workflows/a.yml"}, "not [host/]owner/name"},
+		"workflow in a subfolder":      {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/x/a.yml"}, "not [host/]owner/name"},
+		"workflow with a wildcard ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/*"}, "full ref"},
+		"L3 builder at a branch":       {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/heads/main"}, "refs/tags/vX.Y.Z"},
+		"L3 builder at a pre-release":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3-rc.1"}, "refs/tags/vX.Y.Z"},
+		// Kyverno cannot read the Source Repository Ref extension: a ref
+		// is bound only where the SAN carries it.
+		"ref with a reusable signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --ref"},
+		"ref at L3":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, MinLevel: 3}, "cannot bind --ref"},
+		"ref in VSA mode":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--ref"},
+		"builder id in VSA mode":     {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, BuilderID: "b", VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--builder-id"},
+		"ref with @":                 {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/heads/a@b"}}, "'@'"},
+		"empty ref":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--ref"},
+		"pinned ref outside --ref":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
+		// A shared gate's VSA names no source repository.
+		"VSA from a shared gate": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v", SignerWorkflow: "o/gate/.github/workflows/v.yml"}, "shared gate"},
+		"VSA without signer":     {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -262,5 +305,163 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 				t.Errorf("err = %v, want it to say %q", err, c.want)
 			}
 		})
+	}
+}
+
+// kyvernoWildcard is Kyverno's wildcard match (kyverno/ext/wildcard, which
+// is github.com/IGLOU-EU/go-wildcard v1.0.3's Match in Kyverno 1.15): '*'
+// any run of characters, '?' exactly one. It is the oracle the SAN
+// regexps written for --ref are held to.
+func kyvernoWildcard(pattern, name string) bool {
+	if pattern == "" {
+		return name == ""
+	}
+	var deep func(str, pat []rune) bool
+	deep = func(str, pat []rune) bool {
+		for len(pat) > 0 {
+			switch pat[0] {
+			default:
+				if len(str) == 0 || str[0] != pat[0] {
+					return false
+				}
+			case '?':
+				if len(str) == 0 {
+					return false
+				}
+			case '*':
+				return deep(str, pat[1:]) || (len(str) > 0 && deep(str[1:], pat))
+			}
+			str, pat = str[1:], pat[1:]
+		}
+		return len(str) == 0
+	}
+	return deep([]rune(name), []rune(pattern))
+}
+
+// TestKyvernoBranchRunClaimingReleaseTag is the attack of issue 20 item 6:
+// a workflow of the source run on a branch signs a predicate that claims
+// a release tag. The predicate is the signer's word; the policy must ask
+// the ref of the certificate, whose SAN carries it for the source's own
+// workflows, so such a run is refused whatever its predicate says.
+func TestKyvernoBranchRunClaimingReleaseTag(t *testing.T) {
+	const wf = "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@"
+	refs := []string{
+		"refs/tags/v1", "refs/tags/v1.2.3", "refs/tags/v", "refs/tags/release-1", "refs/heads/main",
+		"refs/heads/refs/tags/v1", "refs/heads/v1", "refs/tags/v1/../x", "refs/pull/1/merge",
+		"0123456789abcdef0123456789abcdef01234567", "refs/tags/w1", "refs/tags/v1.yml",
+	}
+	cases := []struct {
+		name string
+		o    KyvernoOptions
+		pats []string // the --ref patterns, as Kyverno's wildcard reads them
+	}{
+		{"any workflow of the source", KyvernoOptions{Refs: []string{"refs/tags/v*"}}, []string{"refs/tags/v*"}},
+		{"several refs, all bound", KyvernoOptions{Refs: []string{"refs/tags/v*", "refs/heads/main"}}, []string{"refs/tags/v*", "refs/heads/main"}},
+		{"one-character wildcard", KyvernoOptions{Refs: []string{"refs/tags/v?"}}, []string{"refs/tags/v?"}},
+		{"pinned workflow of the source", KyvernoOptions{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml"}, []string{"refs/tags/v*"}},
+		{"pinned workflow and ref", KyvernoOptions{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.2.3"}, []string{"refs/tags/v1.2.3"}},
+		{"pinned ref alone", KyvernoOptions{SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main"}, []string{"refs/heads/main"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.o.Repo, c.o.Images = "octo-org/octo-repo", []string{"*"}
+			accepts := kyvernoSigners(t, c.o)
+			if accepts(wf+"refs/heads/main") && !slicesContain(c.pats, "refs/heads/main") {
+				t.Errorf("a run on refs/heads/main is accepted by a policy for %v", c.pats)
+			}
+			for _, ref := range refs {
+				want := false
+				for _, p := range c.pats {
+					want = want || kyvernoWildcard(p, ref)
+				}
+				if got := accepts(wf + ref); got != want {
+					t.Errorf("SAN at %s: accepted %v, want %v (Kyverno's wildcard over %v)", ref, got, want, c.pats)
+				}
+			}
+			// A workflow file named so that its SAN reads as if at a tag.
+			if accepts("https://github.com/octo-org/octo-repo/.github/workflows/a@refs/tags/v1.yml@refs/heads/main") {
+				t.Error("a workflow file named a@refs/tags/v1.yml run on a branch is accepted")
+			}
+		})
+	}
+}
+
+func slicesContain(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKyvernoL3UnreleasedBuilder: at L3 the reusable workflow that signs
+// must run at a release tag refs/tags/vX.Y.Z, as slsa-verifier's
+// utils.IsValidBuilderTag has it; a branch or a commit is refused, pinned
+// or not.
+func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
+	refs := []string{
+		"refs/tags/v1.2.3", "refs/tags/v0.0.0", "refs/tags/v10.20.30", "refs/heads/main", "0123456789abcdef0123456789abcdef01234567",
+		"refs/tags/v1", "refs/tags/v1.2", "refs/tags/v1.2.3-rc.1", "refs/tags/v1.2.3+build", "refs/tags/v01.2.3", "refs/tags/1.2.3",
+		"refs/heads/v1.2.3", "refs/tags/v1.2.3.4", "refs/tags/v1.2.3/x", "refs/tags/v1.2.3\n", "refs/tags/x/v1.2.3",
+	}
+	for _, c := range []struct {
+		name, workflow string
+		o              KyvernoOptions
+	}{
+		{"pinned", "https://github.com/octo-org/builders/.github/workflows/build.yml@", KyvernoOptions{SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"}},
+		{"GitHub's attestation workflows", "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@", KyvernoOptions{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.o.Repo, c.o.Images, c.o.MinLevel = "octo-org/octo-repo", []string{"*"}, 3
+			accepts := kyvernoSigners(t, c.o)
+			for _, ref := range refs {
+				want := utils.IsValidBuilderTag(ref, false) == nil
+				if got := accepts(c.workflow + ref); got != want {
+					t.Errorf("builder at %q: accepted %v, want %v (IsValidBuilderTag)", ref, got, want)
+				}
+			}
+			for _, ref := range []string{"refs/heads/main", "0123456789abcdef0123456789abcdef01234567"} {
+				if accepts(c.workflow + ref) {
+					t.Errorf("L3 accepts the builder at %s", ref)
+				}
+			}
+			if !accepts(c.workflow + "refs/tags/v1.2.3") {
+				t.Error("L3 refuses the builder at refs/tags/v1.2.3")
+			}
+		})
+	}
+	// A pinned builder commit is the one the user vouches for (verify's
+	// --signer-digest): that commit only.
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@" + commit})
+	if !accepts("https://github.com/o/b/.github/workflows/a.yml@"+commit) || accepts("https://github.com/o/b/.github/workflows/a.yml@1123456789abcdef0123456789abcdef01234567") ||
+		accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") {
+		t.Error("the pinned builder commit is not the one bound")
+	}
+	// A pinned release tag is kept as given.
+	accepts = kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
+	if !accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") || accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.4") {
+		t.Error("the pinned builder tag refs/tags/v1.2.3 is not the one bound")
+	}
+}
+
+// TestKyvernoVSAOfAnotherRepository is the attack of issue 20 item 7: in
+// VSA mode a gate's PASSED summary of another repository's image was
+// admitted, the policy naming --repo in its description only. A VSA names
+// no source repository; the gate's own identity (a workflow of --repo)
+// binds it, so a gate workflow of another repository is refused and the
+// attestor admits only workflows of --repo.
+func TestKyvernoVSAOfAnotherRepository(t *testing.T) {
+	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: VerifierID, SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"})
+	if !accepts("https://github.com/octo-org/octo-repo/.github/workflows/gate.yml@refs/heads/main") {
+		t.Error("the gate of the source repository is refused")
+	}
+	if accepts("https://github.com/octo-org/other/.github/workflows/gate.yml@refs/heads/main") {
+		t.Error("a gate of another repository is accepted")
+	}
+	_, err := KyvernoPolicy(KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: VerifierID, SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"})
+	if err == nil {
+		t.Fatal("a policy on a shared gate's VSAs, which name no repository, was written")
 	}
 }
