@@ -123,7 +123,7 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 		// Before the token is asked for: Sign would refuse it too.
 		return r.fail(exitUsage, fmt.Errorf("%d subjects: %w", len(subjects), provenance.ErrTooManySubjects))
 	}
-	images, err := ociImages(f.oci, f.noSign, subjects)
+	images, err := ociImages(f.oci, f.noSign, subjects, allowedRegistries(f.oci, e.getenv))
 	if err != nil {
 		return r.fail(exitUsage, err)
 	}

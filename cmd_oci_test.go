@@ -202,3 +202,46 @@ func TestAttestPushToRegistryInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestAttestPushToRegistry_BuildChoosesTheRegistry: image subjects may come
+// from a checksums file the build wrote, and the job's registry
+// credentials go to whatever registry they name. The workflow names the
+// registries (allowed-registries, default ghcr.io/<owner>/ in Actions);
+// plain http is refused but on loopback. All before a token is asked for.
+func TestAttestPushToRegistry_BuildChoosesTheRegistry(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	actions := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY_OWNER": "Octo", "GITHUB_REPOSITORY": "Octo/app"}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		err  string // "" when accepted (then the run stops later, asking for a token)
+	}{
+		{"checksums name another registry, in Actions", actions, []string{"--subject-checksums", digest[7:] + "  evil.example/octo/app"}, `image "evil.example/octo/app" is not under the allowed registries ghcr.io/octo/`},
+		{"another owner on ghcr.io, in Actions", actions, []string{"--subject-name", "ghcr.io/octo-evil/app", "--subject-digest", digest}, "is not under the allowed registries ghcr.io/octo/"},
+		{"the owner's ghcr.io, in Actions", actions, []string{"--subject-name", "ghcr.io/octo/app", "--subject-digest", digest}, ""},
+		{"outside the allowed list given", nil, []string{"--allowed-registries", "registry.example/team/", "--subject-name", "registry.example/other/app", "--subject-digest", digest}, "not under the allowed registries registry.example/team/"},
+		{"inside the allowed list given", nil, []string{"--allowed-registries", "registry.example/team", "--subject-name", "registry.example/team/app", "--subject-digest", digest}, ""},
+		{"plain http to a private address", nil, []string{"--subject-name", "10.0.0.5:5000/octo/app", "--subject-digest", digest}, "would be reached over plain http"},
+		{"plain http to a .localhost name", nil, []string{"--subject-name", "registry.localhost:5000/octo/app", "--subject-digest", digest}, "plain http"},
+		{"plain http on loopback", nil, []string{"--subject-name", "127.0.0.1:5000/octo/app", "--subject-digest", digest}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			dir := t.TempDir()
+			args := append([]string{"attest", "--push-to-registry", "--sigstore", filepath.Join(dir, "no-instance"), "--out", filepath.Join(dir, "x.json")}, tc.args...)
+			code := run(context.Background(), args, env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return tc.vars[k] }})
+			said := out.String() + errOut.String() // in Actions, an error annotation on stdout
+			refused := code == exitUsage && strings.Contains(said, "push-to-registry")
+			if tc.err != "" && (!refused || !strings.Contains(said, tc.err)) {
+				t.Errorf("exit %d, want %d and %q\n%s", code, exitUsage, tc.err, said)
+			}
+			if tc.err == "" && (refused || code == exitOK) {
+				t.Errorf("exit %d: refused or done, want the push accepted and the run to stop later (no token here)\n%s", code, errOut.String())
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("wrote %v", entries)
+			}
+		})
+	}
+}

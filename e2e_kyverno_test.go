@@ -87,7 +87,7 @@ func TestE2EKyverno(t *testing.T) {
 	elsewhere := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
 	attest := func(img name.Digest, claims string) []byte {
 		t.Helper()
-		st := s.ociStep(t, inst)
+		st := s.ociStep(t, inst, reg.Host)
 		if claims != "" {
 			st.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = s.tokenURL + "&claims=" + url.QueryEscape(claims)
 			st.env["GITHUB_REPOSITORY"] = "octo-org/other"

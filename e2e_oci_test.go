@@ -27,11 +27,16 @@ import (
 	"github.com/provenant/provenant/remote/registrytest"
 )
 
-// ociStep is a signed attest step for image subjects, pushing to their registry.
-func (s *stack) ociStep(t *testing.T, inst string) *step {
+// ociStep is a signed attest step for image subjects, pushing to their
+// registry. registries are the loopback registries the workflow allows
+// (input allowed-registries; in Actions the default is ghcr.io/<owner>/).
+func (s *stack) ociStep(t *testing.T, inst string, registries ...string) *step {
 	st := s.signedStep(t, inst)
 	delete(st.env, "INPUT_SUBJECT-PATH")
 	st.env["INPUT_PUSH-TO-REGISTRY"] = "true"
+	if len(registries) > 0 {
+		st.env["INPUT_ALLOWED-REGISTRIES"] = strings.Join(registries, "\n")
+	}
 	return st
 }
 
@@ -71,7 +76,7 @@ func TestE2EOCIPushAndVerify(t *testing.T) {
 	}{{"distribution (referrers tag schema)", dist}, {"referrers API", api}} {
 		t.Run(reg.name+"/one image", func(t *testing.T) {
 			img := registrytest.PushRandomImage(t, reg.r.Host, "octo/app", nil)
-			st := s.ociStep(t, inst)
+			st := s.ociStep(t, inst, reg.r.Host)
 			st.env["INPUT_SUBJECT-NAME"] = img.Context().Name()
 			st.env["INPUT_SUBJECT-DIGEST"] = img.DigestStr()
 			stdout, stderr, code := st.run("attest")
@@ -121,7 +126,7 @@ func TestE2EOCIPushAndVerify(t *testing.T) {
 			lines = append(lines, strings.TrimPrefix(img.DigestStr(), "sha256:")+"  "+img.Context().Name())
 			images = append(images, "oci://"+img.String())
 		}
-		st := s.ociStep(t, inst)
+		st := s.ociStep(t, inst, dist.Host, api.Host)
 		st.file("images.sha256", strings.Join(lines, "\n")+"\n")
 		st.env["INPUT_SUBJECT-CHECKSUMS"] = "images.sha256"
 		stdout, stderr, code := st.run("attest")
@@ -153,7 +158,7 @@ func TestE2EOCIPushAndVerify(t *testing.T) {
 			}
 			return false
 		})
-		st := s.ociStep(t, inst)
+		st := s.ociStep(t, inst, refuse.Host)
 		st.env["INPUT_SUBJECT-NAME"] = refuse.Host + "/octo/app"
 		st.env["INPUT_SUBJECT-DIGEST"] = img.DigestStr()
 		stdout, stderr, code := st.run("attest")
