@@ -30,8 +30,8 @@ func defineFetchFlags(fs *pflag.FlagSet, f *fetchFlags) {
 }
 
 // githubFor is the API client for a command: the API of --hostname, else
-// GITHUB_API_URL, else api.github.com; the token from GH_TOKEN or
-// GITHUB_TOKEN, none if neither (public repositories need none).
+// GITHUB_API_URL, else api.github.com; the token for that host (see
+// githubToken), none if there is none (public repositories need none).
 func githubFor(e env, hostname string) (*remote.GitHub, error) {
 	apiURL := e.getenv("GITHUB_API_URL")
 	h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/")
@@ -40,15 +40,48 @@ func githubFor(e env, hostname string) (*remote.GitHub, error) {
 	if h != "" && h != "github.com" && !strings.EqualFold(h, runnerHost) || apiURL == "" {
 		apiURL = remote.APIURLForHost(h)
 	}
-	token := e.getenv("GH_TOKEN")
-	if token == "" {
-		token = e.getenv("GITHUB_TOKEN")
-	}
 	return remote.NewGitHub(remote.GitHubOptions{
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		APIURL:     apiURL,
-		Token:      token,
+		Token:      githubToken(e, h),
 	})
+}
+
+// githubToken is the token for the GitHub host named by --hostname, read
+// as gh reads it: for GitHub Enterprise Server (any host but github.com,
+// its subdomains, github.localhost and <tenant>.ghe.com) GH_ENTERPRISE_TOKEN
+// then GITHUB_ENTERPRISE_TOKEN, and never GH_TOKEN or GITHUB_TOKEN, which
+// are github.com's (or the tenant's); for the others GH_TOKEN then
+// GITHUB_TOKEN. For github.com, the default, the client speaks to
+// GITHUB_API_URL when set: the runner's own server, whose token GH_TOKEN
+// or GITHUB_TOKEN then is.
+func githubToken(e env, hostname string) string {
+	names := []string{"GH_TOKEN", "GITHUB_TOKEN"}
+	if enterpriseServer(hostname) {
+		names = []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
+	}
+	for _, n := range names {
+		if t := e.getenv(n); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// enterpriseServer reports whether a --hostname is a GitHub Enterprise
+// Server, as gh tells them apart: not github.com nor a subdomain of it,
+// not github.localhost, not a <tenant>.ghe.com tenant; "" is github.com.
+func enterpriseServer(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://"), "/"))
+	switch {
+	case h == "" || h == "github.com" || strings.HasSuffix(h, ".github.com"):
+		return false
+	case h == "github.localhost" || strings.HasSuffix(h, ".github.localhost"):
+		return false
+	case strings.HasSuffix(h, ".ghe.com"):
+		return false
+	}
+	return true
 }
 
 // artifactDigests are the digests to ask GitHub about: each file's, in

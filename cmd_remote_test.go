@@ -296,3 +296,46 @@ func TestPublishToGitHub(t *testing.T) {
 		})
 	}
 }
+
+// TestGitHubToken_GitHubComTokenNotSentToEnterpriseServer: on a GitHub
+// Enterprise Server --hostname, GH_TOKEN and GITHUB_TOKEN (github.com's)
+// are never sent; GH_ENTERPRISE_TOKEN, then GITHUB_ENTERPRISE_TOKEN, are,
+// as gh reads them. A <tenant>.ghe.com tenant takes GH_TOKEN.
+func TestGitHubToken_GitHubComTokenNotSentToEnterpriseServer(t *testing.T) {
+	tests := []struct {
+		name   string
+		host   string
+		vars   map[string]string
+		code   int
+		want   string
+		authed bool
+	}{
+		{name: "GHES, only GH_TOKEN", host: "ghes.example", vars: map[string]string{"GH_TOKEN": ghRead}, code: exitFailed, want: "private? give a token"},
+		{name: "GHES, only GITHUB_TOKEN", host: "ghes.example", vars: map[string]string{"GITHUB_TOKEN": ghRead}, code: exitFailed, want: "private? give a token"},
+		{name: "GHES, GH_ENTERPRISE_TOKEN", host: "ghes.example", vars: map[string]string{"GH_TOKEN": "ghp_github_com_token", "GH_ENTERPRISE_TOKEN": ghRead}, code: exitOK, authed: true},
+		{name: "GHES, GITHUB_ENTERPRISE_TOKEN", host: "ghes.example", vars: map[string]string{"GITHUB_ENTERPRISE_TOKEN": ghRead}, code: exitOK, authed: true},
+		{name: "GHES, GH_ENTERPRISE_TOKEN first", host: "ghes.example", vars: map[string]string{"GH_ENTERPRISE_TOKEN": ghRead, "GITHUB_ENTERPRISE_TOKEN": "ghp_other"}, code: exitOK, authed: true},
+		{name: "tenant, GH_TOKEN", host: "acme.ghe.com", vars: map[string]string{"GH_TOKEN": ghRead}, code: exitOK, authed: true},
+		{name: "tenant, only GH_ENTERPRISE_TOKEN", host: "acme.ghe.com", vars: map[string]string{"GH_ENTERPRISE_TOKEN": ghRead}, code: exitFailed, want: "private? give a token"},
+		{name: "github.com, GH_TOKEN", host: "github.com", vars: map[string]string{"GH_TOKEN": ghRead}, code: exitOK, authed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fakeGitHub(t, true)
+			// The runner's own server: GITHUB_API_URL serves --hostname.
+			vars := map[string]string{"GITHUB_API_URL": s.URL, "GITHUB_SERVER_URL": "https://" + tt.host}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			code, stdout, stderr := runIn(t, vars, "download", "--out-dir", t.TempDir(), "--hostname", tt.host, "--repo", npmRepo, "-d", "sha512", npmTgz)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\nstdout:%s\nstderr:%s", code, tt.code, tt.want, stdout, stderr)
+			}
+			for _, r := range s.Requests() {
+				if r.Authorization != tt.authed && !strings.HasPrefix(r.Path, "/blobs/") {
+					t.Errorf("%s %s: Authorization sent: %v, want %v", r.Method, r.Path, r.Authorization, tt.authed)
+				}
+			}
+		})
+	}
+}
