@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,14 +141,15 @@ func fetchByDigest(ctx context.Context, g *remote.GitHub, q remote.Query, digest
 }
 
 // fetchForVerify fills f.opts.Attestations from GitHub when verify was
-// given no bundle: by the artifacts' digests, from --repo or --owner. It
-// returns exitOK when there is nothing to fetch or the fetch worked.
+// given no bundle: by the artifacts' digests, from --repo or --owner, for
+// every predicate type verify needs (see fetchTypes). It returns exitOK
+// when there is nothing to fetch or the fetch worked.
 func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 	p := f.opts.Policy
 	if len(f.opts.BundleFiles) > 0 || f.opts.BundleDir != "" {
 		return exitOK
 	}
-	q := remote.Query{Repo: p.Repo, Owner: p.Owner, PredicateType: p.PredicateType, Limit: f.fetch.limit}
+	q := remote.Query{Repo: p.Repo, Owner: p.Owner, Limit: f.fetch.limit}
 	if q.Repo == "" && q.Owner == "" {
 		if uri := strings.TrimPrefix(p.SourceURI, "https://"); strings.HasPrefix(uri, "github.com/") {
 			q.Repo = strings.TrimSuffix(strings.TrimPrefix(uri, "github.com/"), ".git")
@@ -164,19 +166,27 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
 		return exitUsage
 	}
-	got, notes, err := fetchByDigest(ctx, g, q, digests)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
-		return exitFailed
-	}
-	for _, n := range notes {
-		fmt.Fprintf(e.stderr, "provenant verify: %s\n", n)
+	types := fetchTypes(f)
+	got := map[string][]remote.Attestation{}
+	for _, t := range types {
+		q.PredicateType = t
+		some, notes, err := fetchByDigest(ctx, g, q, digests)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+			return exitFailed
+		}
+		for _, n := range notes {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", n)
+		}
+		for d, atts := range some {
+			got[d] = append(got[d], atts...)
+		}
 	}
 	f.opts.Attestations = map[string][]verifier.Attestation{}
 	n := 0
 	for d, atts := range got {
 		for _, a := range atts {
-			if a.Initiator == remote.InitiatorGitHub && p.PredicateType != releasePredicate {
+			if a.Initiator == remote.InitiatorGitHub && !slices.Contains(types, releasePredicate) {
 				// GitHub's own release attestation is never a workflow's
 				// provenance, whatever the server's filter let through.
 				fmt.Fprintf(e.stderr, "provenant verify: %s: skipped: GitHub's release attestation (initiator github), not build provenance; ask for it with --predicate-type %s\n", a.Source, releasePredicate)
@@ -188,6 +198,26 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 	}
 	fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %d digest(s) from GitHub\n", n, len(digests))
 	return exitOK
+}
+
+// fetchTypes are the predicate types to ask GitHub for, one query each:
+// verify's own (--predicate-type, or the policy file's primary type),
+// then every other type the policy file's require: lists, which judgePolicy
+// verifies too: GitHub's filter would otherwise hide them. An empty type
+// asks for every type in one query.
+func fetchTypes(f *verifyFlags) []string {
+	types := []string{f.opts.Policy.PredicateType}
+	if types[0] == "" {
+		return types // no filter: every type in one query
+	}
+	if pf := f.policy.file; pf != nil {
+		for _, r := range pf.Require {
+			if !slices.Contains(types, r.PredicateType) {
+				types = append(types, r.PredicateType)
+			}
+		}
+	}
+	return types
 }
 
 // releasePredicate is the predicate of GitHub's release attestations.

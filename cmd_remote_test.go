@@ -339,3 +339,37 @@ func TestGitHubToken_GitHubComTokenNotSentToEnterpriseServer(t *testing.T) {
 		})
 	}
 }
+
+// TestVerify_PolicyRequireFetchesEveryPredicateType: a policy whose
+// require: lists provenance, an SBOM and a test result is met by what
+// GitHub holds only if verify asks the API for each of those types, not
+// only for the first one.
+func TestVerify_PolicyRequireFetchesEveryPredicateType(t *testing.T) {
+	const dir = "testdata/policy"
+	tests := []struct {
+		name    string
+		bundles []string
+		code    int
+		want    string
+	}{
+		{"all three on GitHub", []string{"provenance", "sbom", "test-passed"}, exitOK, "VERIFIED at SLSA Build L3"},
+		{"the SBOM missing", []string{"provenance", "test-passed"}, exitFailed, "policy rule require[1] (https://cyclonedx.org/bom): no verified attestation"},
+		{"stored in another order", []string{"test-passed", "sbom", "provenance"}, exitOK, "VERIFIED at SLSA Build L3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			s.AddRepo("provenant/demo", true, false)
+			for _, b := range tt.bundles {
+				if _, err := s.Add("provenant/demo", readFixture(t, dir+"/"+b+".sigstore.json"), "user"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, stdout, stderr := runVerifyIn(t, map[string]string{"GITHUB_API_URL": s.URL},
+				"--trusted-root", dir+"/trusted_root.json", "--policy", dir+"/demo.yaml", dir+"/demo-linux-amd64")
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\nstdout:%s\nstderr:%s", code, tt.code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
