@@ -6,13 +6,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 	"github.com/provenant/provenant/verifier"
 )
@@ -369,6 +374,79 @@ func TestVerify_PolicyRequireFetchesEveryPredicateType(t *testing.T) {
 				"--trusted-root", dir+"/trusted_root.json", "--policy", dir+"/demo.yaml", dir+"/demo-linux-amd64")
 			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\nstdout:%s\nstderr:%s", code, tt.code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestGitHubToken_NotSentOnCrossHostRedirect_Commands: every command that
+// speaks to GitHub's API with a token, given an API that redirects each
+// request to another host, never hands that host the token.
+func TestGitHubToken_NotSentOnCrossHostRedirect_Commands(t *testing.T) {
+	const token = "ghp_crosshostsecret"
+	tests := []struct {
+		name string
+		run  func(t *testing.T, api string)
+	}{
+		{"verify by digest", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GH_TOKEN": token}, "--trusted-root", pgRoot, "-d", "sha512", "--repo", npmRepo, npmTgz)
+		}},
+		{"verify by digest, two artifacts (bulk)", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GH_TOKEN": token}, "--trusted-root", pgRoot, "--owner", "sigstore",
+				"--digest", "sha256:"+strings.Repeat("a", 64), "--digest", "sha256:"+strings.Repeat("b", 64))
+		}},
+		{"download", func(t *testing.T, api string) {
+			runIn(t, map[string]string{"GITHUB_API_URL": api, "GITHUB_TOKEN": token}, "download", "--out-dir", t.TempDir(), "--repo", npmRepo, "-d", "sha512", npmTgz)
+		}},
+		{"GET /meta of a tenant", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://acme.ghe.com", "GH_TOKEN": token},
+				"--hostname", "acme.ghe.com", "--offline", "--repo", "acme/app", npmTgz)
+		}},
+		{"verify --release", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GH_TOKEN": token}, "--trusted-root", pgRoot, "--repo", npmRepo, "--release", "v1")
+		}},
+		{"attest's upload", func(t *testing.T, api string) {
+			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
+			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
+			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
+			publishToGitHub(context.Background(), e, action, publishFlags{}, "b.json", readFixture(t, npmBundle), true)
+		}},
+		{"attest's upload-to-release", func(t *testing.T, api string) {
+			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
+			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
+			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
+			f := &attestFlags{uploadToRelease: "v1"}
+			uploadToRelease(context.Background(), e, action, f, npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var hits int
+			var leaked []string
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				hits++
+				if a := r.Header.Get("Authorization"); a != "" {
+					leaked = append(leaked, r.Method+" "+r.URL.Path+": "+a)
+				}
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, "{}")
+			}))
+			t.Cleanup(other.Close)
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusFound)
+			}))
+			t.Cleanup(api.Close)
+			tt.run(t, api.URL+"/")
+			mu.Lock()
+			defer mu.Unlock()
+			if hits == 0 {
+				t.Fatal("the redirect was never followed: the test tests nothing")
+			}
+			if len(leaked) > 0 {
+				t.Errorf("the other host was sent Authorization: %s", strings.Join(leaked, "; "))
 			}
 		})
 	}
