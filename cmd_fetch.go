@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -179,7 +180,14 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 			fmt.Fprintf(e.stderr, "provenant verify: %s\n", n)
 		}
 		for d, atts := range some {
-			got[d] = append(got[d], atts...)
+			for _, a := range atts {
+				if len(types) > 1 {
+					// The answers of two queries must not share a name
+					// (judgePolicy matches bundles by it).
+					a.Source = withPredicateFilter(a.Source, t)
+				}
+				got[d] = append(got[d], a)
+			}
 		}
 	}
 	f.opts.Attestations = map[string][]verifier.Attestation{}
@@ -218,6 +226,16 @@ func fetchTypes(f *verifyFlags) []string {
 		}
 	}
 	return types
+}
+
+// withPredicateFilter names the predicate_type filter in a fetched
+// attestation's source, as the query the request had: before its "#N".
+func withPredicateFilter(source, predicateType string) string {
+	q := "?predicate_type=" + url.QueryEscape(predicateType)
+	if i := strings.LastIndex(source, "#"); i >= 0 {
+		return source[:i] + q + source[i:]
+	}
+	return source + q
 }
 
 // releasePredicate is the predicate of GitHub's release attestations.

@@ -87,7 +87,7 @@ func (g *GitHub) ByDigest(ctx context.Context, q Query, digest string) ([]Attest
 		entries, err := g.listPages(ctx, prefix, digest, q.PredicateType, limit)
 		if err == nil {
 			g.rememberOwner(q.Owner, prefix)
-			return g.resolve(ctx, entries, prefix+"/attestations/"+digest+filterNote(q.PredicateType))
+			return g.resolve(ctx, entries, prefix+"/attestations/"+digest)
 		}
 		if !IsNotFound(err) {
 			return nil, err
@@ -95,15 +95,6 @@ func (g *GitHub) ByDigest(ctx context.Context, q Query, digest string) ([]Attest
 		lastErr = err
 	}
 	return nil, lastErr
-}
-
-// filterNote names a predicate type filter in an attestation's Source, so
-// that the answers to queries for several types never share a name.
-func filterNote(predicateType string) string {
-	if predicateType == "" {
-		return ""
-	}
-	return " (predicate_type " + predicateType + ")"
 }
 
 // listPages follows the pages of one digest query.
@@ -166,7 +157,7 @@ func (g *GitHub) Bulk(ctx context.Context, q Query, digests []string) (map[strin
 			if _, asked := out[d]; !asked {
 				continue // an answer for a digest nobody asked about
 			}
-			atts, err := g.resolve(ctx, entries, prefix+"/attestations/bulk-list "+d+filterNote(q.PredicateType))
+			atts, err := g.resolve(ctx, entries, prefix+"/attestations/bulk-list "+d)
 			if err != nil {
 				return nil, err
 			}
