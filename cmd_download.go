@@ -26,7 +26,8 @@ offline later with provenant verify ARTIFACT --bundle sha256:<hex>.jsonl.
 Several artifacts of one owner cost a few requests (GitHub's bulk-list
 endpoint), not one each. Public repositories need no token; for private ones
 set GH_TOKEN (or GITHUB_TOKEN). GitHub Enterprise: --hostname, or
-GITHUB_API_URL.
+GITHUB_API_URL; a GitHub Enterprise Server --hostname gets GH_ENTERPRISE_TOKEN
+(or GITHUB_ENTERPRISE_TOKEN), never GH_TOKEN, as gh does.
 
 Exit status: 0 every artifact had attestations, 1 one had none or GitHub
 failed, 2 bad usage.`

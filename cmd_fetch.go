@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,8 +32,8 @@ func defineFetchFlags(fs *pflag.FlagSet, f *fetchFlags) {
 }
 
 // githubFor is the API client for a command: the API of --hostname, else
-// GITHUB_API_URL, else api.github.com; the token from GH_TOKEN or
-// GITHUB_TOKEN, none if neither (public repositories need none).
+// GITHUB_API_URL, else api.github.com; the token for that host (see
+// githubToken), none if there is none (public repositories need none).
 func githubFor(e env, hostname string) (*remote.GitHub, error) {
 	apiURL := e.getenv("GITHUB_API_URL")
 	h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/")
@@ -40,15 +42,48 @@ func githubFor(e env, hostname string) (*remote.GitHub, error) {
 	if h != "" && h != "github.com" && !strings.EqualFold(h, runnerHost) || apiURL == "" {
 		apiURL = remote.APIURLForHost(h)
 	}
-	token := e.getenv("GH_TOKEN")
-	if token == "" {
-		token = e.getenv("GITHUB_TOKEN")
-	}
 	return remote.NewGitHub(remote.GitHubOptions{
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		APIURL:     apiURL,
-		Token:      token,
+		Token:      githubToken(e, h),
 	})
+}
+
+// githubToken is the token for the GitHub host named by --hostname, read
+// as gh reads it: for GitHub Enterprise Server (any host but github.com,
+// its subdomains, github.localhost and <tenant>.ghe.com) GH_ENTERPRISE_TOKEN
+// then GITHUB_ENTERPRISE_TOKEN, and never GH_TOKEN or GITHUB_TOKEN, which
+// are github.com's (or the tenant's); for the others GH_TOKEN then
+// GITHUB_TOKEN. For github.com, the default, the client speaks to
+// GITHUB_API_URL when set: the runner's own server, whose token GH_TOKEN
+// or GITHUB_TOKEN then is.
+func githubToken(e env, hostname string) string {
+	names := []string{"GH_TOKEN", "GITHUB_TOKEN"}
+	if enterpriseServer(hostname) {
+		names = []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
+	}
+	for _, n := range names {
+		if t := e.getenv(n); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// enterpriseServer reports whether a --hostname is a GitHub Enterprise
+// Server, as gh tells them apart: not github.com nor a subdomain of it,
+// not github.localhost, not a <tenant>.ghe.com tenant; "" is github.com.
+func enterpriseServer(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://"), "/"))
+	switch {
+	case h == "" || h == "github.com" || strings.HasSuffix(h, ".github.com"):
+		return false
+	case h == "github.localhost" || strings.HasSuffix(h, ".github.localhost"):
+		return false
+	case strings.HasSuffix(h, ".ghe.com"):
+		return false
+	}
+	return true
 }
 
 // artifactDigests are the digests to ask GitHub about: each file's, in
@@ -107,14 +142,15 @@ func fetchByDigest(ctx context.Context, g *remote.GitHub, q remote.Query, digest
 }
 
 // fetchForVerify fills f.opts.Attestations from GitHub when verify was
-// given no bundle: by the artifacts' digests, from --repo or --owner. It
-// returns exitOK when there is nothing to fetch or the fetch worked.
+// given no bundle: by the artifacts' digests, from --repo or --owner, for
+// every predicate type verify needs (see fetchTypes). It returns exitOK
+// when there is nothing to fetch or the fetch worked.
 func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 	p := f.opts.Policy
 	if len(f.opts.BundleFiles) > 0 || f.opts.BundleDir != "" {
 		return exitOK
 	}
-	q := remote.Query{Repo: p.Repo, Owner: p.Owner, PredicateType: p.PredicateType, Limit: f.fetch.limit}
+	q := remote.Query{Repo: p.Repo, Owner: p.Owner, Limit: f.fetch.limit}
 	if q.Repo == "" && q.Owner == "" {
 		if uri := strings.TrimPrefix(p.SourceURI, "https://"); strings.HasPrefix(uri, "github.com/") {
 			q.Repo = strings.TrimSuffix(strings.TrimPrefix(uri, "github.com/"), ".git")
@@ -131,19 +167,34 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
 		return exitUsage
 	}
-	got, notes, err := fetchByDigest(ctx, g, q, digests)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
-		return exitFailed
-	}
-	for _, n := range notes {
-		fmt.Fprintf(e.stderr, "provenant verify: %s\n", n)
+	types := fetchTypes(f)
+	got := map[string][]remote.Attestation{}
+	for _, t := range types {
+		q.PredicateType = t
+		some, notes, err := fetchByDigest(ctx, g, q, digests)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+			return exitFailed
+		}
+		for _, n := range notes {
+			fmt.Fprintf(e.stderr, "provenant verify: %s\n", n)
+		}
+		for d, atts := range some {
+			for _, a := range atts {
+				if len(types) > 1 {
+					// The answers of two queries must not share a name
+					// (judgePolicy matches bundles by it).
+					a.Source = withPredicateFilter(a.Source, t)
+				}
+				got[d] = append(got[d], a)
+			}
+		}
 	}
 	f.opts.Attestations = map[string][]verifier.Attestation{}
 	n := 0
 	for d, atts := range got {
 		for _, a := range atts {
-			if a.Initiator == remote.InitiatorGitHub && p.PredicateType != releasePredicate {
+			if a.Initiator == remote.InitiatorGitHub && !slices.Contains(types, releasePredicate) {
 				// GitHub's own release attestation is never a workflow's
 				// provenance, whatever the server's filter let through.
 				fmt.Fprintf(e.stderr, "provenant verify: %s: skipped: GitHub's release attestation (initiator github), not build provenance; ask for it with --predicate-type %s\n", a.Source, releasePredicate)
@@ -155,6 +206,36 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 	}
 	fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %d digest(s) from GitHub\n", n, len(digests))
 	return exitOK
+}
+
+// fetchTypes are the predicate types to ask GitHub for, one query each:
+// verify's own (--predicate-type, or the policy file's primary type),
+// then every other type the policy file's require: lists, which judgePolicy
+// verifies too: GitHub's filter would otherwise hide them. An empty type
+// asks for every type in one query.
+func fetchTypes(f *verifyFlags) []string {
+	types := []string{f.opts.Policy.PredicateType}
+	if types[0] == "" {
+		return types // no filter: every type in one query
+	}
+	if pf := f.policy.file; pf != nil {
+		for _, r := range pf.Require {
+			if !slices.Contains(types, r.PredicateType) {
+				types = append(types, r.PredicateType)
+			}
+		}
+	}
+	return types
+}
+
+// withPredicateFilter names the predicate_type filter in a fetched
+// attestation's source, as the query the request had: before its "#N".
+func withPredicateFilter(source, predicateType string) string {
+	q := "?predicate_type=" + url.QueryEscape(predicateType)
+	if i := strings.LastIndex(source, "#"); i >= 0 {
+		return source[:i] + q + source[i:]
+	}
+	return source + q
 }
 
 // releasePredicate is the predicate of GitHub's release attestations.

@@ -164,6 +164,9 @@ func pushToRegistries(ctx context.Context, e env, action *githubactions.Action, 
 // ociArtifacts takes the oci:// arguments out of verify's artifacts,
 // resolves tags to digests (and says so), fetches each image's bundle
 // referrers and returns them by digest, the digests to verify in order.
+// The referrers are read one at a time (remote.OCI.Each, within its count
+// and total limits), and a bundle of a predicate type verify does not ask
+// for is kept only as a line saying so.
 func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]verifier.Attestation, []string, int) {
 	var rest, refs []string
 	for _, a := range f.opts.Artifacts {
@@ -180,6 +183,12 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 	c := newOCIClient()
 	got := map[string][]verifier.Attestation{}
 	var digests []string
+	// The predicate types verify will ask for (its own and the policy
+	// file's); none: every type.
+	wanted := fetchTypes(f)
+	if wanted[0] == "" {
+		wanted = nil
+	}
 	for _, s := range refs {
 		ref, err := remote.ParseImage(s)
 		if err != nil {
@@ -194,7 +203,22 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 		if _, isTag := ref.(name.Tag); isTag {
 			fmt.Fprintf(e.stderr, "provenant verify: %s%s is %s\n", ociScheme, builder.Printable(ref.String()), img.DigestStr())
 		}
-		bundles, notes, err := c.Fetch(ctx, img)
+		d := img.DigestStr()
+		read, dropped := 0, 0
+		notes, err := c.Each(ctx, img, remote.FetchOptions{PredicateTypes: wanted}, func(b remote.OCIBundle) error {
+			read++
+			for _, a := range verifier.ParseAttestations(b.Source, b.Bundle) {
+				if pt, ok := a.StatementPredicateType(); ok && len(wanted) > 0 && !slices.Contains(wanted, pt) {
+					// Not held for a verification that would refuse it: a
+					// flood of large referrers costs one at a time.
+					a = verifier.Attestation{Source: a.Source, SHA256: a.SHA256,
+						Err: fmt.Errorf("not verified: its statement's predicate type is %q, not one verify asks for (%s)", pt, strings.Join(wanted, ", "))}
+					dropped++
+				}
+				got[d] = append(got[d], a)
+			}
+			return nil
+		})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 			return nil, nil, exitFailed
@@ -202,15 +226,15 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 		for _, n := range notes {
 			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(n))
 		}
-		d := img.DigestStr()
 		if f.ociImages == nil {
 			f.ociImages = map[string]name.Digest{}
 		}
 		f.ociImages[d] = img
-		for _, b := range bundles {
-			got[d] = append(got[d], verifier.ParseAttestations(b.Source, b.Bundle)...)
+		other := ""
+		if dropped > 0 {
+			other = fmt.Sprintf(" (%d of another predicate type, not kept)", dropped)
 		}
-		fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %s%s from %s\n", len(bundles), ociScheme, builder.Printable(img.String()), img.RegistryStr())
+		fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %s%s from %s%s\n", read, ociScheme, builder.Printable(img.String()), img.RegistryStr(), other)
 		digests = append(digests, d)
 	}
 	return got, digests, exitOK

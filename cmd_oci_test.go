@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -76,13 +79,20 @@ func newOCISigner(t *testing.T) *ociSigner {
 // sign makes a v0.3 bundle of an in-toto statement about images.
 func (s *ociSigner) sign(t *testing.T, images ...name.Digest) []byte {
 	t.Helper()
+	return s.signStatement(t, ociTestPredicate, map[string]any{"passed": true}, images...)
+}
+
+// signStatement makes a v0.3 bundle of a statement of predicateType with
+// predicate about images.
+func (s *ociSigner) signStatement(t *testing.T, predicateType string, predicate any, images ...name.Digest) []byte {
+	t.Helper()
 	var subjects []any
 	for _, img := range images {
 		subjects = append(subjects, map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": strings.TrimPrefix(img.DigestStr(), "sha256:")}})
 	}
 	payload, _ := json.Marshal(map[string]any{
 		"_type": "https://in-toto.io/Statement/v1", "subject": subjects,
-		"predicateType": ociTestPredicate, "predicate": map[string]any{"passed": true},
+		"predicateType": predicateType, "predicate": predicate,
 	})
 	e, err := s.vs.AttestAtTime(ociSAN, ociIssuer, payload, time.Now(), true)
 	if err != nil {
@@ -243,5 +253,63 @@ func TestAttestPushToRegistry_BuildChoosesTheRegistry(t *testing.T) {
 				t.Errorf("wrote %v", entries)
 			}
 		})
+	}
+}
+
+// TestVerifyOCI_ReferrerFloodOfOtherTypesNotHeld: an image flooded with
+// large signed referrers of a predicate type verify does not ask for
+// (whatever their annotation says) costs no memory once each was read:
+// verify keeps of them only a line saying why they were left out, the
+// bundle it asks for still verifies, and each is said in the report.
+func TestVerifyOCI_ReferrerFloodOfOtherTypesNotHeld(t *testing.T) {
+	const n, pad = 12, 6 << 20
+	s := newOCISigner(t)
+	reg := registrytest.WithReferrersAPI(t)
+	x := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
+	big := s.signStatement(t, "https://example.test/other/v1", map[string]any{"pad": strings.Repeat("a", pad)}, x)
+	c := remote.NewOCI(remote.OCIOptions{})
+	for i := 0; i < n; i++ {
+		// Annotated as the type verify asks for: read, then left out.
+		// Another creation time each: n referrers, one blob.
+		if _, err := c.Push(context.Background(), x, big, ociTestPredicate, time.Unix(int64(1e9+i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pushBundle(t, x, s.sign(t, x))
+
+	f := &verifyFlags{}
+	f.opts.Artifacts = []string{"oci://" + x.String()}
+	f.opts.Policy.PredicateType = ociTestPredicate
+	var stderr bytes.Buffer
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base := m.HeapAlloc
+	got, digests, code := ociArtifacts(context.Background(), f, env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }})
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	held := int64(m.HeapAlloc) - int64(base)
+	if code != exitOK || len(digests) != 1 {
+		t.Fatalf("exit %d, %v\n%s", code, digests, stderr.String())
+	}
+	kept := 0
+	for _, a := range got[x.DigestStr()] {
+		if a.Bundle != nil {
+			kept++
+		}
+	}
+	runtime.KeepAlive(got)
+	t.Logf("%d referrers of %d MiB of another type: %d MiB held after reading them", n, len(big)>>20, held>>20)
+	if kept != 1 || len(got[x.DigestStr()]) != n+1 {
+		t.Errorf("%d bundles kept of %d attestations, want 1 of %d", kept, len(got[x.DigestStr()]), n+1)
+	}
+	if held > int64(2*len(big)) {
+		t.Errorf("%d MiB held after reading %d referrers of another type, more than two bundles (%d MiB)", held>>20, n, 2*len(big)>>20)
+	}
+
+	code, out, errOut := runVerifyIn(t, nil, "--trusted-root", s.root, "--cert-identity", ociSAN, "--cert-oidc-issuer", ociIssuer,
+		"--predicate-type", ociTestPredicate, "--verbose", "oci://"+x.String())
+	if code != exitOK || !strings.Contains(out, "VERIFIED") || !strings.Contains(out, `predicate type is "https://example.test/other/v1", not one verify asks for`) {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }

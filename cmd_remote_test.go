@@ -6,13 +6,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 	"github.com/provenant/provenant/verifier"
 )
@@ -292,6 +297,156 @@ func TestPublishToGitHub(t *testing.T) {
 				if code != exitOK || s.APIRequests() < 2 {
 					t.Errorf("verify after upload: exit %d\n%s\n%s", code, out, errOut)
 				}
+			}
+		})
+	}
+}
+
+// TestGitHubToken_GitHubComTokenNotSentToEnterpriseServer: on a GitHub
+// Enterprise Server --hostname, GH_TOKEN and GITHUB_TOKEN (github.com's)
+// are never sent; GH_ENTERPRISE_TOKEN, then GITHUB_ENTERPRISE_TOKEN, are,
+// as gh reads them. A <tenant>.ghe.com tenant takes GH_TOKEN.
+func TestGitHubToken_GitHubComTokenNotSentToEnterpriseServer(t *testing.T) {
+	tests := []struct {
+		name   string
+		host   string
+		vars   map[string]string
+		code   int
+		want   string
+		authed bool
+	}{
+		{name: "GHES, only GH_TOKEN", host: "ghes.example", vars: map[string]string{"GH_TOKEN": ghRead}, code: exitFailed, want: "private? give a token"},
+		{name: "GHES, only GITHUB_TOKEN", host: "ghes.example", vars: map[string]string{"GITHUB_TOKEN": ghRead}, code: exitFailed, want: "private? give a token"},
+		{name: "GHES, GH_ENTERPRISE_TOKEN", host: "ghes.example", vars: map[string]string{"GH_TOKEN": "ghp_github_com_token", "GH_ENTERPRISE_TOKEN": ghRead}, code: exitOK, authed: true},
+		{name: "GHES, GITHUB_ENTERPRISE_TOKEN", host: "ghes.example", vars: map[string]string{"GITHUB_ENTERPRISE_TOKEN": ghRead}, code: exitOK, authed: true},
+		{name: "GHES, GH_ENTERPRISE_TOKEN first", host: "ghes.example", vars: map[string]string{"GH_ENTERPRISE_TOKEN": ghRead, "GITHUB_ENTERPRISE_TOKEN": "ghp_other"}, code: exitOK, authed: true},
+		{name: "tenant, GH_TOKEN", host: "acme.ghe.com", vars: map[string]string{"GH_TOKEN": ghRead}, code: exitOK, authed: true},
+		{name: "tenant, only GH_ENTERPRISE_TOKEN", host: "acme.ghe.com", vars: map[string]string{"GH_ENTERPRISE_TOKEN": ghRead}, code: exitFailed, want: "private? give a token"},
+		{name: "github.com, GH_TOKEN", host: "github.com", vars: map[string]string{"GH_TOKEN": ghRead}, code: exitOK, authed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fakeGitHub(t, true)
+			// The runner's own server: GITHUB_API_URL serves --hostname.
+			vars := map[string]string{"GITHUB_API_URL": s.URL, "GITHUB_SERVER_URL": "https://" + tt.host}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			code, stdout, stderr := runIn(t, vars, "download", "--out-dir", t.TempDir(), "--hostname", tt.host, "--repo", npmRepo, "-d", "sha512", npmTgz)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\nstdout:%s\nstderr:%s", code, tt.code, tt.want, stdout, stderr)
+			}
+			for _, r := range s.Requests() {
+				if r.Authorization != tt.authed && !strings.HasPrefix(r.Path, "/blobs/") {
+					t.Errorf("%s %s: Authorization sent: %v, want %v", r.Method, r.Path, r.Authorization, tt.authed)
+				}
+			}
+		})
+	}
+}
+
+// TestVerify_PolicyRequireFetchesEveryPredicateType: a policy whose
+// require: lists provenance, an SBOM and a test result is met by what
+// GitHub holds only if verify asks the API for each of those types, not
+// only for the first one.
+func TestVerify_PolicyRequireFetchesEveryPredicateType(t *testing.T) {
+	const dir = "testdata/policy"
+	tests := []struct {
+		name    string
+		bundles []string
+		code    int
+		want    string
+	}{
+		{"all three on GitHub", []string{"provenance", "sbom", "test-passed"}, exitOK, "VERIFIED at SLSA Build L3"},
+		{"the SBOM missing", []string{"provenance", "test-passed"}, exitFailed, "policy rule require[1] (https://cyclonedx.org/bom): no verified attestation"},
+		{"stored in another order", []string{"test-passed", "sbom", "provenance"}, exitOK, "VERIFIED at SLSA Build L3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			s.AddRepo("provenant/demo", true, false)
+			for _, b := range tt.bundles {
+				if _, err := s.Add("provenant/demo", readFixture(t, dir+"/"+b+".sigstore.json"), "user"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, stdout, stderr := runVerifyIn(t, map[string]string{"GITHUB_API_URL": s.URL},
+				"--trusted-root", dir+"/trusted_root.json", "--policy", dir+"/demo.yaml", dir+"/demo-linux-amd64")
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\nstdout:%s\nstderr:%s", code, tt.code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestGitHubToken_NotSentOnCrossHostRedirect_Commands: every command that
+// speaks to GitHub's API with a token, given an API that redirects each
+// request to another host, never hands that host the token.
+func TestGitHubToken_NotSentOnCrossHostRedirect_Commands(t *testing.T) {
+	const token = "ghp_crosshostsecret"
+	tests := []struct {
+		name string
+		run  func(t *testing.T, api string)
+	}{
+		{"verify by digest", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GH_TOKEN": token}, "--trusted-root", pgRoot, "-d", "sha512", "--repo", npmRepo, npmTgz)
+		}},
+		{"verify by digest, two artifacts (bulk)", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GH_TOKEN": token}, "--trusted-root", pgRoot, "--owner", "sigstore",
+				"--digest", "sha256:"+strings.Repeat("a", 64), "--digest", "sha256:"+strings.Repeat("b", 64))
+		}},
+		{"download", func(t *testing.T, api string) {
+			runIn(t, map[string]string{"GITHUB_API_URL": api, "GITHUB_TOKEN": token}, "download", "--out-dir", t.TempDir(), "--repo", npmRepo, "-d", "sha512", npmTgz)
+		}},
+		{"GET /meta of a tenant", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://acme.ghe.com", "GH_TOKEN": token},
+				"--hostname", "acme.ghe.com", "--offline", "--repo", "acme/app", npmTgz)
+		}},
+		{"verify --release", func(t *testing.T, api string) {
+			runVerifyIn(t, map[string]string{"GITHUB_API_URL": api, "GH_TOKEN": token}, "--trusted-root", pgRoot, "--repo", npmRepo, "--release", "v1")
+		}},
+		{"attest's upload", func(t *testing.T, api string) {
+			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
+			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
+			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
+			publishToGitHub(context.Background(), e, action, publishFlags{}, "b.json", readFixture(t, npmBundle), true)
+		}},
+		{"attest's upload-to-release", func(t *testing.T, api string) {
+			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
+			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
+			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
+			f := &attestFlags{uploadToRelease: "v1"}
+			uploadToRelease(context.Background(), e, action, f, npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var hits int
+			var leaked []string
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				hits++
+				if a := r.Header.Get("Authorization"); a != "" {
+					leaked = append(leaked, r.Method+" "+r.URL.Path+": "+a)
+				}
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, "{}")
+			}))
+			t.Cleanup(other.Close)
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusFound)
+			}))
+			t.Cleanup(api.Close)
+			tt.run(t, api.URL+"/")
+			mu.Lock()
+			defer mu.Unlock()
+			if hits == 0 {
+				t.Fatal("the redirect was never followed: the test tests nothing")
+			}
+			if len(leaked) > 0 {
+				t.Errorf("the other host was sent Authorization: %s", strings.Join(leaked, "; "))
 			}
 		})
 	}

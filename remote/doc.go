@@ -5,7 +5,9 @@
 // digest or, for releases, with the assets.
 //
 // It never reads the environment: the caller gives the HTTP client, the
-// API URL and the token. GitHub is spoken to through
+// API URL and the token. The token goes only to the API's host and its
+// uploads host, through one transport (auth.go), never to a host an
+// answer redirects to. GitHub is spoken to through
 // github.com/google/go-github (NewRequest and Do, as the attestations
 // endpoints have no typed methods there), so rate limits and error types
 // are go-github's; this package only adds a bounded pause on secondary

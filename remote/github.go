@@ -113,7 +113,7 @@ func NewGitHub(o GitHubOptions) (*GitHub, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	gh := github.NewClient(limited(hc, MaxAPIResponseSize))
+	api, _ := url.Parse("https://api.github.com/")
 	if o.APIURL != "" {
 		u, err := url.Parse(o.APIURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -122,17 +122,24 @@ func NewGitHub(o GitHubOptions) (*GitHub, error) {
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
 		}
-		gh.BaseURL = u
+		api = u
 	}
+	ac := limited(hc, MaxAPIResponseSize)
 	if o.Token != "" {
-		gh = gh.WithAuthToken(o.Token)
+		// Not go-github's WithAuthToken: it sends the token to whatever
+		// host a redirect names (see authTransport).
+		ac.Transport = newAuthTransport(ac.Transport, o.Token, api)
+	}
+	gh := github.NewClient(ac)
+	if o.APIURL != "" {
+		gh.BaseURL = api
 	}
 	g := &GitHub{
 		gh: gh, dl: o.DownloadClient, host: gh.BaseURL.Host, server: o.ServerURL, authed: o.Token != "", token: o.Token,
 		sleep: o.Sleep, now: o.Now, maxPause: o.MaxPause, retries: o.MaxRetries, owners: map[string]string{},
 	}
 	if g.dl == nil {
-		g.dl = hc // the caller's client: go-github added the token to a copy only
+		g.dl = hc // the caller's client: the token is only on the copy the API is spoken to through
 	}
 	if g.server == "" {
 		g.server = ServerURLFor(gh.BaseURL)

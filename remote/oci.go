@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,11 @@ const MaxOCIAnswerSize = 101 << 20
 // MaxReferrers bounds the bundle referrers of one image that are read.
 const MaxReferrers = 100
 
+// MaxOCITotalSize bounds the bundle bytes read across the referrers of one
+// image: 256 MiB, four bundles of the largest size read. What verify keeps
+// of them is bounded by it too.
+const MaxOCITotalSize = 256 << 20
+
 // emptyJSON is the OCI empty descriptor's content (application/vnd.oci.empty.v1+json).
 var emptyJSON = []byte("{}")
 
@@ -70,23 +76,37 @@ type OCIOptions struct {
 	UserAgent string
 	// MaxBundleSize bounds one bundle layer read; 0 is MaxOCIBundleSize.
 	MaxBundleSize int64
+	// MaxReferrers bounds the candidate referrers of one image read; 0 is
+	// MaxReferrers.
+	MaxReferrers int
+	// MaxTotalSize bounds the bundle bytes read across the referrers of
+	// one image; 0 is MaxOCITotalSize.
+	MaxTotalSize int64
 }
 
 // OCI pushes bundles to and fetches them from OCI registries.
 type OCI struct {
-	opts    []remote.Option
-	timeout time.Duration
-	max     int64
+	opts      []remote.Option
+	timeout   time.Duration
+	max       int64
+	referrers int
+	total     int64
 }
 
 // NewOCI returns a registry client.
 func NewOCI(o OCIOptions) *OCI {
-	c := &OCI{timeout: o.Timeout, max: o.MaxBundleSize}
+	c := &OCI{timeout: o.Timeout, max: o.MaxBundleSize, referrers: o.MaxReferrers, total: o.MaxTotalSize}
 	if c.timeout <= 0 {
 		c.timeout = 2 * time.Minute
 	}
 	if c.max <= 0 {
 		c.max = MaxOCIBundleSize
+	}
+	if c.referrers <= 0 {
+		c.referrers = MaxReferrers
+	}
+	if c.total <= 0 {
+		c.total = MaxOCITotalSize
 	}
 	if o.Keychain != nil {
 		c.opts = append(c.opts, remote.WithAuthFromKeychain(o.Keychain))
@@ -268,8 +288,35 @@ type OCIBundle struct {
 // referrers tag where the registry lacks it) and, for each of artifactType
 // BundleMediaType, reads its bundle layer, at most MaxBundleSize bytes. A
 // referrer that cannot be used (another subject, no bundle layer, too
-// large) is left out and said in notes. Nothing is verified here.
+// large) is left out and said in notes. Nothing is verified here. It holds
+// every bundle read: Each reads one at a time.
 func (c *OCI) Fetch(ctx context.Context, img name.Digest) (bundles []OCIBundle, notes []string, err error) {
+	notes, err = c.Each(ctx, img, FetchOptions{}, func(b OCIBundle) error {
+		bundles = append(bundles, b)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return bundles, notes, nil
+}
+
+// FetchOptions say which referrers Each reads.
+type FetchOptions struct {
+	// PredicateTypes, when not empty, are the predicate types wanted: a
+	// referrer whose predicateType annotation names another is not read
+	// (a note says so). The annotation is the registry's word, so it only
+	// ever leaves a bundle out; one without it is read.
+	PredicateTypes []string
+}
+
+// Each lists img's referrers as Fetch does and hands each usable bundle to
+// fn, one at a time: the next is read only once fn returned, so a bundle
+// fn does not keep is garbage by then. It reads at most MaxReferrers
+// candidates and MaxTotalSize bundle bytes across them, and fails with an
+// *Error naming the limit, its value and the image when the registry
+// lists more; an error of fn stops it and is returned as it is.
+func (c *OCI) Each(ctx context.Context, img name.Digest, o FetchOptions, fn func(OCIBundle) error) (notes []string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	repo := img.Context()
@@ -280,33 +327,49 @@ func (c *OCI) Fetch(ctx context.Context, img name.Digest) (bundles []OCIBundle, 
 	// media type), so each candidate's manifest is read and checked.
 	idx, err := remote.Referrers(img, opts...)
 	if err != nil {
-		return nil, nil, c.wrap(repo, op, opRead, err)
+		return nil, c.wrap(repo, op, opRead, err)
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, nil, c.wrap(repo, op, opRead, err)
+		return nil, c.wrap(repo, op, opRead, err)
 	}
 	read := 0
+	var total int64
 	for _, desc := range im.Manifests {
 		if !maybeBundle(desc) {
 			continue
 		}
-		if read == MaxReferrers {
-			notes = append(notes, fmt.Sprintf("%s: referrers after the first %d candidates not read (%d listed in all)", img, MaxReferrers, len(im.Manifests)))
-			break
+		if pt := desc.Annotations[AnnotationPredicateType]; pt != "" && len(o.PredicateTypes) > 0 && !slices.Contains(o.PredicateTypes, pt) {
+			notes = append(notes, fmt.Sprintf("oci://%s: skipped: its predicateType annotation is %q, not one asked for", repo.Digest(desc.Digest.String()), pt))
+			continue
+		}
+		if read == c.referrers {
+			return nil, &Error{Remote: repo.RegistryStr(), Op: "reading the referrers of " + img.String(),
+				Reason: fmt.Sprintf("more than %d bundle referrers (the limit MaxReferrers is %d; %d referrers listed in all)", c.referrers, c.referrers, len(im.Manifests)),
+				Hint:   "not all of them can be read: remove the stale ones from the registry"}
 		}
 		read++
-		b, note, err := c.fetchOne(opts, img, repo.Digest(desc.Digest.String()))
+		b, note, err := c.fetchOne(opts, img, repo.Digest(desc.Digest.String()), o, c.total-total)
 		switch {
 		case err != nil:
-			return nil, nil, err
+			return nil, err
 		case note != "":
 			notes = append(notes, note)
 		case b.Bundle != nil:
-			bundles = append(bundles, b)
+			total += int64(len(b.Bundle))
+			if err := fn(b); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return bundles, notes, nil
+	return notes, nil
+}
+
+// totalLimitError is the total-bytes limit of Each hit at img.
+func (c *OCI) totalLimitError(img name.Digest) error {
+	return &Error{Remote: img.RegistryStr(), Op: "reading the referrers of " + img.String(),
+		Reason: fmt.Sprintf("their bundles total more than %d bytes (the limit MaxOCITotalSize is %d MiB)", c.total, c.total>>20),
+		Hint:   "not all of them can be read: remove the stale ones from the registry"}
 }
 
 // maybeBundle says whether a listed referrer may be a bundle: its
@@ -322,7 +385,8 @@ func maybeBundle(d v1.Descriptor) bool {
 
 // fetchOne reads one referrer manifest and its bundle layer. A referrer
 // that is not a usable bundle gives a note; a registry failure an error.
-func (c *OCI) fetchOne(opts []remote.Option, img name.Digest, ref name.Digest) (OCIBundle, string, error) {
+// left is what the total limit leaves: a layer larger fails Each.
+func (c *OCI) fetchOne(opts []remote.Option, img name.Digest, ref name.Digest, o FetchOptions, left int64) (OCIBundle, string, error) {
 	repo := img.Context()
 	source := "oci://" + ref.String()
 	got, err := remote.Get(ref, opts...)
@@ -335,6 +399,9 @@ func (c *OCI) fetchOne(opts []remote.Option, img name.Digest, ref name.Digest) (
 	}
 	if m.ArtifactType != BundleMediaType {
 		return OCIBundle{}, "", nil // another kind of referrer (a signature, an SBOM): not ours to read
+	}
+	if pt := m.Annotations[AnnotationPredicateType]; pt != "" && len(o.PredicateTypes) > 0 && !slices.Contains(o.PredicateTypes, pt) {
+		return OCIBundle{}, fmt.Sprintf("%s: skipped: its predicateType annotation is %q, not one asked for", source, pt), nil
 	}
 	if m.Subject == nil || m.Subject.Digest.String() != img.DigestStr() {
 		subject := "none"
@@ -355,6 +422,8 @@ func (c *OCI) fetchOne(opts []remote.Option, img name.Digest, ref name.Digest) (
 		return OCIBundle{}, fmt.Sprintf("%s: skipped: no layer of media type %s", source, BundleMediaType), nil
 	case layer.Size > c.max || layer.Size < 0:
 		return OCIBundle{}, fmt.Sprintf("%s: skipped: its bundle layer is %d bytes, more than the %d read", source, layer.Size, c.max), nil
+	case layer.Size > left:
+		return OCIBundle{}, "", c.totalLimitError(img)
 	}
 	blob := repo.Digest(layer.Digest.String())
 	l, err := remote.Layer(blob, opts...)
@@ -362,15 +431,21 @@ func (c *OCI) fetchOne(opts []remote.Option, img name.Digest, ref name.Digest) (
 		var rc io.ReadCloser
 		if rc, err = l.Compressed(); err == nil {
 			defer rc.Close()
-			var data []byte
-			data, err = io.ReadAll(io.LimitReader(rc, c.max+1))
+			// Exactly the size the manifest gives (at most c.max, and what
+			// the total limit leaves), read into one buffer: no growing
+			// copies of a large bundle.
+			data := make([]byte, layer.Size)
+			var n int
+			n, err = io.ReadFull(rc, data)
+			var one [1]byte
 			switch {
+			case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) && layer.Size > 0:
+				return OCIBundle{}, fmt.Sprintf("%s: skipped: its bundle layer is %d bytes, the manifest says %d", source, n, layer.Size), nil
 			case err != nil:
-			case int64(len(data)) > c.max:
-				return OCIBundle{}, fmt.Sprintf("%s: skipped: its bundle layer is more than the %d bytes read", source, c.max), nil
-			case int64(len(data)) != layer.Size:
-				return OCIBundle{}, fmt.Sprintf("%s: skipped: its bundle layer is %d bytes, the manifest says %d", source, len(data), layer.Size), nil
 			default:
+				if extra, _ := rc.Read(one[:]); extra > 0 {
+					return OCIBundle{}, fmt.Sprintf("%s: skipped: its bundle layer is longer than the %d bytes the manifest says", source, layer.Size), nil
+				}
 				if h, _, herr := v1.SHA256(bytes.NewReader(data)); herr != nil || h != layer.Digest {
 					return OCIBundle{}, fmt.Sprintf("%s: skipped: its bundle layer does not have digest %s", source, layer.Digest), nil
 				}

@@ -370,3 +370,122 @@ func TestParseImage(t *testing.T) {
 		t.Error("ParseRepository took a tag")
 	}
 }
+
+// pushReferrers pushes n referrers of img, each the same bundle of size
+// bytes (one blob in the registry, n manifests), with predicate type pt.
+func pushReferrers(t *testing.T, img name.Digest, n, size int, pt string) []byte {
+	t.Helper()
+	bundle := []byte(`{"mediaType":"` + BundleMediaType + `","pad":"` + strings.Repeat("a", size-len(BundleMediaType)-25) + `"}`)
+	c := NewOCI(OCIOptions{Timeout: time.Minute})
+	for i := 0; i < n; i++ {
+		if _, err := c.Push(context.Background(), img, bundle, pt, created.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bundle
+}
+
+// TestOCIReferrerFlood_LimitsNamed: an image with more bundle referrers,
+// or more bundle bytes across them, than a verifier reads fails with an
+// error naming the limit, its value and the image, not a partial read.
+func TestOCIReferrerFlood_LimitsNamed(t *testing.T) {
+	reg := registrytest.WithReferrersAPI(t)
+	img := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
+	bundle := pushReferrers(t, img, 3, 2000, slsa)
+	for _, tc := range []struct {
+		name string
+		o    OCIOptions
+		want []string // in the error; none: no error
+	}{
+		{"within both limits", OCIOptions{MaxReferrers: 3, MaxTotalSize: int64(3 * len(bundle))}, nil},
+		{"one referrer too many", OCIOptions{MaxReferrers: 2}, []string{"MaxReferrers", "more than 2 bundle referrers", img.String(), reg.Host}},
+		{"one byte too many in all", OCIOptions{MaxTotalSize: int64(3*len(bundle) - 1)}, []string{"MaxOCITotalSize", fmt.Sprintf("more than %d bytes", 3*len(bundle)-1), img.String(), reg.Host}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			_, err := NewOCI(tc.o).Each(context.Background(), img, FetchOptions{}, func(OCIBundle) error { n++; return nil })
+			if tc.want == nil {
+				if err != nil || n != 3 {
+					t.Fatalf("%d bundles, %v; want 3", n, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("%d bundles read, no error", n)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+	if MaxOCITotalSize != 256<<20 || MaxReferrers != 100 {
+		t.Errorf("MaxOCITotalSize %d, MaxReferrers %d", MaxOCITotalSize, MaxReferrers)
+	}
+}
+
+// TestOCIReferrerFlood_PredicateTypeNotAskedForIsNotRead: referrers whose
+// predicateType annotation names a type nobody asked for are left out
+// before their bundle is downloaded, so they cost neither memory nor the
+// total limit.
+func TestOCIReferrerFlood_PredicateTypeNotAskedForIsNotRead(t *testing.T) {
+	reg := registrytest.WithReferrersAPI(t)
+	img := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
+	pushReferrers(t, img, 5, 4000, "https://spdx.dev/Document")
+	want := pushReferrers(t, img, 1, 3000, slsa)
+	var got [][]byte
+	notes, err := NewOCI(OCIOptions{MaxTotalSize: 3000}).Each(context.Background(), img, FetchOptions{PredicateTypes: []string{slsa}}, func(b OCIBundle) error {
+		got = append(got, b.Bundle)
+		return nil
+	})
+	if err != nil || len(got) != 1 || !bytes.Equal(got[0], want) {
+		t.Fatalf("%d bundles, %v", len(got), err)
+	}
+	if len(notes) != 5 || !strings.Contains(notes[0], `its predicateType annotation is "https://spdx.dev/Document", not one asked for`) {
+		t.Errorf("notes %q", notes)
+	}
+}
+
+// TestOCIReferrerFlood_OneBundleAtATime: Each holds one referrer's bundle
+// at a time: the live heap while fn runs (after a GC) stays within a few
+// bundles however many referrers there are. Fetch, which keeps them all,
+// grows with their number.
+func TestOCIReferrerFlood_OneBundleAtATime(t *testing.T) {
+	const n, size = 12, 4 << 20
+	reg := registrytest.WithReferrersAPI(t)
+	img := registrytest.PushRandomImage(t, reg.Host, "octo/app", nil)
+	pushReferrers(t, img, n, size, slsa)
+	c := NewOCI(OCIOptions{Timeout: time.Minute})
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base := m.HeapAlloc
+	var peak uint64
+	read := 0
+	_, err := c.Each(context.Background(), img, FetchOptions{}, func(b OCIBundle) error {
+		read++
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		peak = max(peak, m.HeapAlloc)
+		runtime.KeepAlive(b.Bundle)
+		return nil
+	})
+	if err != nil || read != n {
+		t.Fatalf("%d bundles, %v", read, err)
+	}
+	grew := int64(peak) - int64(base)
+	t.Logf("%d referrers of %d MiB: live heap grew by at most %d MiB while reading them", n, size>>20, grew>>20)
+	if grew > 4*size {
+		t.Errorf("live heap grew by %d MiB reading %d referrers one at a time, more than 4 bundles (%d MiB)", grew>>20, n, 4*size>>20)
+	}
+	// The measurement can tell: Fetch keeps every bundle.
+	all, _, err := c.Fetch(context.Background(), img)
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	held := int64(m.HeapAlloc) - int64(base)
+	runtime.KeepAlive(all)
+	if err != nil || held < n/2*size {
+		t.Errorf("Fetch of %d referrers: the live heap grew by %d MiB only (%v): the measurement cannot tell", n, held>>20, err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
 	"github.com/provenant/provenant/internal/inputfile"
@@ -166,4 +167,30 @@ func checkBundle(att Attestation, res *BundleResult, r *run) (*bundle.Bundle, bo
 	res.MediaType = b.MediaType
 	r.set(pass(CheckBundle, fmt.Sprintf("Sigstore bundle %s (%s)", version, b.MediaType)))
 	return b, true
+}
+
+// StatementPredicateType is the predicate type of the in-toto statement
+// in a's DSSE envelope, read without verifying anything; ok is false when
+// a holds no bundle or no statement can be read from it (Verify says why).
+// It lets a caller drop, before verification, a bundle of a type it will
+// never ask for.
+func (a Attestation) StatementPredicateType() (predicateType string, ok bool) {
+	if a.Bundle == nil || a.Bundle.Bundle == nil {
+		return "", false
+	}
+	env := a.Bundle.Bundle.GetDsseEnvelope()
+	if env == nil || env.GetPayloadType() != InTotoPayloadType {
+		return "", false
+	}
+	// The payload as parsed, not readStatement's copies of it: only the
+	// two names are decoded out of what may be a large predicate.
+	var st struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+	}
+	if err := json.Unmarshal(env.GetPayload(), &st); err != nil || st.PredicateType == "" ||
+		(st.Type != intoto.StatementInTotoV1 && st.Type != intoto.StatementInTotoV01) {
+		return "", false
+	}
+	return st.PredicateType, true
 }
