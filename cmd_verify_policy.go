@@ -69,20 +69,59 @@ func loadPolicyFile(f *verifyFlags, e env) int {
 		fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
 		return exitUsage
 	}
+	if err := mergePolicyFile(&f.opts.Policy, pf.file); err != nil {
+		fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
+		return exitUsage
+	}
 	p, file := &f.opts.Policy, pf.file
-	if file.Source.Repo != "" && !pf.given("repo") && !pf.given("owner") && !pf.given("source-uri") {
-		p.Repo = file.Source.Repo
-	}
-	if file.SignerWorkflow != "" && !pf.given("signer-workflow") {
-		p.SignerWorkflow = file.SignerWorkflow
-	}
-	if file.Level != 0 && !pf.given("min-level") {
-		p.MinLevel = file.Level
-	}
 	if len(file.Require) > 0 && !pf.given("predicate-type") && !pf.given("type") {
 		p.PredicateType = primaryType(file.Require)
 	}
 	return exitOK
+}
+
+// mergePolicyFile adds the policy file's source repository, signer
+// workflow and level to the flags'. Both apply: when they disagree the
+// stricter wins (the higher level), and a repository or signer workflow
+// named differently by both is an error, since one of them would be
+// silently dropped.
+func mergePolicyFile(p *verifier.Policy, file *verifier.PolicyFile) error {
+	if r := file.Source.Repo; r != "" {
+		owner, _, _ := strings.Cut(r, "/")
+		switch {
+		case p.Repo != "" && !strings.EqualFold(p.Repo, r):
+			return fmt.Errorf("source.repo %s and --repo %s name two repositories: give one", r, p.Repo)
+		case p.Owner != "" && !strings.EqualFold(p.Owner, owner):
+			return fmt.Errorf("source.repo %s is not owned by --owner %s", r, p.Owner)
+		case p.SourceURI != "" && !sameSourceRepo(p.SourceURI, r):
+			return fmt.Errorf("source.repo %s and --source-uri %s name two repositories: give one", r, p.SourceURI)
+		case p.Repo == "" && p.SourceURI == "":
+			p.Repo = r
+		}
+	}
+	if w := file.SignerWorkflow; w != "" {
+		if p.SignerWorkflow != "" && p.SignerWorkflow != w {
+			return fmt.Errorf("signer.workflow %s and --signer-workflow %s name two signers: give one", w, p.SignerWorkflow)
+		}
+		if p.SignerWorkflow == "" {
+			p.SignerWorkflow = w
+		}
+	}
+	p.MinLevel = max(p.MinLevel, file.Level)
+	return nil
+}
+
+// sameSourceRepo reports whether a --source-uri (github.com/o/r,
+// git+https://github.com/o/r@ref) names the repository owner/name.
+func sameSourceRepo(uri, repo string) bool {
+	u := strings.TrimPrefix(uri, "git+")
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		u = rest
+	}
+	u, _, _ = strings.Cut(u, "@")
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	_, path, _ := strings.Cut(u, "/")
+	return strings.EqualFold(path, repo)
 }
 
 // primaryType is the predicate type verify's report is about: the first
