@@ -49,8 +49,9 @@ func readWorkflow(t *testing.T, name string) workflowFile {
 
 // TestProvenanceL3_SigningIsAJobOfItsOwn checks the reusable workflow's
 // shape: the subjects are its only inputs from the caller, the attest job has
-// exactly the permissions signing needs, the action comes from the commit
-// the token names (not the caller's workspace), and the bundle is uploaded.
+// exactly the permissions signing needs, the code comes from the commit the
+// token names (not the caller's workspace), runs as a binary checked against
+// that commit's dist/checksums.txt, and the bundle is uploaded.
 func TestProvenanceL3_SigningIsAJobOfItsOwn(t *testing.T) {
 	w := readWorkflow(t, "provenance-l3.yml")
 	for _, in := range []string{"subjects-artifact", "base64-subjects", "bundle-name"} {
@@ -69,22 +70,30 @@ func TestProvenanceL3_SigningIsAJobOfItsOwn(t *testing.T) {
 	if fmt.Sprint(job.Permissions) != fmt.Sprint(want) {
 		t.Errorf("attest permissions = %v, want %v", job.Permissions, want)
 	}
-	var checkout, attest, upload bool
+	var checkout, install, attest, upload bool
 	for _, s := range job.Steps {
 		switch {
 		case strings.HasPrefix(s.Uses, "actions/checkout@"):
 			checkout = s.With["ref"] == "${{ steps.self.outputs.sha }}" &&
 				s.With["repository"] == "${{ steps.self.outputs.repository }}" && s.With["path"] == ".provenant-action"
-		case s.Uses == "./.provenant-action":
-			attest = s.ID == "attest"
+		case s.ID == "install":
+			install = checkout && s.Run == "bash .provenant-action/scripts/install-binary --require-checksum" &&
+				s.Env["PROVENANT_ACTION_REF"] == "${{ steps.self.outputs.sha }}" &&
+				s.Env["PROVENANT_ACTION_REPOSITORY"] == "${{ steps.self.outputs.repository }}"
+		case s.ID == "attest":
+			attest = install && s.Uses == "" && s.Run == `"$PROVENANT_BIN" attest` &&
+				s.Env["PROVENANT_BIN"] == "${{ steps.install.outputs.path }}"
 		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
 			upload = s.With["name"] == "${{ inputs.bundle-name }}" && s.With["path"] == "${{ steps.attest.outputs.bundle-path }}"
-		case s.Uses == "./" || strings.HasPrefix(s.Uses, "provenant/provenant@"):
-			t.Errorf("step uses %s: the caller's workspace or another ref than this workflow's", s.Uses)
+		case strings.HasPrefix(s.Uses, "./") || strings.HasPrefix(s.Uses, "provenant/provenant@"):
+			// ./ is the caller's workspace; ./.provenant-action is the
+			// composite action, whose fallback builds through setup-go.
+			t.Errorf("step uses %s: a composite action instead of the checked binary", s.Uses)
 		}
 	}
-	if !checkout || !attest || !upload {
-		t.Errorf("checkout of this workflow's commit %v, attest with it %v, upload of the bundle %v", checkout, attest, upload)
+	if !checkout || !install || !attest || !upload {
+		t.Errorf("checkout of this workflow's commit %v, then the checked install %v, attest with that binary %v, upload of the bundle %v",
+			checkout, install, attest, upload)
 	}
 }
 
