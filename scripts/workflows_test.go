@@ -27,6 +27,9 @@ type workflowFile struct {
 	Jobs        map[string]struct {
 		Permissions map[string]string `yaml:"permissions"`
 		Outputs     map[string]string `yaml:"outputs"`
+		Needs       any               `yaml:"needs"`
+		Uses        string            `yaml:"uses"`
+		With        map[string]string `yaml:"with"`
 		Steps       []struct {
 			actionStep `yaml:",inline"`
 			With       map[string]string `yaml:"with"`
@@ -169,35 +172,108 @@ func stepRun(t *testing.T, workflow, job, id string) string {
 }
 
 // TestRelease_AttestsWithItsOwnActionAndVerifiesLast checks release.yml's
-// order: build with the shared script, refuse binaries that differ from the
-// committed checksums, attest binaries and SBOM with `uses: ./`, upload, and
-// verify the downloaded assets as the last step.
+// shape: a build job (contents: read only) builds with the shared script,
+// refuses binaries that differ from the committed checksums, makes an SBOM
+// per binary and outputs every asset as a subject; the provenance job is
+// provenance-l3.yml (L3, the builder provenant offers its users) over those
+// subjects; a release job with contents: write and no token creates the
+// release; the last job verifies the downloaded assets with gh attestation
+// verify, cosign and the released provenant.
 func TestRelease_AttestsWithItsOwnActionAndVerifiesLast(t *testing.T) {
 	w := readWorkflow(t, "release.yml")
-	steps := w.Jobs["release"].Steps
+	if len(w.Permissions) != 0 {
+		t.Errorf("workflow permissions %v, want {} (each job its own)", w.Permissions)
+	}
+	perms := map[string]string{
+		"build":      "map[contents:read]",
+		"provenance": "map[attestations:write contents:read id-token:write]",
+		"release":    "map[contents:write]",
+		"verify":     "map[contents:read]",
+	}
+	if len(w.Jobs) != len(perms) {
+		t.Errorf("jobs %d, want build, provenance, release, verify", len(w.Jobs))
+	}
+	for name, want := range perms {
+		if got := fmt.Sprint(w.Jobs[name].Permissions); got != want {
+			t.Errorf("job %s permissions %s, want %s", name, got, want)
+		}
+	}
+	needs := map[string]string{"provenance": "build", "release": "[build provenance]", "verify": "release"}
+	for name, want := range needs {
+		if got := fmt.Sprint(w.Jobs[name].Needs); got != want {
+			t.Errorf("job %s needs %s, want %s", name, got, want)
+		}
+	}
+
 	var order []string
-	for _, s := range steps {
+	for _, s := range w.Jobs["build"].Steps {
 		switch {
 		case strings.Contains(s.Run, `scripts/build-release "$TAG" dist`):
 			order = append(order, "build")
-		case strings.Contains(s.Run, "git diff --exit-code -- dist/checksums.txt"):
+		case strings.Contains(s.Run, "git diff --exit-code -- dist/checksums.txt dist/source-digest"):
 			order = append(order, "checksums")
-		case s.Uses == "./" && s.With["predicate-type"] == "https://cyclonedx.org/bom":
-			order = append(order, "attest-sbom")
-		case s.Uses == "./" && s.With["subject-path"] == "dist/provenant-*":
-			order = append(order, "attest")
-		case strings.Contains(s.Run, "gh release create"):
+		case strings.Contains(s.Run, "cyclonedx-gomod@v1.10.0") && strings.Contains(s.Run, `cyclonedx-gomod" app `) &&
+			strings.Contains(s.Run, "GOOS=") && strings.Contains(s.Run, "GOARCH="):
+			order = append(order, "sbom-per-binary")
+		case s.ID == "subjects" && strings.Contains(s.Run, "provenant-* checksums.txt") && strings.Contains(s.Run, "base64 -w0"):
+			order = append(order, "subjects")
+		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
 			order = append(order, "upload")
-		case strings.Contains(s.Run, "gh release download") && strings.Contains(s.Run, "scripts/install-binary") &&
-			strings.Contains(s.Run, `"$provenant" verify`):
-			order = append(order, "verify")
 		}
 	}
-	want := "[build checksums attest attest-sbom upload verify]"
-	if fmt.Sprint(order) != want {
-		t.Errorf("release steps = %v, want %s", order, want)
+	if want := "[build checksums sbom-per-binary subjects upload]"; fmt.Sprint(order) != want {
+		t.Errorf("build steps = %v, want %s", order, want)
 	}
-	if !strings.Contains(steps[len(steps)-1].Run, "verify") {
-		t.Errorf("the last step does not verify: %q", steps[len(steps)-1].Run)
+	if w.Jobs["build"].Outputs["subjects"] != "${{ steps.subjects.outputs.subjects }}" {
+		t.Errorf("build outputs %v", w.Jobs["build"].Outputs)
+	}
+
+	p := w.Jobs["provenance"]
+	if p.Uses != "./.github/workflows/provenance-l3.yml" || p.With["base64-subjects"] != "${{ needs.build.outputs.subjects }}" {
+		t.Errorf("provenance job uses %q with %v, want provenance-l3.yml over the build's subjects", p.Uses, p.With)
+	}
+
+	// No SBOM tool, Go build or third-party code where a token can sign or
+	// write: the build job alone runs them.
+	for name, job := range w.Jobs {
+		for _, s := range job.Steps {
+			if name != "build" && (strings.Contains(s.Run, "cyclonedx") || strings.Contains(s.Run, "build-release")) {
+				t.Errorf("job %s (permissions %v) runs %q", name, job.Permissions, s.Run)
+			}
+		}
+	}
+
+	var created bool
+	for _, s := range w.Jobs["release"].Steps {
+		if strings.Contains(s.Run, "gh release create") {
+			created = strings.Contains(s.Run, "dist/provenant-* dist/checksums.txt bundle/multiple.intoto.jsonl")
+		}
+	}
+	if !created {
+		t.Error("the release job does not create the release with the assets and the bundle")
+	}
+
+	steps := w.Jobs["verify"].Steps
+	var cosignInstalled bool
+	for _, s := range steps[:len(steps)-1] {
+		cosignInstalled = cosignInstalled || strings.HasPrefix(s.Uses, "sigstore/cosign-installer@")
+	}
+	last := steps[len(steps)-1].Run
+	for _, want := range []string{
+		"gh release download",
+		"signer=$GITHUB_REPOSITORY/.github/workflows/provenance-l3.yml",
+		`gh attestation verify "$f" --bundle multiple.intoto.jsonl --repo "$GITHUB_REPOSITORY"`,
+		`--signer-workflow "$signer"`,
+		"cosign verify-blob-attestation --new-bundle-format",
+		`--certificate-identity "https://github.com/$signer@refs/tags/$TAG"`,
+		"scripts/install-binary\" --require-checksum",
+		`"$RUNNER_TEMP/released/provenant" verify`,
+	} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last step lacks %q", want)
+		}
+	}
+	if !cosignInstalled {
+		t.Error("cosign is not installed (sigstore/cosign-installer) before the last step")
 	}
 }
