@@ -42,6 +42,12 @@ func TestAttack_OldReleaseBinaryForNewCode(t *testing.T) {
 		{name: "one file removed", ref: commit, want: "fallback",
 			change: func(t *testing.T, root string) { os.Remove(filepath.Join(root, "main.go")) },
 			reason: "are not release v1.2.3's source"},
+		{name: "a symlink added", ref: commit, want: "fallback",
+			change: func(t *testing.T, root string) {
+				if err := os.Symlink("/tmp/evil.go", filepath.Join(root, "evil.go")); err != nil {
+					t.Skip(err)
+				}
+			}, reason: "include a symlink"},
 		{name: "release without dist/source-digest", ref: commit, want: "fallback",
 			change: func(t *testing.T, root string) { os.Remove(filepath.Join(root, "dist", "source-digest")) },
 			reason: "no dist/source-digest"},
