@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -63,22 +64,70 @@ func sha256Hex(s string) string {
 }
 
 // actionCheckout builds a fake action repository at a ref: the script under
-// test, and dist/release-tag and dist/checksums.txt when given.
+// test, a main.go, and dist/release-tag and dist/checksums.txt when given;
+// with a tag, dist/source-digest of that tree too (a release commit).
 func actionCheckout(t *testing.T, tag, checksums string) string {
 	t.Helper()
+	return actionTree(t, tag, checksums, nil)
+}
+
+// actionTree is actionCheckout with more files in the tree (before the
+// source digest is taken).
+func actionTree(t *testing.T, tag, checksums string, files map[string]string) string {
+	t.Helper()
 	root := t.TempDir()
+	for name, content := range files {
+		writeFile(t, filepath.Join(root, name), content, 0o755)
+	}
 	script, err := os.ReadFile("install-binary")
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(root, "scripts", "install-binary"), string(script), 0o755)
+	writeFile(t, filepath.Join(root, "main.go"), "package main\n\nfunc main() {}\n", 0o644)
 	if tag != "" {
 		writeFile(t, filepath.Join(root, "dist", "release-tag"), tag+"\n", 0o644)
+		writeFile(t, filepath.Join(root, "dist", "source-digest"), sourceDigest(t, root)+"\n", 0o644)
 	}
 	if checksums != "" {
 		writeFile(t, filepath.Join(root, "dist", "checksums.txt"), checksums, 0o644)
 	}
 	return root
+}
+
+// sourceDigest is the source digest scripts/build-release records in
+// dist/source-digest, computed independently of the scripts: sha256 of the
+// "HEX  PATH" lines, sorted by path, of every regular file outside .git/ and
+// dist/.
+func sourceDigest(t *testing.T, root string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() && (rel == ".git" || rel == "dist") {
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, sha256Hex(string(data))+"  "+rel+"\n")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(lines, func(i, j int) bool {
+		return strings.SplitN(lines[i], "  ", 2)[1] < strings.SplitN(lines[j], "  ", 2)[1]
+	})
+	return sha256Hex(strings.Join(lines, ""))
 }
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {

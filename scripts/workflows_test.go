@@ -27,6 +27,9 @@ type workflowFile struct {
 	Jobs        map[string]struct {
 		Permissions map[string]string `yaml:"permissions"`
 		Outputs     map[string]string `yaml:"outputs"`
+		Needs       any               `yaml:"needs"`
+		Uses        string            `yaml:"uses"`
+		With        map[string]string `yaml:"with"`
 		Steps       []struct {
 			actionStep `yaml:",inline"`
 			With       map[string]string `yaml:"with"`
@@ -49,8 +52,9 @@ func readWorkflow(t *testing.T, name string) workflowFile {
 
 // TestProvenanceL3_SigningIsAJobOfItsOwn checks the reusable workflow's
 // shape: the subjects are its only inputs from the caller, the attest job has
-// exactly the permissions signing needs, the action comes from the commit
-// the token names (not the caller's workspace), and the bundle is uploaded.
+// exactly the permissions signing needs, the code comes from the commit the
+// token names (not the caller's workspace), runs as a binary checked against
+// that commit's dist/checksums.txt, and the bundle is uploaded.
 func TestProvenanceL3_SigningIsAJobOfItsOwn(t *testing.T) {
 	w := readWorkflow(t, "provenance-l3.yml")
 	for _, in := range []string{"subjects-artifact", "base64-subjects", "bundle-name"} {
@@ -69,22 +73,30 @@ func TestProvenanceL3_SigningIsAJobOfItsOwn(t *testing.T) {
 	if fmt.Sprint(job.Permissions) != fmt.Sprint(want) {
 		t.Errorf("attest permissions = %v, want %v", job.Permissions, want)
 	}
-	var checkout, attest, upload bool
+	var checkout, install, attest, upload bool
 	for _, s := range job.Steps {
 		switch {
 		case strings.HasPrefix(s.Uses, "actions/checkout@"):
 			checkout = s.With["ref"] == "${{ steps.self.outputs.sha }}" &&
 				s.With["repository"] == "${{ steps.self.outputs.repository }}" && s.With["path"] == ".provenant-action"
-		case s.Uses == "./.provenant-action":
-			attest = s.ID == "attest"
+		case s.ID == "install":
+			install = checkout && s.Run == "bash .provenant-action/scripts/install-binary --require-checksum" &&
+				s.Env["PROVENANT_ACTION_REF"] == "${{ steps.self.outputs.sha }}" &&
+				s.Env["PROVENANT_ACTION_REPOSITORY"] == "${{ steps.self.outputs.repository }}"
+		case s.ID == "attest":
+			attest = install && s.Uses == "" && s.Run == `"$PROVENANT_BIN" attest` &&
+				s.Env["PROVENANT_BIN"] == "${{ steps.install.outputs.path }}"
 		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
 			upload = s.With["name"] == "${{ inputs.bundle-name }}" && s.With["path"] == "${{ steps.attest.outputs.bundle-path }}"
-		case s.Uses == "./" || strings.HasPrefix(s.Uses, "provenant/provenant@"):
-			t.Errorf("step uses %s: the caller's workspace or another ref than this workflow's", s.Uses)
+		case strings.HasPrefix(s.Uses, "./") || strings.HasPrefix(s.Uses, "provenant/provenant@"):
+			// ./ is the caller's workspace; ./.provenant-action is the
+			// composite action, whose fallback builds through setup-go.
+			t.Errorf("step uses %s: a composite action instead of the checked binary", s.Uses)
 		}
 	}
-	if !checkout || !attest || !upload {
-		t.Errorf("checkout of this workflow's commit %v, attest with it %v, upload of the bundle %v", checkout, attest, upload)
+	if !checkout || !install || !attest || !upload {
+		t.Errorf("checkout of this workflow's commit %v, then the checked install %v, attest with that binary %v, upload of the bundle %v",
+			checkout, install, attest, upload)
 	}
 }
 
@@ -160,35 +172,108 @@ func stepRun(t *testing.T, workflow, job, id string) string {
 }
 
 // TestRelease_AttestsWithItsOwnActionAndVerifiesLast checks release.yml's
-// order: build with the shared script, refuse binaries that differ from the
-// committed checksums, attest binaries and SBOM with `uses: ./`, upload, and
-// verify the downloaded assets as the last step.
+// shape: a build job (contents: read only) builds with the shared script,
+// refuses binaries that differ from the committed checksums, makes an SBOM
+// per binary and outputs every asset as a subject; the provenance job is
+// provenance-l3.yml (L3, the builder provenant offers its users) over those
+// subjects; a release job with contents: write and no token creates the
+// release; the last job verifies the downloaded assets with gh attestation
+// verify, cosign and the released provenant.
 func TestRelease_AttestsWithItsOwnActionAndVerifiesLast(t *testing.T) {
 	w := readWorkflow(t, "release.yml")
-	steps := w.Jobs["release"].Steps
+	if len(w.Permissions) != 0 {
+		t.Errorf("workflow permissions %v, want {} (each job its own)", w.Permissions)
+	}
+	perms := map[string]string{
+		"build":      "map[contents:read]",
+		"provenance": "map[attestations:write contents:read id-token:write]",
+		"release":    "map[contents:write]",
+		"verify":     "map[contents:read]",
+	}
+	if len(w.Jobs) != len(perms) {
+		t.Errorf("jobs %d, want build, provenance, release, verify", len(w.Jobs))
+	}
+	for name, want := range perms {
+		if got := fmt.Sprint(w.Jobs[name].Permissions); got != want {
+			t.Errorf("job %s permissions %s, want %s", name, got, want)
+		}
+	}
+	needs := map[string]string{"provenance": "build", "release": "[build provenance]", "verify": "release"}
+	for name, want := range needs {
+		if got := fmt.Sprint(w.Jobs[name].Needs); got != want {
+			t.Errorf("job %s needs %s, want %s", name, got, want)
+		}
+	}
+
 	var order []string
-	for _, s := range steps {
+	for _, s := range w.Jobs["build"].Steps {
 		switch {
 		case strings.Contains(s.Run, `scripts/build-release "$TAG" dist`):
 			order = append(order, "build")
-		case strings.Contains(s.Run, "git diff --exit-code -- dist/checksums.txt"):
+		case strings.Contains(s.Run, "git diff --exit-code -- dist/checksums.txt dist/source-digest"):
 			order = append(order, "checksums")
-		case s.Uses == "./" && s.With["predicate-type"] == "https://cyclonedx.org/bom":
-			order = append(order, "attest-sbom")
-		case s.Uses == "./" && s.With["subject-path"] == "dist/provenant-*":
-			order = append(order, "attest")
-		case strings.Contains(s.Run, "gh release create"):
+		case strings.Contains(s.Run, "cyclonedx-gomod@v1.10.0") && strings.Contains(s.Run, `cyclonedx-gomod" app `) &&
+			strings.Contains(s.Run, "GOOS=") && strings.Contains(s.Run, "GOARCH="):
+			order = append(order, "sbom-per-binary")
+		case s.ID == "subjects" && strings.Contains(s.Run, "provenant-* checksums.txt") && strings.Contains(s.Run, "base64 -w0"):
+			order = append(order, "subjects")
+		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
 			order = append(order, "upload")
-		case strings.Contains(s.Run, "gh release download") && strings.Contains(s.Run, "scripts/install-binary") &&
-			strings.Contains(s.Run, `"$provenant" verify`):
-			order = append(order, "verify")
 		}
 	}
-	want := "[build checksums attest attest-sbom upload verify]"
-	if fmt.Sprint(order) != want {
-		t.Errorf("release steps = %v, want %s", order, want)
+	if want := "[build checksums sbom-per-binary subjects upload]"; fmt.Sprint(order) != want {
+		t.Errorf("build steps = %v, want %s", order, want)
 	}
-	if !strings.Contains(steps[len(steps)-1].Run, "verify") {
-		t.Errorf("the last step does not verify: %q", steps[len(steps)-1].Run)
+	if w.Jobs["build"].Outputs["subjects"] != "${{ steps.subjects.outputs.subjects }}" {
+		t.Errorf("build outputs %v", w.Jobs["build"].Outputs)
+	}
+
+	p := w.Jobs["provenance"]
+	if p.Uses != "./.github/workflows/provenance-l3.yml" || p.With["base64-subjects"] != "${{ needs.build.outputs.subjects }}" {
+		t.Errorf("provenance job uses %q with %v, want provenance-l3.yml over the build's subjects", p.Uses, p.With)
+	}
+
+	// No SBOM tool, Go build or third-party code where a token can sign or
+	// write: the build job alone runs them.
+	for name, job := range w.Jobs {
+		for _, s := range job.Steps {
+			if name != "build" && (strings.Contains(s.Run, "cyclonedx") || strings.Contains(s.Run, "build-release")) {
+				t.Errorf("job %s (permissions %v) runs %q", name, job.Permissions, s.Run)
+			}
+		}
+	}
+
+	var created bool
+	for _, s := range w.Jobs["release"].Steps {
+		if strings.Contains(s.Run, "gh release create") {
+			created = strings.Contains(s.Run, "dist/provenant-* dist/checksums.txt bundle/multiple.intoto.jsonl")
+		}
+	}
+	if !created {
+		t.Error("the release job does not create the release with the assets and the bundle")
+	}
+
+	steps := w.Jobs["verify"].Steps
+	var cosignInstalled bool
+	for _, s := range steps[:len(steps)-1] {
+		cosignInstalled = cosignInstalled || strings.HasPrefix(s.Uses, "sigstore/cosign-installer@")
+	}
+	last := steps[len(steps)-1].Run
+	for _, want := range []string{
+		"gh release download",
+		"signer=$GITHUB_REPOSITORY/.github/workflows/provenance-l3.yml",
+		`gh attestation verify "$f" --bundle multiple.intoto.jsonl --repo "$GITHUB_REPOSITORY"`,
+		`--signer-workflow "$signer"`,
+		"cosign verify-blob-attestation --new-bundle-format",
+		`--certificate-identity "https://github.com/$signer@refs/tags/$TAG"`,
+		"scripts/install-binary\" --require-checksum",
+		`"$RUNNER_TEMP/released/provenant" verify`,
+	} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last step lacks %q", want)
+		}
+	}
+	if !cosignInstalled {
+		t.Error("cosign is not installed (sigstore/cosign-installer) before the last step")
 	}
 }
