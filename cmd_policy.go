@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/policy"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -118,7 +119,7 @@ func runPolicyInit(ctx context.Context, f *policyInitFlags, e env) int {
 
 // typesSeen lists the predicate types of the bundles whose signature
 // verified, SLSA provenance first.
-func typesSeen(rep *verifier.Report) []verifier.Requirement {
+func typesSeen(rep *verifier.Report) []policy.Requirement {
 	var types []string
 	for _, a := range rep.Artifacts {
 		for _, b := range a.Bundles {
@@ -136,7 +137,7 @@ func typesSeen(rep *verifier.Report) []verifier.Requirement {
 		}
 		return strings.Compare(a, b)
 	})
-	reqs := make([]verifier.Requirement, len(types))
+	reqs := make([]policy.Requirement, len(types))
 	for i, t := range types {
 		reqs[i].PredicateType = t
 	}
@@ -157,7 +158,7 @@ func addOnce(list *[]string, v string) {
 }
 
 // observeArtifacts gathers what the verified bundles show.
-func observeArtifacts(arts []verifier.ArtifactResult, order []verifier.Requirement) (seenOf, error) {
+func observeArtifacts(arts []verifier.ArtifactResult, order []policy.Requirement) (seenOf, error) {
 	var s seenOf
 	s.level = 4
 	count := map[string]int{}
@@ -264,7 +265,7 @@ func startingPolicy(repo, server string, arts []verifier.ArtifactResult) (string
 // checkStartingPolicy loads the policy and judges the artifacts with it;
 // with several types, it adds same-run when that holds too.
 func checkStartingPolicy(text string, arts []verifier.ArtifactResult) (string, error) {
-	pf, err := verifier.ParsePolicyFile([]byte(text))
+	pf, err := policy.ParseFile([]byte(text))
 	if err != nil {
 		return "", err
 	}

@@ -10,12 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/policy/kyverno"
 	"github.com/provenant/provenant/verifier"
 )
 
 // newPolicyKyvernoCmd is "provenant policy kyverno".
 func newPolicyKyvernoCmd(e env) *cobra.Command {
-	var o verifier.KyvernoOptions
+	var o kyverno.Options
 	var output, hostname string
 	cmd := &cobra.Command{
 		Use:   "kyverno --repo OWNER/NAME --image PATTERN [flags]",
@@ -56,7 +57,7 @@ Exit status: 0 written, 2 bad usage.`,
 			if h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/"); h != "" {
 				o.Server = "https://" + h
 			}
-			text, err := verifier.KyvernoPolicy(o)
+			text, err := kyverno.Policy(o)
 			if err != nil {
 				return err
 			}

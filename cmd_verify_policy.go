@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/internal/inputfile"
+	"github.com/provenant/provenant/policy"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -29,8 +30,8 @@ type policyFlags struct {
 	path       string
 	pinsPath   string
 	updatePins bool
-	file       *verifier.PolicyFile // loaded by loadPolicyFile
-	sha256     string               // of the file's bytes, for a VSA's policy digest
+	file       *policy.File // loaded by loadPolicyFile
+	sha256     string       // of the file's bytes, for a VSA's policy digest
 }
 
 // definePolicyFlags declares --policy, --pins and --update-pins into fs.
@@ -63,7 +64,7 @@ func loadPolicyFile(f *verifyFlags, e env) int {
 	if err == nil {
 		sum := sha256.Sum256(data)
 		pf.sha256 = hex.EncodeToString(sum[:])
-		pf.file, err = verifier.ParsePolicyFile(data)
+		pf.file, err = policy.ParseFile(data)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
@@ -85,7 +86,7 @@ func loadPolicyFile(f *verifyFlags, e env) int {
 // stricter wins (the higher level), and a repository or signer workflow
 // named differently by both is an error, since one of them would be
 // silently dropped.
-func mergePolicyFile(p *verifier.Policy, file *verifier.PolicyFile) error {
+func mergePolicyFile(p *verifier.Policy, file *policy.File) error {
 	if r := file.Source.Repo; r != "" {
 		owner, _, _ := strings.Cut(r, "/")
 		switch {
@@ -126,7 +127,7 @@ func sameSourceRepo(uri, repo string) bool {
 
 // primaryType is the predicate type verify's report is about: the first
 // SLSA provenance of require, else its first entry.
-func primaryType(reqs []verifier.Requirement) string {
+func primaryType(reqs []policy.Requirement) string {
 	for _, r := range reqs {
 		if isProvenanceType(r.PredicateType) {
 			return r.PredicateType
@@ -154,7 +155,7 @@ func verifyAndJudge(ctx context.Context, f *verifyFlags, opts verifier.Options, 
 // judgePolicy applies the policy file and the pins to the report of
 // verifier.Verify with opts: an artifact that breaks a rule fails, naming
 // it, and a bundle the policy refuses no longer counts for its level, a VSA
-// or the pins (verifier.PolicyFile.Apply). An unreadable pins file is an
+// or the pins (policy.File.Apply). An unreadable pins file is an
 // *verifier.InputError (exit 2).
 func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep *verifier.Report, e env) error {
 	pf := &f.policy
@@ -200,7 +201,7 @@ func failArtifact(a *verifier.ArtifactResult, err error) {
 // of require other than the one verify asked for (the identity stays the
 // same; the level applies to SLSA provenance only), and puts each bundle
 // that verifies so in place of its result in the report.
-func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []verifier.Requirement, rep *verifier.Report) error {
+func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []policy.Requirement, rep *verifier.Report) error {
 	for _, r := range reqs {
 		if r.PredicateType == opts.Policy.PredicateType {
 			continue
@@ -241,7 +242,7 @@ func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) err
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &verifier.InputError{Err: fmt.Errorf("--pins: %w", err)}
 	}
-	pins, err := verifier.ParsePins(data)
+	pins, err := policy.ParsePins(data)
 	if err != nil {
 		return &verifier.InputError{Err: fmt.Errorf("--pins %s: %w", pf.pinsPath, err)}
 	}

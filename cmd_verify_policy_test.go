@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provenant/provenant/policy"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -86,12 +87,12 @@ func TestVerifyCmd_Pins(t *testing.T) {
 	pins := filepath.Join(t.TempDir(), "pins.json")
 	args := []string{"--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--pins", pins, "--bundle", npmBundle, npmTgz}
 	const src = "https://github.com/sigstore/sigstore-js"
-	edit := func(f func(*verifier.Pin)) {
+	edit := func(f func(*policy.Pin)) {
 		data, err := os.ReadFile(pins)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := verifier.ParsePins(data)
+		p, err := policy.ParsePins(data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,20 +108,20 @@ func TestVerifyCmd_Pins(t *testing.T) {
 	}
 	steps := []struct {
 		name  string
-		edit  func(*verifier.Pin)
+		edit  func(*policy.Pin)
 		extra []string
 		code  int
 		out   string
 	}{
 		{"first use records", nil, nil, exitOK, "VERIFIED"},
 		{"same again", nil, nil, exitOK, "VERIFIED"},
-		{"repository id changed", func(p *verifier.Pin) { p.RepositoryID = "1" }, nil, exitFailed, `policy rule pins: repository id of https://github.com/sigstore/sigstore-js changed from "1" to "495574555"`},
+		{"repository id changed", func(p *policy.Pin) { p.RepositoryID = "1" }, nil, exitFailed, `policy rule pins: repository id of https://github.com/sigstore/sigstore-js changed from "1" to "495574555"`},
 		{"change accepted", nil, []string{"--update-pins"}, exitOK, "VERIFIED"},
 		{"after the change", nil, nil, exitOK, "VERIFIED"},
-		{"signer moved to another repository", func(p *verifier.Pin) {
+		{"signer moved to another repository", func(p *policy.Pin) {
 			p.SignerWorkflow = "https://github.com/sigstore/builders/.github/workflows/release.yml"
 		}, nil, exitFailed, "signer of https://github.com/sigstore/sigstore-js moved"},
-		{"downgrade", func(p *verifier.Pin) { p.SignerWorkflow, p.Level = src+"/.github/workflows/release.yml", 3 }, nil, exitFailed, "dropped from SLSA Build L3 to L2 (a downgrade)"},
+		{"downgrade", func(p *policy.Pin) { p.SignerWorkflow, p.Level = src+"/.github/workflows/release.yml", 3 }, nil, exitFailed, "dropped from SLSA Build L3 to L2 (a downgrade)"},
 	}
 	for _, st := range steps {
 		if st.edit != nil {
@@ -130,7 +131,7 @@ func TestVerifyCmd_Pins(t *testing.T) {
 		if code != st.code || !strings.Contains(out, st.out) {
 			t.Fatalf("%s: exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", st.name, code, st.code, st.out, out, errOut)
 		}
-		var p verifier.Pins
+		var p policy.Pins
 		if data, err := os.ReadFile(pins); err != nil || json.Unmarshal(data, &p) != nil {
 			t.Fatalf("%s: pins file: %v", st.name, err)
 		}

@@ -22,8 +22,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/formats"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/verifier"
+	"github.com/provenant/provenant/vsa"
 )
 
 // vsaFlags are verify's VSA flags.
@@ -128,12 +130,12 @@ func (r *vsaRun) setPolicy(f *verifyFlags) error {
 		r.policyURI, r.policyDigest = f.policy.path, map[string]string{"sha256": f.policy.sha256}
 		return nil
 	}
-	raw, err := verifier.FlagsPolicy(f.opts.Policy)
+	raw, err := vsa.FlagsPolicy(f.opts.Policy)
 	if err != nil {
 		return fmt.Errorf("the flags as a policy: %w", err)
 	}
 	sum := sha256.Sum256(raw)
-	r.policyURI = "data:" + verifier.FlagsPolicyMediaType + ";base64," + base64.StdEncoding.EncodeToString(raw)
+	r.policyURI = "data:" + formats.FlagsPolicyMediaType + ";base64," + base64.StdEncoding.EncodeToString(raw)
 	r.policyDigest = map[string]string{"sha256": hex.EncodeToString(sum[:])}
 	return nil
 }
@@ -149,12 +151,12 @@ func (r *vsaRun) write(ctx context.Context, f *verifyFlags, rep *verifier.Report
 	names := vsaNames{}
 	now := time.Now().UTC().Truncate(time.Second)
 	for _, a := range rep.Artifacts {
-		name, digest, err := verifier.SummarySubject(a)
+		name, digest, err := vsa.SummarySubject(a)
 		if err != nil {
 			fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: no VSA: %s\n", builder.Printable(err.Error()))
 			continue
 		}
-		pred, err := verifier.Summary(a, verifier.SummaryOptions{
+		pred, err := vsa.Summary(a, vsa.SummaryOptions{
 			VerifierVersion: readBuildFacts().Version, Time: now,
 			PolicyURI: r.policyURI, PolicyDigest: r.policyDigest,
 		})
@@ -225,7 +227,7 @@ type vsaNames map[string]bool
 const maxVSABase = 200
 
 func (n vsaNames) next(a verifier.ArtifactResult) string {
-	base := safeFileName(verifier.SummaryResourceURI(a))
+	base := safeFileName(vsa.SummaryResourceURI(a))
 	_, hexDigest, _ := strings.Cut(a.Digest, ":")
 	name := base
 	for i := 1; n[strings.ToLower(name)]; i++ {

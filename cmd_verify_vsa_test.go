@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provenant/provenant/internal/formats"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -53,7 +54,7 @@ func TestVerifyCmd_VSAOut(t *testing.T) {
 		}
 		policy := pred["policy"].(map[string]any)
 		uri := policy["uri"].(string)
-		data, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(uri, "data:"+verifier.FlagsPolicyMediaType+";base64,"))
+		data, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(uri, "data:"+formats.FlagsPolicyMediaType+";base64,"))
 		sum := sha256.Sum256(data)
 		if err != nil || !strings.Contains(string(data), `"Repo":"sigstore/sigstore-js"`) || policy["digest"].(map[string]any)["sha256"] != hex.EncodeToString(sum[:]) {
 			t.Errorf("flags policy %q (%v), digest %v", data, err, policy["digest"])

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/internal/formats"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -307,7 +308,7 @@ func TestE2EPolicyVSA(t *testing.T) {
 		{"inputAttestations uris", strings.Join(inputURIs, " "), strings.Join([]string{prov, sbom, passed}, " ")},
 		{"inputAttestations digests", strings.Join(inputDigests, " "), strings.Join([]string{fileDigest(t, prov), fileDigest(t, sbom), fileDigest(t, passed)}, " ")},
 		{"verificationResult", pr.VerificationResult == verifier.VSAPassed, a.Verified},
-		{"verifiedLevels", strings.Join(pr.VerifiedLevels, ","), verifier.BuildLevel(a.Level)},
+		{"verifiedLevels", strings.Join(pr.VerifiedLevels, ","), formats.BuildLevel(a.Level)},
 		{"the level is the policy's", a.Level, 3},
 		{"slsaVersion", pr.SLSAVersion, "1.0"},
 	}

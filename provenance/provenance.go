@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 	"sort"
+
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+	"github.com/provenant/provenant/internal/formats"
 
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -26,7 +28,7 @@ const (
 	SLSAProvenanceType = slsa1.PredicateSLSAProvenance
 	// GitHubWorkflowBuildType is the buildType GitHub's attestations API
 	// accepts for provenance made in a GitHub Actions workflow.
-	GitHubWorkflowBuildType = "https://actions.github.io/buildtypes/workflow/v1"
+	GitHubWorkflowBuildType = formats.GitHubWorkflowBuildType
 	// LocalBuildType is provenant's buildType for a build on a developer's
 	// machine (docs/buildtype-local.md).
 	LocalBuildType = "https://provenant.dev/buildtypes/local/v1"

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/provenant/provenant/internal/formats"
 
 	"github.com/go-openapi/runtime"
 	httptransport "github.com/go-openapi/runtime/client"
@@ -35,7 +36,7 @@ import (
 )
 
 // InTotoPayloadType is the DSSE payload type of an in-toto statement.
-const InTotoPayloadType = intoto.PayloadType
+const InTotoPayloadType = formats.InTotoPayloadType
 
 // SignOptions say how a statement is signed.
 type SignOptions struct {

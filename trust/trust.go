@@ -23,6 +23,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
 
+	"github.com/provenant/provenant/internal/ghworkflow"
 	"github.com/provenant/provenant/internal/inputfile"
 )
 
@@ -35,7 +36,7 @@ const (
 
 // GitHubActionsIssuer is the OIDC issuer of GitHub Actions workflow tokens,
 // whose identities the instances certify.
-const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
+const GitHubActionsIssuer = ghworkflow.Issuer
 
 // GitHub's Sigstore instance, used for private repositories.
 const (

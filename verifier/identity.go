@@ -9,9 +9,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/provenant/provenant/internal/ghworkflow"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/verify"
-	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
 
 // identityMatcher is the compiled form of the identity part of a Policy.
@@ -110,10 +110,10 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 			}
 		}
 		if ref == "" {
-			sanRegexp = "^" + caseInsensitiveRepo(wf) + "@.+$"
+			sanRegexp = "^" + ghworkflow.QuoteRegexp(wf) + "@.+$"
 			m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s (any ref)", wf))
 		} else {
-			sanRegexp = "^" + caseInsensitiveRepo(wf) + regexp.QuoteMeta("@"+ref) + "$"
+			sanRegexp = "^" + ghworkflow.QuoteRegexp(wf) + regexp.QuoteMeta("@"+ref) + "$"
 			m.constraints = append(m.constraints, fmt.Sprintf("signer workflow %s at %s", wf, ref))
 		}
 	case p.SignerRepo != "":
@@ -140,40 +140,6 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 		return san, fmt.Errorf("cert-identity-regexp: %w", err)
 	}
 	return san, nil
-}
-
-// caseInsensitiveRepo quotes a workflow URI "https://host/o/r/path" as a
-// regular expression that ignores case in the host and owner/repo (GitHub
-// names are case-insensitive) but not in the path (file names are not).
-func caseInsensitiveRepo(wf string) string {
-	scheme, rest, found := strings.Cut(wf, "://")
-	if !found {
-		return regexp.QuoteMeta(wf)
-	}
-	parts := strings.SplitN(rest, "/", 4)
-	if len(parts) < 4 {
-		return "(?i:" + regexp.QuoteMeta(wf) + ")"
-	}
-	return "(?i:" + regexp.QuoteMeta(scheme+"://"+strings.Join(parts[:3], "/")) + ")" + regexp.QuoteMeta("/"+parts[3])
-}
-
-// sameWorkflow compares two workflow URIs "https://host/o/r/path",
-// ignoring case in the host and owner/repo only.
-func sameWorkflow(a, b string) bool {
-	ar, ap := splitWorkflowURI(a)
-	br, bp := splitWorkflowURI(b)
-	return strings.EqualFold(ar, br) && ap == bp
-}
-
-// splitWorkflowURI splits "https://host/o/r/path" into "https://host/o/r"
-// and "/path".
-func splitWorkflowURI(u string) (repo, path string) {
-	scheme, rest, found := strings.Cut(u, "://")
-	parts := strings.SplitN(rest, "/", 4)
-	if !found || len(parts) < 4 {
-		return u, ""
-	}
-	return scheme + "://" + strings.Join(parts[:3], "/"), "/" + parts[3]
 }
 
 // requiredExtensions lists the Fulcio extensions the certificate must
@@ -266,11 +232,11 @@ func (m *identityMatcher) check(s certificate.Summary) CheckResult {
 		return fail(CheckIdentity, fmt.Errorf("signer %s (issuer %s) does not meet the policy: %w", s.SubjectAlternativeName, s.Issuer, err))
 	}
 	if m.builderTag {
-		if _, ref, _ := strings.Cut(s.SubjectAlternativeName, "@"); utils.IsValidBuilderTag(ref, false) != nil {
+		if _, ref, _ := strings.Cut(s.SubjectAlternativeName, "@"); !ghworkflow.IsReleasedRef(ref) {
 			return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: with a builder id the signing workflow must run at a release tag refs/tags/vX.Y.Z, as slsa-verifier requires of every builder; %q is not one (a branch moves, and a commit may exist only in a fork)", s.SubjectAlternativeName, ref))
 		}
 	}
-	if m.sourceOrBuiltin && !isBuiltinTrustedBuilder(s.SubjectAlternativeName) &&
+	if m.sourceOrBuiltin && !ghworkflow.IsBuiltinTrustedBuilder(s.SubjectAlternativeName) &&
 		!(len(s.SubjectAlternativeName) > len(m.sourcePrefix) && strings.EqualFold(s.SubjectAlternativeName[:len(m.sourcePrefix)], m.sourcePrefix)) {
 		return fail(CheckIdentity, fmt.Errorf("signer %s does not meet the policy: neither a workflow of the source %s nor a built-in trusted builder (pin a builder with --builder-id or --signer-workflow)", s.SubjectAlternativeName, strings.TrimSuffix(m.sourcePrefix, "/")))
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/provenant/provenant/internal/ghworkflow"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
-	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
 
 // isPlatformIdentity reports whether a certificate names a hosted build
@@ -28,53 +28,6 @@ func isPlatformIdentity(ext certificate.Extensions, policyIssuer string) bool {
 	return policyIssuer != "" && issuer == policyIssuer
 }
 
-// repoOfWorkflow returns the repository URL of a workflow URI
-// "https://host/o/r/.github/workflows/f.yml@ref".
-func repoOfWorkflow(uri string) string {
-	if i := strings.Index(uri, "/.github/workflows/"); i >= 0 {
-		return uri[:i]
-	}
-	return ""
-}
-
-// trustedBuilders are the build platforms trusted without a pin in the
-// policy: slsa-github-generator's generators and delegators at a release
-// tag vX.Y.Z (as slsa-verifier requires, utils.IsValidBuilderTag), and
-// GitHub's own reusable attestation workflows (only GitHub can push there).
-var trustedBuilders = []struct {
-	workflow string // the workflow URI without ref, or a repository URL + "/" for any workflow in it
-	needTag  bool   // the ref must be refs/tags/vX.Y.Z
-}{
-	{generatorRepo + "/.github/workflows/generator_generic_slsa3.yml", true},
-	{generatorRepo + "/.github/workflows/generator_container_slsa3.yml", true},
-	{generatorRepo + "/.github/workflows/builder_go_slsa3.yml", true},
-	{generatorRepo + "/.github/workflows/builder_container-based_slsa3.yml", true},
-	{generatorRepo + "/.github/workflows/delegator_generic_slsa3.yml", true},
-	{generatorRepo + "/.github/workflows/delegator_lowperms-generic_slsa3.yml", true},
-	{"https://github.com/github/artifact-attestations-workflows/.github/workflows/", false},
-}
-
-// isBuiltinTrustedBuilder reports whether a Build Signer URI names one of
-// trustedBuilders at an acceptable ref.
-func isBuiltinTrustedBuilder(signerURI string) bool {
-	name, ref, ok := strings.Cut(signerURI, "@")
-	if !ok {
-		return false
-	}
-	for _, b := range trustedBuilders {
-		match := sameWorkflow(name, b.workflow)
-		if strings.HasSuffix(b.workflow, "/") {
-			repo, path := splitWorkflowURI(name)
-			wantRepo, wantPath := splitWorkflowURI(b.workflow)
-			match = strings.EqualFold(repo, wantRepo) && strings.HasPrefix(path, wantPath) && len(path) > len(wantPath)
-		}
-		if match && (!b.needTag || utils.IsValidBuilderTag(ref, false) == nil) {
-			return true
-		}
-	}
-	return false
-}
-
 // trustedBuilder says whether the certificate's signing workflow is a
 // build platform apart from the source: in another repository than the
 // source, either pinned by the policy or a built-in trusted builder, and
@@ -87,14 +40,14 @@ func isBuiltinTrustedBuilder(signerURI string) bool {
 // neither is a builder anyone vouched for. When it is not trusted, why
 // says so in words for a report.
 func (p *Policy) trustedBuilder(ext certificate.Extensions) (ok bool, why string) {
-	signerRepo := repoOfWorkflow(ext.BuildSignerURI)
+	signerRepo := ghworkflow.RepoOf(ext.BuildSignerURI)
 	_, ref, _ := strings.Cut(ext.BuildSignerURI, "@")
 	switch {
 	case signerRepo == "" || strings.EqualFold(signerRepo, ext.SourceRepositoryURI):
 		return false, "the signing workflow lives in the source repository " + ext.SourceRepositoryURI + ", so the build is not isolated from the caller"
-	case !p.pinsSigner() && !isBuiltinTrustedBuilder(ext.BuildSignerURI):
+	case !p.pinsSigner() && !ghworkflow.IsBuiltinTrustedBuilder(ext.BuildSignerURI):
 		return false, "the signer " + ext.BuildSignerURI + " is not a trusted builder (pin it with --signer-workflow)"
-	case p.SignerDigest == "" && utils.IsValidBuilderTag(ref, false) != nil:
+	case p.SignerDigest == "" && !ghworkflow.IsReleasedRef(ref):
 		return false, fmt.Sprintf("the builder %s ran at %q, not at a release tag refs/tags/vX.Y.Z: a branch can move and a commit may exist only in a fork (an imposter commit); call the builder at a release tag, or pin its commit with --signer-digest", ext.BuildSignerURI, ref)
 	}
 	return true, ""
@@ -139,7 +92,7 @@ func level(s certificate.Summary, st *statement, pred CheckResult, p *Policy) (i
 			why += "; not L3: the runner environment is " + env + ", not github-hosted"
 		default:
 			reached = 3
-			why += "; the signing workflow is a trusted builder in " + repoOfWorkflow(ext.BuildSignerURI) + ", apart from the source repository " + ext.SourceRepositoryURI + ", on a GitHub-hosted runner"
+			why += "; the signing workflow is a trusted builder in " + ghworkflow.RepoOf(ext.BuildSignerURI) + ", apart from the source repository " + ext.SourceRepositoryURI + ", on a GitHub-hosted runner"
 		}
 	}
 	msg := fmt.Sprintf("SLSA Build L%d: %s (required: L%d)", reached, why, minLevel)

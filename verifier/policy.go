@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
-	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+	"github.com/provenant/provenant/internal/formats"
+	"github.com/provenant/provenant/internal/ghworkflow"
 
 	"github.com/provenant/provenant/trust"
 )
@@ -23,11 +23,11 @@ const (
 	// GitHubActionsIssuer is the OIDC issuer of GitHub Actions workflow tokens.
 	GitHubActionsIssuer = trust.GitHubActionsIssuer
 	// SLSAProvenanceV1 is the predicate type of SLSA provenance v1.
-	SLSAProvenanceV1 = slsa1.PredicateSLSAProvenance
+	SLSAProvenanceV1 = formats.SLSAProvenanceV1
 	// SLSAProvenanceV02 is the predicate type of SLSA provenance v0.2.
-	SLSAProvenanceV02 = slsa02.PredicateSLSAProvenance
+	SLSAProvenanceV02 = formats.SLSAProvenanceV02
 	// GitHubHosted is the Runner Environment of GitHub-hosted runners.
-	GitHubHosted = "github-hosted"
+	GitHubHosted = ghworkflow.HostedRunner
 )
 
 // Policy says what the signer and the provenance must be. The identity fields

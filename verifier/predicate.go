@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	prov "github.com/provenant/provenant/provenance"
 	"strings"
 
+	"github.com/provenant/provenant/internal/formats"
+	"github.com/provenant/provenant/internal/ghworkflow"
+
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
-	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
 )
 
 // MismatchError reports a predicate field that disagrees with the
@@ -33,7 +34,7 @@ func (e *MismatchError) Error() string {
 // BuildTypes whose fields check 7 compares with the certificate.
 const (
 	// BuildTypeGitHubWorkflow is GitHub's buildType (actions/attest-build-provenance, 2024 on).
-	BuildTypeGitHubWorkflow = prov.GitHubWorkflowBuildType
+	BuildTypeGitHubWorkflow = formats.GitHubWorkflowBuildType
 	// BuildTypeGitHubWorkflowOld is the pre-2024 GitHub buildType, also used by npm.
 	BuildTypeGitHubWorkflowOld = "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1"
 	// BuildTypeGeneratorGeneric is slsa-github-generator's generic generator (SLSA v0.2).
@@ -45,16 +46,6 @@ const (
 	// BuildTypeNpmCLI is npm's own SLSA v0.2 buildType from GitHub Actions.
 	BuildTypeNpmCLI = "https://github.com/npm/cli/gha/v2"
 )
-
-// generatorRepo is where slsa-github-generator's trusted workflows live.
-const generatorRepo = "https://github.com/slsa-framework/slsa-github-generator"
-
-// trustedDelegators are the slsa-github-generator workflows that may sign
-// provenance on behalf of another builder (BYOB), as in slsa-verifier.
-var trustedDelegators = []string{
-	generatorRepo + "/.github/workflows/delegator_generic_slsa3.yml",
-	generatorRepo + "/.github/workflows/delegator_lowperms-generic_slsa3.yml",
-}
 
 // Human names of the Fulcio extensions, for messages.
 const (
@@ -386,23 +377,6 @@ func splitGitURI(u string) (repo, ref string) {
 	return repo, ref
 }
 
-// isTrustedDelegator reports whether a Build Signer URI is one of
-// trustedDelegators at a release tag refs/tags/vX.Y.Z, as slsa-verifier
-// requires (utils.IsValidBuilderTag): a branch or a bare commit of the
-// delegator is not trusted to sign for another builder.
-func isTrustedDelegator(signerURI string) bool {
-	name, ref, ok := strings.Cut(signerURI, "@")
-	if !ok || utils.IsValidBuilderTag(ref, false) != nil {
-		return false
-	}
-	for _, d := range trustedDelegators {
-		if sameWorkflow(name, d) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkGeneratorV1 checks slsa-github-generator's SLSA v1 formats: the BYOB
 // delegator and the container-based builder.
 func checkGeneratorV1(p *provenanceV1, ext certificate.Extensions) predicateCheck {
@@ -424,7 +398,7 @@ func checkGeneratorV1(p *provenanceV1, ext certificate.Extensions) predicateChec
 		// BYOB: a trusted delegator signs for the builder named in the
 		// predicate; anyone else may not.
 		c.fields = append(c.fields, "runDetails.builder.id (signed by a slsa-github-generator delegator)")
-		if !isTrustedDelegator(ext.BuildSignerURI) {
+		if !ghworkflow.IsTrustedDelegator(ext.BuildSignerURI) {
 			c.mismatches = append(c.mismatches, fmt.Errorf("predicate names builder %q but was signed by %q, which is not a slsa-github-generator delegator at a release tag vX.Y.Z allowed to sign for another builder", builderID, ext.BuildSignerURI))
 		}
 	} else {

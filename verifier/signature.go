@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	prov "github.com/provenant/provenant/provenance"
+
+	"github.com/provenant/provenant/internal/formats"
 
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
 
@@ -20,7 +21,7 @@ type statement struct {
 }
 
 // InTotoPayloadType is the DSSE payload type of in-toto statements.
-const InTotoPayloadType = prov.InTotoPayloadType
+const InTotoPayloadType = formats.InTotoPayloadType
 
 // readStatement decodes the in-toto statement of a DSSE bundle.
 func readStatement(b *bundle.Bundle) (*statement, error) {

@@ -1,4 +1,4 @@
-package verifier
+package policy
 
 // pins.go is trust on first use of a source repository (docs/policy.md):
 // the first verification records its ids, signer and level; later ones
@@ -12,6 +12,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/provenant/provenant/internal/ghworkflow"
+	"github.com/provenant/provenant/verifier"
 )
 
 // PinsVersion is the version of the pins file format.
@@ -66,7 +69,7 @@ func (p *Pins) Marshal() ([]byte, error) {
 }
 
 // observe is what one artifact's verified bundles show of each source.
-func observe(a ArtifactResult) map[string]Pin {
+func observe(a verifier.ArtifactResult) map[string]Pin {
 	seen := map[string]Pin{}
 	for _, b := range a.Bundles {
 		if !b.Verified || b.Signer == nil {
@@ -97,9 +100,9 @@ func observe(a ArtifactResult) map[string]Pin {
 // Check holds one verified artifact to the pins of its sources and
 // records what it shows: a source seen for the first time, a higher level,
 // or, with update, any change. Without update a change is an error (a
-// *PolicyViolation of rule "pins") naming what changed, and nothing is
+// *Violation of rule "pins") naming what changed, and nothing is
 // recorded for that source. changed says whether the pins changed.
-func (p *Pins) Check(a ArtifactResult, update bool) (changed bool, err error) {
+func (p *Pins) Check(a verifier.ArtifactResult, update bool) (changed bool, err error) {
 	seen := observe(a)
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
@@ -122,7 +125,7 @@ func (p *Pins) Check(a ArtifactResult, update bool) (changed bool, err error) {
 		}
 	}
 	if len(errs) > 0 {
-		return changed, &PolicyViolation{Rule: "pins", Err: fmt.Errorf("%w (accept a change with --update-pins)", errors.Join(errs...))}
+		return changed, &Violation{Rule: "pins", Err: fmt.Errorf("%w (accept a change with --update-pins)", errors.Join(errs...))}
 	}
 	return changed, nil
 }
@@ -136,7 +139,7 @@ func pinDiffs(src string, old, now Pin) []error {
 	if old.OwnerID != now.OwnerID {
 		diffs = append(diffs, fmt.Errorf("owner id of %s changed from %q to %q", src, old.OwnerID, now.OwnerID))
 	}
-	if oldRepo, nowRepo := repoOfWorkflow(old.SignerWorkflow), repoOfWorkflow(now.SignerWorkflow); !strings.EqualFold(oldRepo, nowRepo) {
+	if oldRepo, nowRepo := ghworkflow.RepoOf(old.SignerWorkflow), ghworkflow.RepoOf(now.SignerWorkflow); !strings.EqualFold(oldRepo, nowRepo) {
 		diffs = append(diffs, fmt.Errorf("signer of %s moved from %s to %s, in another repository", src, old.SignerWorkflow, now.SignerWorkflow))
 	}
 	if now.Level < old.Level {

@@ -1,27 +1,34 @@
-package verifier
+package kyverno
 
 import (
-	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/provenant/provenant/internal/formats"
+	"github.com/provenant/provenant/internal/ghworkflow"
+	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
+
 	"go.yaml.in/yaml/v3"
 )
 
 // TestKyvernoPolicyGolden pins the policies written for the README's
 // examples (go test ./verifier -run TestKyvernoPolicyGolden -update).
+// update rewrites the golden files in testdata/golden.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
 func TestKyvernoPolicyGolden(t *testing.T) {
-	cases := map[string]KyvernoOptions{
+	cases := map[string]Options{
 		"l2":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, Refs: []string{"refs/tags/v*"}},
 		"l3":  {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"},
 		"vsa": {Repo: "octo-org/octo-repo", Images: []string{"ghcr.io/octo-org/*"}, MinLevel: 3, VerifierID: "https://provenant.dev/verifier", SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"},
 	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := KyvernoPolicy(o)
+			got, err := Policy(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,9 +81,9 @@ type kyvernoDoc struct {
 	} `yaml:"spec"`
 }
 
-func readKyverno(t *testing.T, o KyvernoOptions) kyvernoDoc {
+func readKyverno(t *testing.T, o Options) kyvernoDoc {
 	t.Helper()
-	out, err := KyvernoPolicy(o)
+	out, err := Policy(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +100,7 @@ func readKyverno(t *testing.T, o KyvernoOptions) kyvernoDoc {
 // kyvernoSigners reads back the policy written for o and returns whether
 // its attestor accepts a certificate SAN, as sigstore-go (inside Kyverno)
 // matches subjectRegExp: a Go regexp over the SAN, any entry sufficing.
-func kyvernoSigners(t *testing.T, o KyvernoOptions) func(san string) bool {
+func kyvernoSigners(t *testing.T, o Options) func(san string) bool {
 	t.Helper()
 	d := readKyverno(t, o)
 	att := d.Spec.Rules[0].VerifyImages[0].Attestations[0]
@@ -102,7 +109,7 @@ func kyvernoSigners(t *testing.T, o KyvernoOptions) func(san string) bool {
 	}
 	var res []*regexp.Regexp
 	for _, e := range att.Attestors[0].Entries {
-		if e.Keyless.Issuer != GitHubActionsIssuer {
+		if e.Keyless.Issuer != ghworkflow.Issuer {
 			t.Errorf("issuer %q", e.Keyless.Issuer)
 		}
 		if e.Keyless.SubjectRegExp == "" {
@@ -126,13 +133,13 @@ func kyvernoSigners(t *testing.T, o KyvernoOptions) func(san string) bool {
 func TestKyvernoSignerIdentity(t *testing.T) {
 	cases := []struct {
 		name     string
-		o        KyvernoOptions
+		o        Options
 		accepted []string
 		refused  []string
 	}{
 		{
 			name: "L2 any workflow of the source",
-			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}},
+			o:    Options{Repo: "octo-org/octo-repo", Images: []string{"*"}},
 			accepted: []string{
 				"https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.0.0",
 				"https://github.com/Octo-Org/Octo-Repo/.github/workflows/release.yml@refs/heads/main",
@@ -147,7 +154,7 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 		},
 		{
 			name: "pinned workflow: only that file, path case kept",
-			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml", MinLevel: 3},
+			o:    Options{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml", MinLevel: 3},
 			accepted: []string{
 				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/tags/v2.0.0",
 				"https://github.com/OCTO-ORG/builders/.github/workflows/build.yml@refs/tags/v1.2.3",
@@ -161,7 +168,7 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 		},
 		{
 			name: "L3 without a pin: GitHub's reusable workflows only",
-			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, MinLevel: 3},
+			o:    Options{Repo: "octo-org/octo-repo", Images: []string{"*"}, MinLevel: 3},
 			accepted: []string{
 				"https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@refs/tags/v1.2.3",
 			},
@@ -172,7 +179,7 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 		},
 		{
 			name: "pinned workflow at a ref: that ref only",
-			o:    KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml@refs/heads/main"},
+			o:    Options{Repo: "octo-org/octo-repo", Images: []string{"*"}, SignerWorkflow: "octo-org/builders/.github/workflows/build.yml@refs/heads/main"},
 			accepted: []string{
 				"https://github.com/octo-org/builders/.github/workflows/build.yml@refs/heads/main",
 			},
@@ -184,7 +191,7 @@ func TestKyvernoSignerIdentity(t *testing.T) {
 		},
 		{
 			name:     "enterprise host",
-			o:        KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Server: "https://ghe.example.com/"},
+			o:        Options{Repo: "o/r", Images: []string{"*"}, Server: "https://ghe.example.com/"},
 			accepted: []string{"https://ghe.example.com/o/r/.github/workflows/a.yml@refs/heads/main"},
 			refused:  []string{"https://github.com/o/r/.github/workflows/a.yml@refs/heads/main"},
 		},
@@ -217,7 +224,7 @@ func TestKyvernoConditions(t *testing.T) {
 		}
 		return m
 	}
-	l2 := keys(readKyverno(t, KyvernoOptions{Repo: "Octo-Org/Octo-Repo", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, BuilderID: "https://github.com/actions/runner/github-hosted"}))
+	l2 := keys(readKyverno(t, Options{Repo: "Octo-Org/Octo-Repo", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, BuilderID: "https://github.com/actions/runner/github-hosted"}))
 	if c := l2["{{ to_lower(buildDefinition.externalParameters.workflow.repository) }}"]; c.Value != "https://github.com/octo-org/octo-repo" || c.Operator != "Equals" {
 		t.Errorf("repository condition %+v", c)
 	}
@@ -230,13 +237,13 @@ func TestKyvernoConditions(t *testing.T) {
 	if _, ok := l2["{{ buildDefinition.internalParameters.github.runner_environment || '' }}"]; ok {
 		t.Error("L2 asks for a hosted runner")
 	}
-	l3 := keys(readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3}))
+	l3 := keys(readKyverno(t, Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3}))
 	if _, ok := l3["{{ buildDefinition.internalParameters.github.runner_environment || '' }}"]; !ok {
 		t.Error("L3 does not ask for a hosted runner")
 	}
-	vsa := readKyverno(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/r/.github/workflows/gate.yml"})
+	vsa := readKyverno(t, Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 2, VerifierID: "https://v.example", SignerWorkflow: "o/r/.github/workflows/gate.yml"})
 	att := vsa.Spec.Rules[0].VerifyImages[0].Attestations[0]
-	if att.Type != VSAPredicateType {
+	if att.Type != formats.VSAPredicateType {
 		t.Errorf("VSA mode attestation type %q", att.Type)
 	}
 	vk := keys(vsa)
@@ -265,42 +272,42 @@ func toStrings(v any) []string {
 // TestKyvernoPolicyRefuses lists the options no policy is written for.
 func TestKyvernoPolicyRefuses(t *testing.T) {
 	cases := map[string]struct {
-		o    KyvernoOptions
+		o    Options
 		want string
 	}{
-		"no repo":            {KyvernoOptions{Images: []string{"*"}}, "--repo is required"},
-		"repo not o/r":       {KyvernoOptions{Repo: "octo-org", Images: []string{"*"}}, "not OWNER/NAME"},
-		"repo with newline":  {KyvernoOptions{Repo: "o/r\nx: y", Images: []string{"*"}}, "not OWNER/NAME"},
-		"no image":           {KyvernoOptions{Repo: "o/r"}, "--image is required"},
-		"blank image":        {KyvernoOptions{Repo: "o/r", Images: []string{" "}}, "not an image reference"},
-		"level 4":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 4}, "levels are 1, 2 and 3"},
-		"L3 own workflow":    {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/r/.github/workflows/a.yml"}, "apart from the source"},
-		"workflow short ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "full ref"},
-		"workflow not path":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b"}, "not [host/]owner/name"},
+		"no repo":            {Options{Images: []string{"*"}}, "--repo is required"},
+		"repo not o/r":       {Options{Repo: "octo-org", Images: []string{"*"}}, "not OWNER/NAME"},
+		"repo with newline":  {Options{Repo: "o/r\nx: y", Images: []string{"*"}}, "not OWNER/NAME"},
+		"no image":           {Options{Repo: "o/r"}, "--image is required"},
+		"blank image":        {Options{Repo: "o/r", Images: []string{" "}}, "not an image reference"},
+		"level 4":            {Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 4}, "levels are 1, 2 and 3"},
+		"L3 own workflow":    {Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/r/.github/workflows/a.yml"}, "apart from the source"},
+		"workflow short ref": {Options{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@main"}, "full ref"},
+		"workflow not path":  {Options{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b"}, "not [host/]owner/name"},
 		// A signer naming an owner only (its .github repository's
 		// workflow path lost a segment) is no repository's workflow.
-		"workflow of an owner":         {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/.github/workflows/a.yml"}, "not [host/]owner/name"},
-		"workflow of an owner, host":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "github.com/o/.github/workflows/a.yml"}, "not [host/]owner/name"},
-		"workflow in a subfolder":      {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/x/a.yml"}, "not [host/]owner/name"},
-		"workflow with a wildcard ref": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/*"}, "full ref"},
-		"L3 builder at a branch":       {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/heads/main"}, "refs/tags/vX.Y.Z"},
-		"L3 builder at a pre-release":  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3-rc.1"}, "refs/tags/vX.Y.Z"},
+		"workflow of an owner":         {Options{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/.github/workflows/a.yml"}, "not [host/]owner/name"},
+		"workflow of an owner, host":   {Options{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "github.com/o/.github/workflows/a.yml"}, "not [host/]owner/name"},
+		"workflow in a subfolder":      {Options{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/x/a.yml"}, "not [host/]owner/name"},
+		"workflow with a wildcard ref": {Options{Repo: "o/r", Images: []string{"*"}, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/*"}, "full ref"},
+		"L3 builder at a branch":       {Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/heads/main"}, "refs/tags/vX.Y.Z"},
+		"L3 builder at a pre-release":  {Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3-rc.1"}, "refs/tags/vX.Y.Z"},
 		// Kyverno cannot read the Source Repository Ref extension: a ref
 		// is bound only where the SAN carries it.
-		"ref with a reusable signer": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --ref"},
-		"ref at L3":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, MinLevel: 3}, "cannot bind --ref"},
-		"ref in VSA mode":            {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--ref"},
-		"builder id in VSA mode":     {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, BuilderID: "b", VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--builder-id"},
-		"ref with @":                 {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/heads/a@b"}}, "'@'"},
-		"empty ref":                  {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--ref"},
-		"pinned ref outside --ref":   {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
+		"ref with a reusable signer": {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --ref"},
+		"ref at L3":                  {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, MinLevel: 3}, "cannot bind --ref"},
+		"ref in VSA mode":            {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--ref"},
+		"builder id in VSA mode":     {Options{Repo: "o/r", Images: []string{"*"}, BuilderID: "b", VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--builder-id"},
+		"ref with @":                 {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/heads/a@b"}}, "'@'"},
+		"empty ref":                  {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--ref"},
+		"pinned ref outside --ref":   {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
 		// A shared gate's VSA names no source repository.
-		"VSA from a shared gate": {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v", SignerWorkflow: "o/gate/.github/workflows/v.yml"}, "shared gate"},
-		"VSA without signer":     {KyvernoOptions{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
+		"VSA from a shared gate": {Options{Repo: "o/r", Images: []string{"*"}, VerifierID: "v", SignerWorkflow: "o/gate/.github/workflows/v.yml"}, "shared gate"},
+		"VSA without signer":     {Options{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := KyvernoPolicy(c.o)
+			_, err := Policy(c.o)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want it to say %q", err, c.want)
 			}
@@ -352,15 +359,15 @@ func TestKyvernoBranchRunClaimingReleaseTag(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		o    KyvernoOptions
+		o    Options
 		pats []string // the --ref patterns, as Kyverno's wildcard reads them
 	}{
-		{"any workflow of the source", KyvernoOptions{Refs: []string{"refs/tags/v*"}}, []string{"refs/tags/v*"}},
-		{"several refs, all bound", KyvernoOptions{Refs: []string{"refs/tags/v*", "refs/heads/main"}}, []string{"refs/tags/v*", "refs/heads/main"}},
-		{"one-character wildcard", KyvernoOptions{Refs: []string{"refs/tags/v?"}}, []string{"refs/tags/v?"}},
-		{"pinned workflow of the source", KyvernoOptions{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml"}, []string{"refs/tags/v*"}},
-		{"pinned workflow and ref", KyvernoOptions{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.2.3"}, []string{"refs/tags/v1.2.3"}},
-		{"pinned ref alone", KyvernoOptions{SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main"}, []string{"refs/heads/main"}},
+		{"any workflow of the source", Options{Refs: []string{"refs/tags/v*"}}, []string{"refs/tags/v*"}},
+		{"several refs, all bound", Options{Refs: []string{"refs/tags/v*", "refs/heads/main"}}, []string{"refs/tags/v*", "refs/heads/main"}},
+		{"one-character wildcard", Options{Refs: []string{"refs/tags/v?"}}, []string{"refs/tags/v?"}},
+		{"pinned workflow of the source", Options{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml"}, []string{"refs/tags/v*"}},
+		{"pinned workflow and ref", Options{Refs: []string{"refs/tags/v*"}, SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v1.2.3"}, []string{"refs/tags/v1.2.3"}},
+		{"pinned ref alone", Options{SignerWorkflow: "octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main"}, []string{"refs/heads/main"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -407,10 +414,10 @@ func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, workflow string
-		o              KyvernoOptions
+		o              Options
 	}{
-		{"pinned", "https://github.com/octo-org/builders/.github/workflows/build.yml@", KyvernoOptions{SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"}},
-		{"GitHub's attestation workflows", "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@", KyvernoOptions{}},
+		{"pinned", "https://github.com/octo-org/builders/.github/workflows/build.yml@", Options{SignerWorkflow: "octo-org/builders/.github/workflows/build.yml"}},
+		{"GitHub's attestation workflows", "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@", Options{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.o.Repo, c.o.Images, c.o.MinLevel = "octo-org/octo-repo", []string{"*"}, 3
@@ -434,13 +441,13 @@ func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
 	// A pinned builder commit is the one the user vouches for (verify's
 	// --signer-digest): that commit only.
 	const commit = "0123456789abcdef0123456789abcdef01234567"
-	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@" + commit})
+	accepts := kyvernoSigners(t, Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@" + commit})
 	if !accepts("https://github.com/o/b/.github/workflows/a.yml@"+commit) || accepts("https://github.com/o/b/.github/workflows/a.yml@1123456789abcdef0123456789abcdef01234567") ||
 		accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") {
 		t.Error("the pinned builder commit is not the one bound")
 	}
 	// A pinned release tag is kept as given.
-	accepts = kyvernoSigners(t, KyvernoOptions{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
+	accepts = kyvernoSigners(t, Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3"})
 	if !accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.3") || accepts("https://github.com/o/b/.github/workflows/a.yml@refs/tags/v1.2.4") {
 		t.Error("the pinned builder tag refs/tags/v1.2.3 is not the one bound")
 	}
@@ -453,14 +460,14 @@ func TestKyvernoL3UnreleasedBuilder(t *testing.T) {
 // binds it, so a gate workflow of another repository is refused and the
 // attestor admits only workflows of --repo.
 func TestKyvernoVSAOfAnotherRepository(t *testing.T) {
-	accepts := kyvernoSigners(t, KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: VerifierID, SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"})
+	accepts := kyvernoSigners(t, Options{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: formats.VerifierID, SignerWorkflow: "octo-org/octo-repo/.github/workflows/gate.yml"})
 	if !accepts("https://github.com/octo-org/octo-repo/.github/workflows/gate.yml@refs/heads/main") {
 		t.Error("the gate of the source repository is refused")
 	}
 	if accepts("https://github.com/octo-org/other/.github/workflows/gate.yml@refs/heads/main") {
 		t.Error("a gate of another repository is accepted")
 	}
-	_, err := KyvernoPolicy(KyvernoOptions{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: VerifierID, SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"})
+	_, err := Policy(Options{Repo: "octo-org/octo-repo", Images: []string{"*"}, VerifierID: formats.VerifierID, SignerWorkflow: "octo-org/gate/.github/workflows/verify.yml"})
 	if err == nil {
 		t.Fatal("a policy on a shared gate's VSAs, which name no repository, was written")
 	}

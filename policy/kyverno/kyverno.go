@@ -1,4 +1,9 @@
-package verifier
+// Package kyverno writes a Kyverno ClusterPolicy (kyverno.io/v1,
+// verifyImages, type SigstoreBundle) that admits Pods only with images
+// attested as provenant verify would accept them (docs/kyverno.md). The
+// identity rules it binds come from package ghworkflow, the same ones the
+// verifier reads.
+package kyverno
 
 import (
 	"bytes"
@@ -7,7 +12,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/slsa-framework/slsa-verifier/v2/verifiers/utils"
+	"github.com/provenant/provenant/internal/formats"
+	"github.com/provenant/provenant/internal/ghworkflow"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,9 +30,9 @@ var workflowBuildTypes = []string{
 // a GitHub-hosted runner (its predicate has no runner_environment field).
 const githubHostedBuilderID = "https://github.com/actions/runner/github-hosted"
 
-// KyvernoOptions say what a Kyverno ClusterPolicy (KyvernoPolicy) enforces
+// Options say what a Kyverno ClusterPolicy (KyvernoPolicy) enforces
 // on Pods. Repo and Images are required.
-type KyvernoOptions struct {
+type Options struct {
 	// Name of the ClusterPolicy; default "provenant-OWNER-NAME".
 	Name string
 	// Repo is the source repository, "owner/name".
@@ -51,7 +57,7 @@ type KyvernoOptions struct {
 	Images []string
 	// MinLevel is the SLSA Build level required, 1–3 (default 2).
 	MinLevel int
-	// Issuer is the OIDC issuer (default GitHubActionsIssuer).
+	// Issuer is the OIDC issuer (default ghworkflow.Issuer).
 	Issuer string
 	// RekorURL is the transparency log (default https://rekor.sigstore.dev).
 	RekorURL string
@@ -153,7 +159,7 @@ var repoNamePattern = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
 // are bound in the SAN (see signers), and what cannot be bound there is
 // refused. The predicate-against-certificate cross-check (check 7) has no
 // Kyverno equivalent.
-func KyvernoPolicy(o KyvernoOptions) ([]byte, error) {
+func Policy(o Options) ([]byte, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
@@ -210,7 +216,7 @@ func KyvernoPolicy(o KyvernoOptions) ([]byte, error) {
 }
 
 // defaults fills in and checks o.
-func (o *KyvernoOptions) defaults() error {
+func (o *Options) defaults() error {
 	switch {
 	case o.Repo == "":
 		return errors.New("--repo is required")
@@ -235,7 +241,7 @@ func (o *KyvernoOptions) defaults() error {
 	}
 	o.Server = strings.TrimSuffix(o.Server, "/")
 	if o.Issuer == "" {
-		o.Issuer = GitHubActionsIssuer
+		o.Issuer = ghworkflow.Issuer
 	}
 	if o.RekorURL == "" {
 		o.RekorURL = "https://rekor.sigstore.dev"
@@ -277,7 +283,7 @@ var pinnedRefPattern = regexp.MustCompile(`^(?:refs/[A-Za-z0-9._/+-]+|[0-9a-f]{4
 
 // signerWorkflow is SignerWorkflow as a URI on o.Server (or its own host)
 // without a ref, and the ref it pins, if any.
-func (o *KyvernoOptions) signerWorkflow() (uri, ref string, err error) {
+func (o *Options) signerWorkflow() (uri, ref string, err error) {
 	wf, ref, hasRef := strings.Cut(o.SignerWorkflow, "@")
 	if !strings.Contains(wf, "://") {
 		if strings.Count(wf, "/") >= 4 && strings.Contains(strings.SplitN(wf, "/", 2)[0], ".") {
@@ -303,7 +309,7 @@ func (o *KyvernoOptions) signerWorkflow() (uri, ref string, err error) {
 // refsPattern is the regexp of the refs o.Refs accept in a SAN: Kyverno's
 // wildcards ('*' any run, '?' one character) over a ref without '@', so
 // that the workflow file and the ref cannot be split elsewhere.
-func (o *KyvernoOptions) refsPattern() (string, error) {
+func (o *Options) refsPattern() (string, error) {
 	var alts []string
 	for _, r := range o.Refs {
 		switch {
@@ -336,7 +342,7 @@ func (o *KyvernoOptions) refsPattern() (string, error) {
 // is the run's), the pinned ref, and at L3 a builder release tag. Kyverno
 // cannot read the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14),
 // so --ref with a reusable workflow of another repository is refused.
-func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
+func (o *Options) signers() ([]kyvernoEntry, error) {
 	rekor := kyvernoRekor{URL: o.RekorURL, IgnoreTlog: o.IgnoreTlog}
 	entry := func(re string) kyvernoEntry {
 		return kyvernoEntry{Keyless: kyvernoKeyless{Issuer: o.Issuer, SubjectRegExp: re, Rekor: rekor}}
@@ -359,29 +365,24 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 		if len(o.Refs) > 0 {
 			return nil, cannotBind("GitHub's reusable attestation workflows (L3)")
 		}
-		var out []kyvernoEntry
-		for _, b := range trustedBuilders {
-			// Only GitHub's reusable workflows push Sigstore bundles to OCI
-			// referrers; slsa-github-generator's container generator
-			// writes cosign's format, which type SigstoreBundle never reads.
-			// L3 needs a released builder, IsValidBuilderTag's vX.Y.Z.
-			if strings.HasSuffix(b.workflow, "/") {
-				out = append(out, entry("^"+caseInsensitiveRepo(b.workflow)+"[^@/]+@"+releaseTagPattern+"$"))
-			}
-		}
-		return out, nil
+		// Only GitHub's reusable workflows push Sigstore bundles to OCI
+		// referrers; slsa-github-generator's container generator writes
+		// cosign's format, which type SigstoreBundle never reads. L3 needs a
+		// released builder, IsValidBuilderTag's vX.Y.Z.
+		wf := ghworkflow.GitHubAttestationWorkflows + "/.github/workflows/"
+		return []kyvernoEntry{entry("^" + ghworkflow.QuoteRegexp(wf) + "[^@/]+@" + releaseTagPattern + "$")}, nil
 	}
 	wf, pinned, err := o.signerWorkflow()
 	if err != nil {
 		return nil, err
 	}
-	inSource := strings.EqualFold(repoOfWorkflow(wf), source)
+	inSource := strings.EqualFold(ghworkflow.RepoOf(wf), source)
 	switch {
 	case o.VerifierID != "" && !inSource:
 		return nil, fmt.Errorf("--signer-workflow %s is a shared gate outside %s: a verification summary names no source repository, so only a gate workflow of %s itself binds the policy to it", wf, o.Repo, o.Repo)
 	case o.VerifierID == "" && o.MinLevel >= 3 && inSource:
 		return nil, fmt.Errorf("--min-level 3 needs a builder apart from the source: %s is in %s itself (L3 needs a reusable workflow of another repository)", wf, o.Repo)
-	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && !commitPattern.MatchString(pinned) && utils.IsValidBuilderTag(pinned, false) != nil:
+	case o.VerifierID == "" && o.MinLevel >= 3 && pinned != "" && !commitPattern.MatchString(pinned) && !ghworkflow.IsReleasedRef(pinned):
 		return nil, fmt.Errorf("--min-level 3 needs a released builder: --signer-workflow is pinned at %s, not at a release tag refs/tags/vX.Y.Z or a commit you vouch for", pinned)
 	case len(o.Refs) > 0 && !inSource:
 		return nil, cannotBind("the reusable workflow " + wf)
@@ -398,19 +399,19 @@ func (o *KyvernoOptions) signers() ([]kyvernoEntry, error) {
 	case o.VerifierID == "" && o.MinLevel >= 3:
 		ref = releaseTagPattern
 	}
-	return []kyvernoEntry{entry("^" + caseInsensitiveRepo(wf) + "@" + ref + "$")}, nil
+	return []kyvernoEntry{entry("^" + ghworkflow.QuoteRegexp(wf) + "@" + ref + "$")}, nil
 }
 
 // attestation is the policy's one attestation: its type, who signed it and
 // the conditions on its predicate.
-func (o *KyvernoOptions) attestation() (kyvernoAttestation, error) {
+func (o *Options) attestation() (kyvernoAttestation, error) {
 	entries, err := o.signers()
 	if err != nil {
 		return kyvernoAttestation{}, err
 	}
-	a := kyvernoAttestation{Type: SLSAProvenanceV1, Attestors: []kyvernoAttestor{{Count: 1, Entries: entries}}}
+	a := kyvernoAttestation{Type: formats.SLSAProvenanceV1, Attestors: []kyvernoAttestor{{Count: 1, Entries: entries}}}
 	if o.VerifierID != "" {
-		a.Type = VSAPredicateType
+		a.Type = formats.VSAPredicateType
 		a.Conditions = o.vsaConditions()
 		return a, nil
 	}
@@ -419,7 +420,7 @@ func (o *KyvernoOptions) attestation() (kyvernoAttestation, error) {
 }
 
 // provenanceConditions are the checks on a SLSA v1 provenance predicate.
-func (o *KyvernoOptions) provenanceConditions() []kyvernoCondBlock {
+func (o *Options) provenanceConditions() []kyvernoCondBlock {
 	repoURL := o.Server + "/" + o.Repo
 	all := []kyvernoCondition{
 		{Key: "{{ buildDefinition.buildType }}", Operator: "AnyIn", Value: workflowBuildTypes,
@@ -441,7 +442,7 @@ func (o *KyvernoOptions) provenanceConditions() []kyvernoCondBlock {
 		// provenant records the runner environment, GitHub's attest action
 		// the runner as builder id.
 		blocks = append(blocks, kyvernoCondBlock{Any: []kyvernoCondition{
-			{Key: "{{ buildDefinition.internalParameters.github.runner_environment || '' }}", Operator: "Equals", Value: GitHubHosted,
+			{Key: "{{ buildDefinition.internalParameters.github.runner_environment || '' }}", Operator: "Equals", Value: ghworkflow.HostedRunner,
 				Message: "L3 needs a GitHub-hosted runner"},
 			{Key: "{{ runDetails.builder.id }}", Operator: "Equals", Value: githubHostedBuilderID,
 				Message: "L3 needs a GitHub-hosted runner"},
@@ -451,7 +452,7 @@ func (o *KyvernoOptions) provenanceConditions() []kyvernoCondBlock {
 }
 
 // vsaConditions are the checks on a verification summary.
-func (o *KyvernoOptions) vsaConditions() []kyvernoCondBlock {
+func (o *Options) vsaConditions() []kyvernoCondBlock {
 	var levels []string
 	for l := o.MinLevel; l <= 3; l++ {
 		levels = append(levels, fmt.Sprintf("SLSA_BUILD_LEVEL_%d", l))

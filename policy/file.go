@@ -1,4 +1,9 @@
-package verifier
+// Package policy judges verified results by a policy file (docs/policy.md):
+// the source's numeric ids and refs, the attestations every artifact needs
+// with conditions on their predicates, one run for all of them; and pins
+// (trust on first use of a source's ids, signer and level). It reads what
+// package verifier verified and never verifies anything itself.
+package policy
 
 // policyfile.go reads a policy file (docs/policy.md): YAML checked key by
 // key against its schema (docs/policy.schema.json), with errors that name
@@ -14,15 +19,16 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/provenant/provenant/verifier"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"go.yaml.in/yaml/v3"
 )
 
-// PolicyFile is a policy file: what the source, the signer and the level
+// File is a policy file: what the source, the signer and the level
 // must be, and the attestations every artifact must carry.
-type PolicyFile struct {
+type File struct {
 	// Source is the source repository: name, numeric ids, refs.
-	Source PolicyFileSource
+	Source Source
 	// SignerWorkflow is the signing workflow (Policy.SignerWorkflow).
 	SignerWorkflow string
 	// Level is the SLSA Build level required (Policy.MinLevel); 0: unset.
@@ -35,8 +41,8 @@ type PolicyFile struct {
 	SameRun bool
 }
 
-// PolicyFileSource is the "source" section of a policy file.
-type PolicyFileSource struct {
+// Source is the "source" section of a policy file.
+type Source struct {
 	// Repo is "owner/name" (Policy.Repo).
 	Repo string
 	// RepositoryID and OwnerID are GitHub's numeric ids, compared with the
@@ -87,15 +93,15 @@ var (
 	conditionOps     = []string{"eq", "ne", "in", "gt", "ge", "lt", "le", "exists"}
 )
 
-// PolicyFileError is a policy file that does not follow the schema; Line
+// FileError is a policy file that does not follow the schema; Line
 // is where (0 when the YAML itself is unreadable).
-type PolicyFileError struct {
+type FileError struct {
 	Line int
 	Msg  string
 }
 
 // Error says where and what.
-func (e *PolicyFileError) Error() string {
+func (e *FileError) Error() string {
 	if e.Line == 0 {
 		return e.Msg
 	}
@@ -103,24 +109,24 @@ func (e *PolicyFileError) Error() string {
 }
 
 func nodeErr(n *yaml.Node, format string, a ...any) error {
-	return &PolicyFileError{Line: n.Line, Msg: fmt.Sprintf(format, a...)}
+	return &FileError{Line: n.Line, Msg: fmt.Sprintf(format, a...)}
 }
 
-// ParsePolicyFile reads a policy file. Unknown keys, keys given twice,
+// ParseFile reads a policy file. Unknown keys, keys given twice,
 // values of the wrong kind and unusable globs or paths are errors of type
-// *PolicyFileError naming the line.
-func ParsePolicyFile(data []byte) (*PolicyFile, error) {
+// *FileError naming the line.
+func ParseFile(data []byte) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &PolicyFileError{Msg: "not YAML: " + err.Error()}
+		return nil, &FileError{Msg: "not YAML: " + err.Error()}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 ||
 		(doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" && doc.Content[0].Value == "") {
 		// "---" alone is a document holding nothing, not a mapping on a
 		// line the file does not have.
-		return nil, &PolicyFileError{Msg: "empty policy file"}
+		return nil, &FileError{Msg: "empty policy file"}
 	}
-	pf := &PolicyFile{}
+	pf := &File{}
 	err := eachKey(doc.Content[0], "the policy", policyFileKeys, func(k string, v *yaml.Node) error {
 		switch k {
 		case "source":
@@ -149,7 +155,7 @@ func ParsePolicyFile(data []byte) (*PolicyFile, error) {
 		return nil, err
 	}
 	if pf.SameRun && len(pf.Require) < 2 {
-		return nil, &PolicyFileError{Line: 1, Msg: "same-run: needs at least two entries in require"}
+		return nil, &FileError{Line: 1, Msg: "same-run: needs at least two entries in require"}
 	}
 	return pf, nil
 }
@@ -188,7 +194,7 @@ func scalarString(n *yaml.Node, what string, dst *string) error {
 
 var idPattern = regexp.MustCompile(`^[0-9]+$`)
 
-func (pf *PolicyFile) parseSource(n *yaml.Node) error {
+func (pf *File) parseSource(n *yaml.Node) error {
 	s := &pf.Source
 	return eachKey(n, "source", policySourceKeys, func(k string, v *yaml.Node) error {
 		switch k {
@@ -227,7 +233,7 @@ func (pf *PolicyFile) parseSource(n *yaml.Node) error {
 	})
 }
 
-func (pf *PolicyFile) parseRequire(n *yaml.Node) error {
+func (pf *File) parseRequire(n *yaml.Node) error {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		return nodeErr(n, "require: want a list of {predicate-type, where}")
 	}
@@ -463,20 +469,20 @@ func show(v any) string {
 	return string(b)
 }
 
-// PolicyViolation is an artifact that does not meet a rule of the policy
+// Violation is an artifact that does not meet a rule of the policy
 // file; Rule names it as the file does, e.g. "source.repository-id",
 // "require[2] (https://in-toto.io/attestation/test-result/v0.1).where.result"
 // or "same-run".
-type PolicyViolation struct {
+type Violation struct {
 	Rule string
 	Err  error
 }
 
 // Error names the rule and says why it failed.
-func (e *PolicyViolation) Error() string { return "policy rule " + e.Rule + ": " + e.Err.Error() }
+func (e *Violation) Error() string { return "policy rule " + e.Rule + ": " + e.Err.Error() }
 
 // Unwrap returns the reason.
-func (e *PolicyViolation) Unwrap() error { return e.Err }
+func (e *Violation) Unwrap() error { return e.Err }
 
 // Apply judges one artifact's verified bundles by the policy file and makes
 // the verdict stick: a verified bundle of a required predicate type that
@@ -485,8 +491,8 @@ func (e *PolicyViolation) Unwrap() error { return e.Err }
 // level and inputAttestations, and the pins come only from bundles that
 // meet the policy. The artifact's Level is recomputed from the remaining
 // bundles of defaultType (the type verify asked for). It then returns
-// Evaluate's verdict on what is left (a *PolicyViolation), or nil.
-func (pf *PolicyFile) Apply(a *ArtifactResult, defaultType string) error {
+// Evaluate's verdict on what is left (a *Violation), or nil.
+func (pf *File) Apply(a *verifier.ArtifactResult, defaultType string) error {
 	reqs := pf.requirements(defaultType)
 	for i := range a.Bundles {
 		b := &a.Bundles[i]
@@ -511,12 +517,12 @@ func (pf *PolicyFile) Apply(a *ArtifactResult, defaultType string) error {
 	a.Level = level
 	err := pf.Evaluate(a.Bundles, defaultType)
 	if err == nil && !anyVerified(a.Bundles) {
-		err = &PolicyViolation{Rule: "require", Err: errors.New("no verified attestation meets the policy")}
+		err = &Violation{Rule: "require", Err: errors.New("no verified attestation meets the policy")}
 	}
 	return err
 }
 
-func anyVerified(bundles []BundleResult) bool {
+func anyVerified(bundles []verifier.BundleResult) bool {
 	for _, b := range bundles {
 		if b.Verified {
 			return true
@@ -527,7 +533,7 @@ func anyVerified(bundles []BundleResult) bool {
 
 // requirements are the policy's Require, or the one predicate type verify
 // asked for when it has none.
-func (pf *PolicyFile) requirements(defaultType string) []Requirement {
+func (pf *File) requirements(defaultType string) []Requirement {
 	if len(pf.Require) == 0 {
 		return []Requirement{{PredicateType: defaultType}}
 	}
@@ -542,8 +548,8 @@ func requireRule(i int, r Requirement) string {
 // the verified ones count): for each entry of Require (or, without one, the
 // predicate type defaultType) a verified bundle must meet the source rules
 // and the entry's conditions; with SameRun, one run must have made one of
-// each. It returns a *PolicyViolation, or nil.
-func (pf *PolicyFile) Evaluate(bundles []BundleResult, defaultType string) error {
+// each. It returns a *Violation, or nil.
+func (pf *File) Evaluate(bundles []verifier.BundleResult, defaultType string) error {
 	reqs := pf.requirements(defaultType)
 	runsOf := make([][]string, len(reqs))
 	for i, r := range reqs {
@@ -565,7 +571,7 @@ func (pf *PolicyFile) Evaluate(bundles []BundleResult, defaultType string) error
 			if first != nil {
 				return first
 			}
-			return &PolicyViolation{Rule: rule, Err: errors.New("no verified attestation of this predicate type for the artifact")}
+			return &Violation{Rule: rule, Err: errors.New("no verified attestation of this predicate type for the artifact")}
 		}
 	}
 	if pf.SameRun {
@@ -583,9 +589,9 @@ func cmpOr(a, b error) error {
 
 // judge checks one verified bundle against the source rules and one
 // requirement's conditions.
-func (pf *PolicyFile) judge(b BundleResult, r Requirement, rule string) error {
+func (pf *File) judge(b verifier.BundleResult, r Requirement, rule string) error {
 	ext := b.Signer.Extensions
-	if err := pf.Source.check(ext); err != nil {
+	if err := pf.Source.Check(ext); err != nil {
 		return err
 	}
 	if len(r.Where) == 0 {
@@ -593,18 +599,19 @@ func (pf *PolicyFile) judge(b BundleResult, r Requirement, rule string) error {
 	}
 	var pred any
 	if err := json.Unmarshal(b.Predicate, &pred); err != nil {
-		return &PolicyViolation{Rule: rule + ".where", Err: fmt.Errorf("bundle %s: the predicate is not JSON: %w", b.Source, err)}
+		return &Violation{Rule: rule + ".where", Err: fmt.Errorf("bundle %s: the predicate is not JSON: %w", b.Source, err)}
 	}
 	for _, c := range r.Where {
 		if err := c.Holds(pred); err != nil {
-			return &PolicyViolation{Rule: rule + ".where." + c.Path, Err: fmt.Errorf("bundle %s: %w", b.Source, err)}
+			return &Violation{Rule: rule + ".where." + c.Path, Err: fmt.Errorf("bundle %s: %w", b.Source, err)}
 		}
 	}
 	return nil
 }
 
-// check holds a verified certificate to the numeric ids and ref globs.
-func (s *PolicyFileSource) check(ext certificate.Extensions) error {
+// Check holds a verified certificate to the numeric ids and ref globs; it
+// returns a *Violation naming the rule broken, or nil.
+func (s *Source) Check(ext certificate.Extensions) error {
 	ids := []struct{ rule, want, got, name string }{
 		{"source.repository-id", s.RepositoryID, ext.SourceRepositoryIdentifier, "Source Repository Identifier (1.3.6.1.4.1.57264.1.15)"},
 		{"source.owner-id", s.OwnerID, ext.SourceRepositoryOwnerIdentifier, "Source Repository Owner Identifier (1.3.6.1.4.1.57264.1.17)"},
@@ -613,9 +620,9 @@ func (s *PolicyFileSource) check(ext certificate.Extensions) error {
 		switch {
 		case id.want == "":
 		case id.got == "":
-			return &PolicyViolation{Rule: id.rule, Err: fmt.Errorf("the certificate of %s carries no %s, required %s", ext.SourceRepositoryURI, id.name, id.want)}
+			return &Violation{Rule: id.rule, Err: fmt.Errorf("the certificate of %s carries no %s, required %s", ext.SourceRepositoryURI, id.name, id.want)}
 		case id.got != id.want:
-			return &PolicyViolation{Rule: id.rule, Err: fmt.Errorf("the certificate's %s is %s, required %s: %s is not the repository the policy names (deleted and recreated, or renamed?)", id.name, id.got, id.want, ext.SourceRepositoryURI)}
+			return &Violation{Rule: id.rule, Err: fmt.Errorf("the certificate's %s is %s, required %s: %s is not the repository the policy names (deleted and recreated, or renamed?)", id.name, id.got, id.want, ext.SourceRepositoryURI)}
 		}
 	}
 	if len(s.Refs) == 0 {
@@ -626,7 +633,7 @@ func (s *PolicyFileSource) check(ext certificate.Extensions) error {
 			return nil
 		}
 	}
-	return &PolicyViolation{Rule: "source.refs", Err: fmt.Errorf("the certificate's Source Repository Ref %q matches none of %s", ext.SourceRepositoryRef, strings.Join(s.Refs, ", "))}
+	return &Violation{Rule: "source.refs", Err: fmt.Errorf("the certificate's Source Repository Ref %q matches none of %s", ext.SourceRepositoryRef, strings.Join(s.Refs, ", "))}
 }
 
 // runKey names the run that signed a bundle: its Run Invocation URI and
@@ -657,5 +664,5 @@ func sameRun(reqs []Requirement, runsOf [][]string) error {
 	for i, r := range reqs {
 		parts = append(parts, fmt.Sprintf("%s from %s", r.PredicateType, strings.Join(runsOf[i], " or ")))
 	}
-	return &PolicyViolation{Rule: "same-run", Err: fmt.Errorf("no one run (Run Invocation URI and source commit) made every required attestation: %s", strings.Join(parts, "; "))}
+	return &Violation{Rule: "same-run", Err: fmt.Errorf("no one run (Run Invocation URI and source commit) made every required attestation: %s", strings.Join(parts, "; "))}
 }

@@ -1,4 +1,4 @@
-package verifier
+package policy
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzParsePolicyFile: any policy file either fails with a one-line
-// *PolicyFileError whose line is within the file, or parses into a policy
+// *FileError whose line is within the file, or parses into a policy
 // that, written back as YAML, parses to the same policy (a round trip), and
 // whose every condition can be judged against any predicate without a panic.
 // Seeded with the policy files of testdata/policy and docs.
@@ -36,11 +36,11 @@ func FuzzParsePolicyFile(f *testing.F) {
 	}
 	predicates := []any{nil, map[string]any{}, map[string]any{"a": map[string]any{"b": []any{1.0, "x", nil}}, "n": math.NaN(), "result": "PASSED"}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pf, err := ParsePolicyFile(data)
+		pf, err := ParseFile(data)
 		if err != nil {
-			var pe *PolicyFileError
+			var pe *FileError
 			if !errors.As(err, &pe) {
-				t.Fatalf("not a *PolicyFileError: %T %v", err, err)
+				t.Fatalf("not a *FileError: %T %v", err, err)
 			}
 			if lines := yamlLines(string(data)); pe.Line < 0 || pe.Line > lines {
 				t.Fatalf("error at line %d of a %d-line file: %v", pe.Line, lines, err)
@@ -63,7 +63,7 @@ func FuzzParsePolicyFile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("writing the policy back: %v", err)
 		}
-		again, err := ParsePolicyFile(out)
+		again, err := ParseFile(out)
 		if err != nil {
 			t.Fatalf("the policy written back does not parse: %v\n%s", err, out)
 		}
@@ -74,7 +74,7 @@ func FuzzParsePolicyFile(f *testing.F) {
 }
 
 // policyFileYAML writes a policy as docs/policy.md spells it, keys in order.
-func policyFileYAML(pf *PolicyFile) *yaml.Node {
+func policyFileYAML(pf *File) *yaml.Node {
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(m *yaml.Node, k string, v *yaml.Node) {
 		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
@@ -157,7 +157,7 @@ func scalarYAML(v any) *yaml.Node {
 }
 
 // samePolicyFile compares two policies, NaN equal to NaN.
-func samePolicyFile(a, b *PolicyFile) bool {
+func samePolicyFile(a, b *File) bool {
 	if !reflect.DeepEqual(a.Source, b.Source) || a.SignerWorkflow != b.SignerWorkflow || a.Level != b.Level ||
 		a.SameRun != b.SameRun || len(a.Require) != len(b.Require) {
 		return false
