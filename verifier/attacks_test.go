@@ -64,10 +64,14 @@ func TestVerify_PublicBuilderAloneIsNotAPolicy(t *testing.T) {
 			policy: Policy{SignerWorkflow: "github/artifact-attestations-workflows/.github/workflows/attest.yml", MinLevel: 3}, refused: true},
 		{name: "builder-id alone", bundle: genericPushBundle, digest: genericDigest,
 			policy: with(sgg, func(p *Policy) { p.BuilderID = genericBuilder }), refused: true},
-		{name: "cert-identity-regexp alone", bundle: npmBundleFile, artifact: npmArtifact,
-			policy: Policy{CertIdentityRegexp: "https://github.com/sigstore/.*"}, refused: true},
-		{name: "cert-identity of a public builder is its own source", bundle: genericPushBundle, digest: genericDigest,
-			policy: with(sgg, func(p *Policy) { p.CertIdentity = genericBuilder + "@refs/tags/v2.1.0" }), failed: CheckIdentity},
+		// cosign's policy is the identity and the issuer: its verdict is
+		// given (issue 21), and check 6 says the source was not constrained.
+		{name: "cert-identity-regexp alone, as cosign", bundle: npmBundleFile, artifact: npmArtifact,
+			policy: Policy{CertIdentityRegexp: "^https://github.com/sigstore/sigstore-js/"}, verified: true},
+		{name: "cert-identity of a public builder alone, as cosign", bundle: genericPushBundle, digest: genericDigest,
+			policy: with(sgg, func(p *Policy) { p.CertIdentity = genericBuilder + "@refs/tags/v2.1.0" }), verified: true},
+		{name: "cert-identity of a public builder with another source", bundle: genericPushBundle, digest: genericDigest,
+			policy: with(sgg, func(p *Policy) { p.CertIdentity = genericBuilder + "@refs/tags/v2.1.0"; p.Repo = "octo-org/other" }), failed: CheckIdentity},
 		{name: "source-uri and builder-id, as slsa-verifier", bundle: genericPushBundle, digest: genericDigest,
 			policy: with(sgg, func(p *Policy) { p.SourceURI = "github.com/" + examplePackage; p.BuilderID = genericBuilder }), verified: true},
 		{name: "source-uri counts as repo", bundle: genericPushBundle, digest: genericDigest,
@@ -94,6 +98,10 @@ func TestVerify_PublicBuilderAloneIsNotAPolicy(t *testing.T) {
 			}
 			if rep.Verified != tc.verified {
 				t.Fatalf("verified %v, want %v\n%s", rep.Verified, tc.verified, text(rep))
+			}
+			if id := rep.Artifacts[0].Bundles[0].Check(CheckIdentity).Reason; tc.verified && tc.policy.Repo == "" && tc.policy.Owner == "" && tc.policy.SourceURI == "" &&
+				!strings.Contains(id, "source repository not constrained") {
+				t.Errorf("check 6 does not say the source was not constrained: %s", id)
 			}
 			if !tc.verified {
 				var ce *CheckError
@@ -365,7 +373,9 @@ func TestVerify_CertificateWithoutGitHubExtensions(t *testing.T) {
 		{name: "no extensions, min level 1", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
 			policy: Policy{CertIdentity: "release@provenant.test", MinLevel: 1}, level: 1, reason: "could not be checked against the certificate"},
 		{name: "no extensions, default level", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
-			policy: Policy{CertIdentity: "release@provenant.test"}, level: 1, failed: CheckLevel, reason: "SLSA Build L1"},
+			policy: Policy{CertIdentity: "release@provenant.test"}, level: 1, reason: "(required: L1)"}, // cosign's policy asks no level
+		{name: "no extensions, L2 asked", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},
+			policy: Policy{CertIdentity: "release@provenant.test", MinLevel: 2}, level: 1, failed: CheckLevel, reason: "SLSA Build L1"},
 		{name: "no extensions, a source required", run: run, opts: signOpts{certExt: bare},
 			policy: Policy{Repo: "provenant/demo", MinLevel: 1}, level: 1, failed: CheckIdentity, reason: "Source Repository URI"},
 		{name: "no extensions, builder expected", run: run, opts: signOpts{san: "release@provenant.test", certExt: bare},

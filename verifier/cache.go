@@ -172,6 +172,9 @@ func (va *verifiedAttestation) verify(v *Verifier, att Attestation) {
 	r.set(pass(CheckTimestamps, timestampReason(b, va.res.Timestamps)))
 	r.set(pass(CheckSignature, signatureReason))
 	v.checkContent(st, vr, &va.res, r)
+	if v.keep {
+		va.res.Evidence = &Evidence{Bundle: b, Result: vr}
+	}
 	va.signed, va.signedOK = signedDigests(vr)
 	va.st, va.index, va.checks, va.ok = st, subjectIndex(st), r.checks, true
 }

@@ -135,8 +135,12 @@ func fixtureCases() []fixtureCase {
 			policy:   Policy{CertIdentity: "brian@dehamer.com", CertOIDCIssuer: "https://github.com/login/oauth", PredicateType: SLSAProvenanceV02, MinLevel: 1},
 			verified: true, level: 1, reason: "could not be checked"},
 		{name: "sigstore-go e-mail identity, default level", bundle: "sigstore-go/dsse.sigstore.json",
+			digest:   "sha512:bbfd372fc9beeb777fe35d05bb10c0c70a9733d366a75fed7dd18866c7391de3ee7e88ba74dd47abf3e15c845e547fcf0e5c3da80854c751554224d3a6d4e55f",
+			policy:   Policy{CertIdentity: "brian@dehamer.com", CertOIDCIssuer: "https://github.com/login/oauth", PredicateType: SLSAProvenanceV02},
+			verified: true, level: 1, reason: "(required: L1)"}, // cosign's policy asks no level
+		{name: "sigstore-go e-mail identity, L2 asked", bundle: "sigstore-go/dsse.sigstore.json",
 			digest: "sha512:bbfd372fc9beeb777fe35d05bb10c0c70a9733d366a75fed7dd18866c7391de3ee7e88ba74dd47abf3e15c845e547fcf0e5c3da80854c751554224d3a6d4e55f",
-			policy: Policy{CertIdentity: "brian@dehamer.com", CertOIDCIssuer: "https://github.com/login/oauth", PredicateType: SLSAProvenanceV02},
+			policy: Policy{CertIdentity: "brian@dehamer.com", CertOIDCIssuer: "https://github.com/login/oauth", PredicateType: SLSAProvenanceV02, MinLevel: 2},
 			failed: CheckLevel, reason: "SLSA Build L1"},
 
 		// slsa-github-generator: generic (SLSA v0.2), workflow_dispatch.

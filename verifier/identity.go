@@ -56,10 +56,9 @@ func (p *Policy) compileIdentityFields() (*identityMatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	// An exact identity that is not a CI job (an e-mail address) names one
-	// signer and no builder anyone may call: it is a policy by itself.
-	personal := p.CertIdentity != "" && !isWorkflowLikeSAN(p.CertIdentity)
-	if !haveSource && !personal {
+	// A certificate identity with no source (cosign's policy: identity and
+	// issuer) is a policy by itself; a builder alone is not (ErrNoSource).
+	if !haveSource && !p.identityOnly() {
 		return nil, ErrNoSource
 	}
 	m := &identityMatcher{denySelf: p.DenySelfHostedRunners, builderTag: p.BuilderID != ""}
@@ -98,8 +97,9 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 		sanExact = p.CertIdentity
 		m.constraints = append(m.constraints, fmt.Sprintf("SAN = %s", sanExact))
 	case p.CertIdentityRegexp != "":
-		sanRegexp = "^(?:" + p.CertIdentityRegexp + ")$"
-		m.constraints = append(m.constraints, fmt.Sprintf("SAN matches %s", sanRegexp))
+		// Unanchored, as gh and cosign match it (regexp.MatchString).
+		sanRegexp = p.CertIdentityRegexp
+		m.constraints = append(m.constraints, fmt.Sprintf("SAN matches %s (unanchored, as gh and cosign)", sanRegexp))
 	case p.SignerWorkflow != "":
 		wf, ref, _ := strings.Cut(p.SignerWorkflow, "@")
 		if !strings.Contains(wf, "://") {
@@ -148,12 +148,15 @@ func (p *Policy) sanMatcher(src policySource, m *identityMatcher) (verify.Subjec
 func (p *Policy) requiredExtensions(src policySource, m *identityMatcher) (certificate.Extensions, error) {
 	var ext certificate.Extensions
 	m.server = src.server
-	if src.repo != "" {
+	switch {
+	case src.repo != "":
 		m.sourceRepo = src.server + "/" + src.repo
 		m.constraints = append(m.constraints, "source repository = "+m.sourceRepo)
-	} else if src.owner != "" {
+	case src.owner != "":
 		m.sourceOwner = src.server + "/" + src.owner
 		m.constraints = append(m.constraints, "source owner = "+m.sourceOwner)
+	default:
+		m.constraints = append(m.constraints, "source repository not constrained (the identity and issuer are the whole policy, as in cosign)")
 	}
 	if p.SourceRef != "" {
 		ext.SourceRepositoryRef = p.SourceRef

@@ -28,8 +28,12 @@ func TestVerify_RepoNamePrefixIsAnotherRepo(t *testing.T) {
 		{name: "signer repo prefix", run: evil, policy: Policy{Repo: "provenant/demo-evil", SignerRepo: "provenant/demo"}, failed: CheckIdentity, reason: "SAN"},
 		{name: "owner prefix", run: evilOwner, policy: Policy{Owner: "provenant"}, failed: CheckIdentity},
 		{name: "signer workflow prefix", run: evil, policy: Policy{Repo: "provenant/demo-evil", SignerWorkflow: "provenant/demo/.github/workflows/release.yml"}, failed: CheckIdentity, reason: "SAN"},
-		{name: "regexp is anchored at the end", run: evil, policy: Policy{Owner: "provenant", CertIdentityRegexp: `https://github\.com/provenant/demo`}, failed: CheckIdentity, reason: "SAN"},
-		{name: "regexp is anchored at the start", run: repoRun("evil/provenant"), policy: Policy{Owner: "evil", CertIdentityRegexp: `provenant/.*`}, failed: CheckIdentity, reason: "SAN"},
+		// A regexp matches anywhere in the SAN, as gh and cosign match it
+		// (regexp.MatchString, issue 21): anchored with ^ and $ by its author,
+		// a longer SAN does not match.
+		{name: "regexp anchored by its author at the end", run: evil, policy: Policy{Owner: "provenant", CertIdentityRegexp: `^https://github\.com/provenant/demo/\.github/workflows/release\.yml@refs/tags/v1\.2\.3$`}, failed: CheckIdentity, reason: "SAN"},
+		{name: "regexp anchored by its author at the start", run: repoRun("evil/provenant"), policy: Policy{Owner: "evil", CertIdentityRegexp: `^provenant/.*`}, failed: CheckIdentity, reason: "SAN"},
+		{name: "regexp matched anywhere, as gh", run: evil, policy: Policy{Owner: "provenant", CertIdentityRegexp: `https://github\.com/provenant/demo`}, level: 2},
 		{name: "workflow path prefix", run: withSigner(defaultRun(), "provenant/demo/.github/workflows/release.yml.evil.yml@refs/tags/v1.2.3"),
 			policy: Policy{Repo: "provenant/demo", SignerWorkflow: "provenant/demo/.github/workflows/release.yml"}, failed: CheckIdentity, reason: "SAN"},
 		// The control: the real repository verifies.

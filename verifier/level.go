@@ -60,7 +60,8 @@ func level(s certificate.Summary, st *statement, pred CheckResult, p *Policy) (i
 	minLevel := p.MinLevel
 	if minLevel == 0 {
 		minLevel = 1
-		if isSLSAProvenance(st.PredicateType) {
+		// cosign's policy (an identity, no source) asks no level.
+		if isSLSAProvenance(st.PredicateType) && !p.identityOnly() {
 			minLevel = 2
 		}
 	}

@@ -53,7 +53,9 @@ type Policy struct {
 	SignerWorkflow string
 	// CertIdentity: the SAN, exactly.
 	CertIdentity string
-	// CertIdentityRegexp: a regular expression the SAN must match, anchored.
+	// CertIdentityRegexp: a regular expression the SAN must match
+	// somewhere, unanchored, as gh and cosign match it (regexp.MatchString):
+	// anchor it with ^ and $ to match the whole SAN.
 	CertIdentityRegexp string
 	// CertOIDCIssuer: the OIDC issuer, exactly.
 	CertOIDCIssuer string
@@ -76,6 +78,10 @@ type Policy struct {
 
 	// PredicateType is the predicate type the statement must have.
 	PredicateType string
+	// DetectProvenanceType accepts SLSA provenance of either version the
+	// statement has (v1 or v0.2) in place of PredicateType, as
+	// slsa-verifier detects it from the statement.
+	DetectProvenanceType bool
 	// BuilderID is the expected builder id, with slsa-verifier's semantics:
 	// without "@" any ref of that workflow matches; with "@vX.Y.Z" or
 	// "@refs/tags/vX.Y.Z" the ref must match.
@@ -106,6 +112,14 @@ type Policy struct {
 func (p *Policy) hasIdentity() bool {
 	return p.Owner != "" || p.Repo != "" || p.SignerRepo != "" || p.SignerWorkflow != "" ||
 		p.CertIdentity != "" || p.CertIdentityRegexp != "" || p.SourceURI != "" || p.BuilderID != ""
+}
+
+// identityOnly reports whether the policy is cosign's: a certificate
+// identity (exact or a regexp) and nothing of the source repository. In
+// cosign the identity and the issuer are the whole policy, so its verdict
+// is given, and the report says the source was not constrained.
+func (p *Policy) identityOnly() bool {
+	return (p.CertIdentity != "" || p.CertIdentityRegexp != "") && p.Owner == "" && p.Repo == "" && p.SourceURI == ""
 }
 
 // checkSignerFields refuses signer constraints that cannot all be applied.
@@ -237,13 +251,6 @@ func (p *Policy) source() (src policySource, ok bool, err error) {
 	if src.owner != "" {
 		return src, true, nil
 	}
-	if p.CertIdentity != "" {
-		// An exact workflow identity names its own repository as the source.
-		if server, repo, found := repoOfWorkflowSAN(p.CertIdentity); found {
-			o, _, _ := strings.Cut(repo, "/")
-			return policySource{server: server, owner: o, repo: repo}, true, nil
-		}
-	}
 	return src, false, nil
 }
 
@@ -259,21 +266,6 @@ func repoOfSourceURI(u string) (server, repo string, ok bool) {
 	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
 	parts := strings.Split(u, "/")
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return "", "", false
-	}
-	return "https://" + parts[0], parts[1] + "/" + parts[2], true
-}
-
-// repoOfWorkflowSAN parses a workflow identity
-// "https://host/o/r/.github/workflows/f.yml@ref" into the server URL and "o/r".
-func repoOfWorkflowSAN(san string) (server, repo string, ok bool) {
-	rest, found := strings.CutPrefix(san, "https://")
-	if !found {
-		return "", "", false
-	}
-	before, _, found := strings.Cut(rest, "/.github/workflows/")
-	parts := strings.Split(before, "/")
-	if !found || !strings.Contains(san, "@") || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return "", "", false
 	}
 	return "https://" + parts[0], parts[1] + "/" + parts[2], true

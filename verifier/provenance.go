@@ -22,7 +22,12 @@ func (p *Policy) checkProvenance(st *statement, prov *provenance, ext certificat
 	if wantType == "" {
 		wantType = SLSAProvenanceV1
 	}
-	if st.PredicateType != wantType {
+	switch {
+	case p.DetectProvenanceType && isSLSAProvenance(st.PredicateType):
+		wantType = st.PredicateType
+	case p.DetectProvenanceType:
+		return fail(CheckProvenance, fmt.Errorf("predicate type is %q, expected SLSA provenance (%s or %s)", st.PredicateType, SLSAProvenanceV1, SLSAProvenanceV02))
+	case st.PredicateType != wantType:
 		return fail(CheckProvenance, fmt.Errorf("predicate type is %q, expected %q", st.PredicateType, wantType))
 	}
 	met := []string{"predicate type " + wantType}

@@ -43,6 +43,11 @@ type Options struct {
 	// remote), by subject digest "alg:hex"; each artifact gets those of
 	// its digests. A non-nil map is an attestation source even if empty.
 	Attestations map[string][]Attestation
+	// KeepEvidence keeps each verified bundle and sigstore-go's
+	// VerificationResult in its BundleResult (Evidence), for output in gh's
+	// JSON shape; off by default, since a release's worth of bundles is
+	// memory a report does not need.
+	KeepEvidence bool
 }
 
 // Verify verifies every artifact of opts against its attestations. It
@@ -61,6 +66,7 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
+	v.keep = opts.KeepEvidence
 	items, err := collectItems(opts)
 	if err != nil {
 		return nil, err
@@ -101,12 +107,20 @@ func CheckOptions(opts Options) error {
 	return nil
 }
 
+// Evidence is a verified bundle and what sigstore-go said of it, the
+// pieces of gh attestation verify's JSON output.
+type Evidence struct {
+	Bundle *bundle.Bundle
+	Result *verify.VerificationResult
+}
+
 // Verifier verifies bundles against a set of trusted roots and a policy. It
 // is built once and is safe for concurrent use.
 type Verifier struct {
 	instances []*instance
 	policy    Policy
 	identity  *identityMatcher
+	keep      bool // keep each verified bundle's Evidence
 }
 
 // New builds a Verifier: one sigstore-go verifier per trusted root, and the
@@ -160,6 +174,10 @@ type BundleResult struct {
 	Level int `json:"level"`
 	// Verified is true when no check failed (and no policy file refused it).
 	Verified bool `json:"verified"`
+	// Evidence is what sigstore-go verified: the bundle and its
+	// VerificationResult, kept only with Options.KeepEvidence (to print
+	// gh's JSON); not in the report.
+	Evidence *Evidence `json:"-"`
 	// Refused, when set, says why a policy file refused a bundle whose nine
 	// checks passed (PolicyFile.Apply): it does not count.
 	Refused string `json:"refusedByPolicy,omitempty"`
@@ -276,6 +294,9 @@ func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult
 	}
 	r.set(pass(CheckSubject, subjectReason(subj, art, digests)))
 	v.checkContent(st, vr, res, r)
+	if v.keep {
+		res.Evidence = &Evidence{Bundle: b, Result: vr}
+	}
 }
 
 // verifyCrypto runs checks 2–5 at once with sigstore-go, with each
