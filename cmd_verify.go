@@ -276,6 +276,11 @@ func checkVerifyUsage(f *verifyFlags, e env) error {
 	if len(o.Artifacts) == 0 && len(o.Digests) == 0 && o.BundleDir == "" && f.release == "" {
 		return errors.New("nothing to verify: give artifacts, --digest, --bundle-dir or --release")
 	}
+	// --exclude filters the entries verify lists itself; anywhere else it
+	// would be silently dropped.
+	if len(o.Exclude) > 0 && !(f.release != "" || o.BundleDir != "" && len(o.Artifacts) == 0 && len(o.Digests) == 0) {
+		return errors.New("--exclude applies to the entries of --bundle-dir (without ARTIFACT) or --release, which verify lists itself: here it would not be applied")
+	}
 	return verifier.CheckOptions(o)
 }
 

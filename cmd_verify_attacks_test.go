@@ -293,6 +293,7 @@ func TestVerifyCmd_UsageErrorsBeforeTrust(t *testing.T) {
 		{"repository of three parts", []string{"-R", "o/r/x", "--offline", "--bundle", npmBundle, npmTgz}, `repo "o/r/x": want owner/name`},
 		{"bad regexp", []string{"--repo", "o/r", "-i", "(", "--offline", "--bundle", npmBundle, npmTgz}, "cert-identity-regexp"},
 		{"two signer flags", []string{"--repo", "o/r", "-i", ".*", "--signer-repo", "a/b", "--offline", "--bundle", npmBundle, npmTgz}, "given together"},
+		{"--exclude that would not be applied", []string{"--repo", "o/r", "--offline", "--exclude", "*.txt", "--bundle", npmBundle, npmTgz}, "--exclude applies to the entries"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
