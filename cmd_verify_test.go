@@ -256,3 +256,42 @@ func TestVerifyDocJSONExample(t *testing.T) {
 		t.Errorf("docs/verify.md JSON example differs from the output of %q:\n%s", command, out)
 	}
 }
+
+// TestVerifyAsActionStep_PolicyPinsAndExcludeInputs: the headline features
+// are inputs of the verify action too, applied as the flags are: a policy
+// file the bundle breaks fails the step, pins are recorded, exclude leaves
+// an entry out.
+func TestVerifyAsActionStep_PolicyPinsAndExcludeInputs(t *testing.T) {
+	dir := t.TempDir()
+	assets := filepath.Join(dir, "assets")
+	os.MkdirAll(assets, 0o755)
+	copyFile(t, npmTgz, filepath.Join(assets, "sigstore-js-2.1.0.tgz"))
+	copyFile(t, npmBundle, filepath.Join(assets, "sigstore-js-2.1.0.tgz.sigstore.json"))
+	if err := os.WriteFile(filepath.Join(assets, "NOTES.txt"), []byte("notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := func() map[string]string {
+		return map[string]string{"GITHUB_ACTIONS": "true", "RUNNER_TEMP": filepath.Join(dir, "tmp"),
+			"INPUT_BUNDLE-DIR": assets, "INPUT_TRUSTED-ROOT": pgRoot, "INPUT_EXCLUDE": "*.txt"}
+	}
+	ok := base()
+	ok["INPUT_POLICY"] = writePolicy(t, npmPolicy)
+	ok["INPUT_PINS"] = filepath.Join(dir, "pins.json")
+	if code, out, errOut := runVerifyIn(t, ok); code != exitOK {
+		t.Fatalf("policy, pins and exclude inputs: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if pins, err := os.ReadFile(ok["INPUT_PINS"]); err != nil || !strings.Contains(string(pins), `"repositoryId": "495574555"`) {
+		t.Errorf("pins input not applied: %v\n%s", err, pins)
+	}
+	broken := base()
+	broken["INPUT_POLICY"] = writePolicy(t, strings.Replace(npmPolicy, "495574555", "1", 1))
+	if code, out, _ := runVerifyIn(t, broken); code != exitFailed || !strings.Contains(out, "policy rule source.repository-id") {
+		t.Errorf("a policy input the bundle breaks: exit %d, want 1 naming the rule\n%s", code, out)
+	}
+	noExclude := base()
+	noExclude["INPUT_REPO"] = "sigstore/sigstore-js"
+	delete(noExclude, "INPUT_EXCLUDE")
+	if code, _, _ := runVerifyIn(t, noExclude); code != exitFailed {
+		t.Errorf("without the exclude input NOTES.txt (no attestation) must fail the run: exit %d", code)
+	}
+}
