@@ -407,7 +407,7 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 	if f.summary {
 		var b strings.Builder
 		_ = rep.WriteMarkdown(&b)
-		if err := files.AppendSummary(b.String()); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+		if err := files.AppendSummary(capSummary(b.String(), maxSummaryBytes)); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
 			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 			return exitFailed
 		}
@@ -438,4 +438,24 @@ func withoutPublicGood(roots []verifier.TrustedRoot) []verifier.TrustedRoot {
 		}
 	}
 	return out
+}
+
+// maxSummaryBytes keeps a step summary below GitHub's limit of 1 MiB per
+// step (a larger one is refused whole), with room for the closing note.
+const maxSummaryBytes = 1<<20 - 4<<10
+
+// capSummary cuts a Markdown summary at the last whole line that fits in
+// max bytes and says how many table rows were left out and where they are.
+func capSummary(md string, max int) string {
+	if len(md) <= max {
+		return md
+	}
+	cut := strings.LastIndexByte(md[:max], '\n') + 1
+	left := 0
+	for _, line := range strings.Split(md[cut:], "\n") {
+		if strings.HasPrefix(line, "|") {
+			left++
+		}
+	}
+	return md[:cut] + fmt.Sprintf("\n… %d more rows left out: GitHub refuses a step summary over 1 MiB. The JSON report (output report-path) has every artifact and check.\n", left)
 }
