@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cli"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/trust"
 )
@@ -85,7 +87,7 @@ func defineAttestFlags(fs *pflag.FlagSet, f *attestFlags) {
 }
 
 // newAttestCmd is "provenant attest".
-func newAttestCmd(e env) *cobra.Command {
+func newAttestCmd(e *cmdutil.Factory) *cobra.Command {
 	f := &attestFlags{}
 	cmd := &cobra.Command{
 		Use:     "attest [flags]",
@@ -99,19 +101,16 @@ func newAttestCmd(e env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Action inputs fill the flags not given on the command line.
-			if err := applyInputs(cmd, e, inputNames); err != nil {
-				return err
-			}
 			return asExit(runAttest(cmd.Context(), f, e))
 		},
 	}
 	defineAttestFlags(cmd.Flags(), f)
+	cli.BindInputs(cmd, inputNames)
 	return cmd
 }
 
 // runAttest implements "provenant attest" once flags and inputs are parsed.
-func runAttest(ctx context.Context, f *attestFlags, e env) int {
+func runAttest(ctx context.Context, f *attestFlags, e *cmdutil.Factory) int {
 	r := newAttestRun(ctx, f, e)
 	// The steps in order. Everything that can be checked is checked before
 	// the preflight ends; only signing contacts Sigstore.
@@ -123,7 +122,7 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 		// Before the token is asked for: Sign would refuse it too.
 		return r.fail(exitUsage, fmt.Errorf("%d subjects: %w", len(subjects), provenance.ErrTooManySubjects))
 	}
-	images, err := ociImages(f.oci, f.noSign, subjects, allowedRegistries(f.oci, e.getenv))
+	images, err := ociImages(f.oci, f.noSign, subjects, allowedRegistries(f.oci, e.Getenv))
 	if err != nil {
 		return r.fail(exitUsage, err)
 	}
@@ -136,7 +135,7 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 		return r.fail(exitUsage, err)
 	}
 	if f.dryRun {
-		fmt.Fprintf(e.stdout, "%s\n", st.JSON)
+		fmt.Fprintf(e.Stdout, "%s\n", st.JSON)
 		return exitOK
 	}
 	dst, err := r.preflight(subjects)
@@ -165,21 +164,21 @@ func runAttest(ctx context.Context, f *attestFlags, e env) int {
 type attestRun struct {
 	ctx       context.Context
 	f         *attestFlags
-	e         env
+	e         *cmdutil.Factory
 	inActions bool
 	action    *githubactions.Action
 	dir       string
 }
 
-func newAttestRun(ctx context.Context, f *attestFlags, e env) *attestRun {
-	r := &attestRun{ctx: ctx, f: f, e: e, inActions: builder.InActions(e.getenv)}
+func newAttestRun(ctx context.Context, f *attestFlags, e *cmdutil.Factory) *attestRun {
+	r := &attestRun{ctx: ctx, f: f, e: e, inActions: builder.InActions(e.Getenv)}
 	// In a workflow, logs and workflow commands go to stdout where the
 	// runner reads them; elsewhere stdout stays clean.
-	logTo := e.stderr
+	logTo := e.Stderr
 	if r.inActions {
-		logTo = e.stdout
+		logTo = e.Stdout
 	}
-	r.action = githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(logTo))
+	r.action = githubactions.New(githubactions.WithGetenv(e.Getenv), githubactions.WithWriter(logTo))
 	r.dir, _ = os.Getwd()
 	return r
 }
@@ -196,7 +195,7 @@ func (r *attestRun) fail(code int, err error) int {
 	if r.inActions {
 		r.action.Errorf("provenant attest: %s", msg)
 	} else {
-		fmt.Fprintf(r.e.stderr, "provenant attest: %s\n", msg)
+		fmt.Fprintf(r.e.Stderr, "provenant attest: %s\n", msg)
 	}
 	return code
 }
@@ -211,7 +210,7 @@ func (r *attestRun) warn(msg string) {
 	if r.inActions {
 		r.action.Warningf("%s", builder.Printable(msg))
 	} else {
-		fmt.Fprintf(r.e.stderr, "provenant attest: warning: %s\n", builder.Printable(msg))
+		fmt.Fprintf(r.e.Stderr, "provenant attest: warning: %s\n", builder.Printable(msg))
 	}
 }
 
@@ -248,7 +247,7 @@ func (r *attestRun) inputs() (subjects []provenance.Subject, custom []byte, err 
 // --no-sign the environment (or the local checkout).
 func (r *attestRun) job() (*builder.Job, error) {
 	if r.f.noSign {
-		job, err := builder.FromEnvironment(r.e.getenv, localFacts(r.dir))
+		job, err := builder.FromEnvironment(r.e.Getenv, localFacts(r.dir))
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +259,7 @@ func (r *attestRun) job() (*builder.Job, error) {
 		return job, nil
 	}
 	job, err := builder.FromToken(r.ctx, builder.Options{
-		Getenv:     r.e.getenv,
+		Getenv:     r.e.Getenv,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		Issuer:     r.f.oidcIssuer,
 	})
@@ -285,7 +284,7 @@ func (r *attestRun) statement(subjects []provenance.Subject, custom []byte, job 
 	var opts provenance.PredicateOptions
 	if f.includeInputs {
 		var err error
-		if opts.WorkflowInputs, err = builder.WorkflowInputs(r.ctx, job, r.e.getenv("GITHUB_EVENT_PATH")); err != nil {
+		if opts.WorkflowInputs, err = builder.WorkflowInputs(r.ctx, job, r.e.Getenv("GITHUB_EVENT_PATH")); err != nil {
 			return nil, fmt.Errorf("include-workflow-inputs: %w", err)
 		}
 	}
@@ -346,7 +345,7 @@ func (r *attestRun) sign(job *builder.Job, st *provenance.Statement) (content []
 // write writes the attestation (keeping it elsewhere if that fails) and
 // returns its absolute path.
 func (r *attestRun) write(dst *output, content []byte, st *provenance.Statement) (string, error) {
-	saved, err := writeOrRescue(dst.path, content, r.e)
+	saved, err := r.e.WriteOrRescue(dst.path, content)
 	if err != nil {
 		if saved == "" {
 			dst.discard()
@@ -354,7 +353,7 @@ func (r *attestRun) write(dst *output, content []byte, st *provenance.Statement)
 		return "", err
 	}
 	abs, _ := filepath.Abs(saved)
-	fmt.Fprintf(r.e.stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(st.Subjects), builder.Printable(st.PredicateType))
+	fmt.Fprintf(r.e.Stderr, "wrote %s (%d subject(s), predicate %s)\n", builder.Printable(abs), len(st.Subjects), builder.Printable(st.PredicateType))
 	return abs, nil
 }
 
@@ -366,7 +365,7 @@ func (r *attestRun) setOutputs(abs string, outputs map[string]string, st *proven
 	}
 	outputs["bundle-path"] = abs
 	outputs["subject-count"] = strconv.Itoa(len(st.Subjects))
-	files := &builder.FileCommands{Getenv: r.e.getenv}
+	files := &builder.FileCommands{Getenv: r.e.Getenv}
 	if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
 		return fmt.Errorf("the attestation is written to %s, but setting the step outputs failed: %w", abs, err)
 	}
@@ -380,14 +379,14 @@ func (r *attestRun) setOutputs(abs string, outputs map[string]string, st *proven
 
 // loadInstance loads the Sigstore instance's trust material. TUF updates take
 // no context, so the load runs aside and a signal ends the wait at once.
-func loadInstance(ctx context.Context, name string, e env) (*trust.Instance, error) {
+func loadInstance(ctx context.Context, name string, e *cmdutil.Factory) (*trust.Instance, error) {
 	type result struct {
 		inst *trust.Instance
 		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
-		inst, err := trust.Load(name, trust.Options{CacheDir: defaultTUFCache(e)})
+		inst, err := trust.Load(name, trust.Options{CacheDir: e.TUFCacheDir("")})
 		done <- result{inst, err}
 	}()
 	select {
@@ -419,11 +418,11 @@ func (o *output) discard() {
 // for this run under $RUNNER_TEMP/provenant (in a workflow; the current
 // folder elsewhere), so two attest steps never write the same file. A file
 // that exists is replaced only with --overwrite.
-func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext string) (*output, error) {
+func prepareOutput(f *attestFlags, e *cmdutil.Factory, subjects []provenance.Subject, ext string) (*output, error) {
 	o := &output{path: f.out}
 	switch {
-	case f.out == "" && builder.InActions(e.getenv) && e.getenv("RUNNER_TEMP") != "":
-		parent := filepath.Join(e.getenv("RUNNER_TEMP"), "provenant")
+	case f.out == "" && builder.InActions(e.Getenv) && e.Getenv("RUNNER_TEMP") != "":
+		parent := filepath.Join(e.Getenv("RUNNER_TEMP"), "provenant")
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			return nil, fmt.Errorf("output folder: %w", err)
 		}
@@ -439,7 +438,7 @@ func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext str
 			o.path = filepath.Join(f.out, defaultName(subjects, ext))
 		}
 	}
-	if err := checkFileName(filepath.Base(o.path)); err != nil {
+	if err := cmdutil.CheckFileName(filepath.Base(o.path)); err != nil {
 		o.discard()
 		return nil, fmt.Errorf("bundle-path %q: %w", o.path, err)
 	}
@@ -453,33 +452,17 @@ func prepareOutput(f *attestFlags, e env, subjects []provenance.Subject, ext str
 			}
 		}
 	}
-	if err := probeFolder(filepath.Dir(o.path)); err != nil {
+	if err := cmdutil.ProbeFolder(filepath.Dir(o.path)); err != nil {
 		o.discard()
 		return nil, fmt.Errorf("bundle-path %q: the folder is not writable: %w", o.path, err)
 	}
 	return o, nil
 }
 
-// maxFileName is the longest file name most file systems take (NAME_MAX).
-const maxFileName = 255
-
-// checkFileName refuses a name no file can have.
-func checkFileName(name string) error {
-	switch {
-	case len(name) > maxFileName:
-		return fmt.Errorf("a file name of %d bytes is longer than the %d a file system takes", len(name), maxFileName)
-	case name == "." || name == ".." || name == string(filepath.Separator):
-		return errors.New("names a folder, not a file")
-	case strings.ContainsRune(name, 0):
-		return errors.New("a file name cannot hold NUL")
-	}
-	return nil
-}
-
 // checkCommandFiles makes sure, before anything is signed, that the step's
 // outputs and summary can be written (when the runner names them).
-func checkCommandFiles(e env, summary bool) error {
-	files := &builder.FileCommands{Getenv: e.getenv}
+func checkCommandFiles(e *cmdutil.Factory, summary bool) error {
+	files := &builder.FileCommands{Getenv: e.Getenv}
 	vars := []string{"GITHUB_OUTPUT"}
 	if summary {
 		vars = append(vars, "GITHUB_STEP_SUMMARY")
@@ -495,7 +478,7 @@ func checkCommandFiles(e env, summary bool) error {
 // defaultName is <subject><ext> for one subject, attestation<ext> for
 // several.
 func defaultName(subjects []provenance.Subject, ext string) string {
-	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) && checkFileName(subjects[0].Name+ext) == nil {
+	if len(subjects) == 1 && !strings.ContainsAny(subjects[0].Name, `/\`) && cmdutil.CheckFileName(subjects[0].Name+ext) == nil {
 		return subjects[0].Name + ext
 	}
 	return "attestation" + ext

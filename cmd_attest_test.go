@@ -906,7 +906,7 @@ func TestWriteOrRescue_KeepsTheSignedBundle(t *testing.T) {
 	e := env{getenv: func(k string) string { return map[string]string{"RUNNER_TEMP": temp}[k] }}
 	blocker := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(blocker, nil, 0o644)
-	saved, err := writeOrRescue(filepath.Join(blocker, "a.sigstore.json"), []byte("bundle"), e)
+	saved, err := e.factory().WriteOrRescue(filepath.Join(blocker, "a.sigstore.json"), []byte("bundle"))
 	if err == nil || saved == "" || !strings.Contains(err.Error(), "kept in "+saved) {
 		t.Fatalf("saved %q, err %v: want the error to say where the bundle is", saved, err)
 	}

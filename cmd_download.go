@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/remote"
 )
 
@@ -38,12 +39,12 @@ const downloadExample = `  provenant download dist/app.tgz --repo octo-org/octo-
 // downloadFlags are the flags of "provenant download".
 type downloadFlags struct {
 	repo, owner, hostname, predicateType, digestAlg, outDir string
-	digests                                                 listFlag
+	digests                                                 cmdutil.ListFlag
 	fetch                                                   fetchFlags
 }
 
 // newDownloadCmd is "provenant download".
-func newDownloadCmd(e env) *cobra.Command {
+func newDownloadCmd(e *cmdutil.Factory) *cobra.Command {
 	f := &downloadFlags{}
 	cmd := &cobra.Command{
 		Use:     "download [ARTIFACT...] [flags]",
@@ -80,26 +81,26 @@ func newDownloadCmd(e env) *cobra.Command {
 }
 
 // runDownload fetches and writes one file per digest.
-func runDownload(cmd *cobra.Command, f *downloadFlags, digests []string, e env) int {
-	g, err := githubFor(e, f.hostname)
+func runDownload(cmd *cobra.Command, f *downloadFlags, digests []string, e *cmdutil.Factory) int {
+	g, err := e.GitHub(f.hostname)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant download: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant download: %v\n", err)
 		return exitUsage
 	}
 	q := remote.Query{Repo: f.repo, Owner: f.owner, PredicateType: f.predicateType, Limit: f.fetch.limit}
 	got, notes, err := fetchByDigest(cmd.Context(), g, q, digests)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant download: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant download: %v\n", err)
 		return exitFailed
 	}
 	for _, n := range notes {
-		fmt.Fprintf(e.stderr, "provenant download: %s\n", n)
+		fmt.Fprintf(e.Stderr, "provenant download: %s\n", n)
 	}
 	code := exitOK
 	for _, d := range digests {
 		atts := got[d]
 		if len(atts) == 0 {
-			fmt.Fprintf(e.stderr, "provenant download: %s: no attestation found\n", d)
+			fmt.Fprintf(e.Stderr, "provenant download: %s: no attestation found\n", d)
 			code = exitFailed
 			continue
 		}
@@ -107,18 +108,18 @@ func runDownload(cmd *cobra.Command, f *downloadFlags, digests []string, e env) 
 		for _, a := range atts {
 			var line bytes.Buffer
 			if err := json.Compact(&line, a.Bundle); err != nil {
-				fmt.Fprintf(e.stderr, "provenant download: %s: %v\n", a.Source, err)
+				fmt.Fprintf(e.Stderr, "provenant download: %s: %v\n", a.Source, err)
 				return exitFailed
 			}
 			b.Write(line.Bytes())
 			b.WriteByte('\n')
 		}
 		path := filepath.Join(f.outDir, downloadName(d))
-		if err := writeAtomic(path, b.Bytes()); err != nil {
-			fmt.Fprintf(e.stderr, "provenant download: writing %s: %v\n", path, err)
+		if err := cmdutil.WriteAtomic(path, b.Bytes()); err != nil {
+			fmt.Fprintf(e.Stderr, "provenant download: writing %s: %v\n", path, err)
 			return exitFailed
 		}
-		fmt.Fprintf(e.stdout, "%s: %d attestation(s) written to %s\n", d, len(atts), path)
+		fmt.Fprintf(e.Stdout, "%s: %d attestation(s) written to %s\n", d, len(atts), path)
 	}
 	return code
 }

@@ -9,14 +9,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/verifier"
 )
@@ -29,61 +28,6 @@ type fetchFlags struct {
 // defineFetchFlags defines them on verify's (or download's) flag set.
 func defineFetchFlags(fs *pflag.FlagSet, f *fetchFlags) {
 	fs.IntVarP(&f.limit, "limit", "L", remote.DefaultLimit, "without --bundle: at most `N` attestations fetched from GitHub per artifact")
-}
-
-// githubFor is the API client for a command: the API of --hostname, else
-// GITHUB_API_URL, else api.github.com; the token for that host (see
-// githubToken), none if there is none (public repositories need none).
-func githubFor(e env, hostname string) (*remote.GitHub, error) {
-	apiURL := e.getenv("GITHUB_API_URL")
-	h := strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/")
-	// GITHUB_API_URL serves --hostname when it is the runner's own server.
-	runnerHost := strings.TrimSuffix(strings.TrimPrefix(e.getenv("GITHUB_SERVER_URL"), "https://"), "/")
-	if h != "" && h != "github.com" && !strings.EqualFold(h, runnerHost) || apiURL == "" {
-		apiURL = remote.APIURLForHost(h)
-	}
-	return remote.NewGitHub(remote.GitHubOptions{
-		HTTPClient: &http.Client{Timeout: 60 * time.Second},
-		APIURL:     apiURL,
-		Token:      githubToken(e, h),
-	})
-}
-
-// githubToken is the token for the GitHub host named by --hostname, read
-// as gh reads it: for GitHub Enterprise Server (any host but github.com,
-// its subdomains, github.localhost and <tenant>.ghe.com) GH_ENTERPRISE_TOKEN
-// then GITHUB_ENTERPRISE_TOKEN, and never GH_TOKEN or GITHUB_TOKEN, which
-// are github.com's (or the tenant's); for the others GH_TOKEN then
-// GITHUB_TOKEN. For github.com, the default, the client speaks to
-// GITHUB_API_URL when set: the runner's own server, whose token GH_TOKEN
-// or GITHUB_TOKEN then is.
-func githubToken(e env, hostname string) string {
-	names := []string{"GH_TOKEN", "GITHUB_TOKEN"}
-	if enterpriseServer(hostname) {
-		names = []string{"GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
-	}
-	for _, n := range names {
-		if t := e.getenv(n); t != "" {
-			return t
-		}
-	}
-	return ""
-}
-
-// enterpriseServer reports whether a --hostname is a GitHub Enterprise
-// Server, as gh tells them apart: not github.com nor a subdomain of it,
-// not github.localhost, not a <tenant>.ghe.com tenant; "" is github.com.
-func enterpriseServer(host string) bool {
-	h := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://"), "/"))
-	switch {
-	case h == "" || h == "github.com" || strings.HasSuffix(h, ".github.com"):
-		return false
-	case h == "github.localhost" || strings.HasSuffix(h, ".github.localhost"):
-		return false
-	case strings.HasSuffix(h, ".ghe.com"):
-		return false
-	}
-	return true
 }
 
 // artifactDigests are the digests to ask GitHub about: each file's, in
@@ -145,7 +89,7 @@ func fetchByDigest(ctx context.Context, g *remote.GitHub, q remote.Query, digest
 // given no bundle: by the artifacts' digests, from --repo or --owner, for
 // every predicate type verify needs (see fetchTypes). It returns exitOK
 // when there is nothing to fetch or the fetch worked.
-func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
+func fetchForVerify(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) int {
 	p := f.opts.Policy
 	if len(f.opts.BundleFiles) > 0 || f.opts.BundleDir != "" {
 		return exitOK
@@ -162,9 +106,9 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 	if len(digests) == 0 {
 		return exitOK
 	}
-	g, err := githubFor(e, f.hostname)
+	g, err := e.GitHub(f.hostname)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 		return exitUsage
 	}
 	types := fetchTypes(f)
@@ -173,11 +117,11 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 		q.PredicateType = t
 		some, notes, err := fetchByDigest(ctx, g, q, digests)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+			fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 			return exitFailed
 		}
 		for _, n := range notes {
-			fmt.Fprintf(e.stderr, "provenant verify: %s\n", n)
+			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", n)
 		}
 		for d, atts := range some {
 			for _, a := range atts {
@@ -197,14 +141,14 @@ func fetchForVerify(ctx context.Context, f *verifyFlags, e env) int {
 			if a.Initiator == remote.InitiatorGitHub && !slices.Contains(types, releasePredicate) {
 				// GitHub's own release attestation is never a workflow's
 				// provenance, whatever the server's filter let through.
-				fmt.Fprintf(e.stderr, "provenant verify: %s: skipped: GitHub's release attestation (initiator github), not build provenance; ask for it with --predicate-type %s\n", a.Source, releasePredicate)
+				fmt.Fprintf(e.Stderr, "provenant verify: %s: skipped: GitHub's release attestation (initiator github), not build provenance; ask for it with --predicate-type %s\n", a.Source, releasePredicate)
 				continue
 			}
 			f.opts.Attestations[d] = append(f.opts.Attestations[d], toVerifierAttestations(a)...)
 			n++
 		}
 	}
-	fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %d digest(s) from GitHub\n", n, len(digests))
+	fmt.Fprintf(e.Stderr, "provenant verify: %d attestation(s) for %d digest(s) from GitHub\n", n, len(digests))
 	return exitOK
 }
 

@@ -10,34 +10,18 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/trust"
 	"github.com/provenant/provenant/verifier"
 )
 
-// tenantHost is the <tenant>.ghe.com host verify is about: --hostname's,
-// else GITHUB_API_URL's (api.<tenant>.ghe.com); "" for any other GitHub.
-func tenantHost(hostname string, e env) string {
-	h := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(hostname, "https://"), "/"))
-	if h == "" || h == "github.com" {
-		if u, err := url.Parse(e.getenv("GITHUB_API_URL")); err == nil {
-			h = strings.TrimPrefix(strings.ToLower(u.Hostname()), "api.")
-		}
-	}
-	tenant, ok := strings.CutSuffix(h, ".ghe.com")
-	if !ok || tenant == "" || strings.Contains(tenant, ".") {
-		return ""
-	}
-	return h
-}
-
 // resolveTenant sets verify up for a tenant: its server and default
 // issuer in the policy and, unless --trusted-root is given, the TUF
 // repositories of public-good and of the tenant's trust domain.
-func resolveTenant(ctx context.Context, f *verifyFlags, e env) int {
-	host := tenantHost(f.hostname, e)
+func resolveTenant(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) int {
+	host := e.TenantHost(f.hostname)
 	if host == "" {
 		return exitOK
 	}
@@ -50,9 +34,9 @@ func resolveTenant(ctx context.Context, f *verifyFlags, e env) int {
 	if f.trustedRoot != "" {
 		return exitOK
 	}
-	g, err := githubFor(e, host)
+	g, err := e.GitHub(host)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 		return exitUsage
 	}
 	td, err := g.TrustDomain(ctx)
@@ -64,10 +48,10 @@ func resolveTenant(ctx context.Context, f *verifyFlags, e env) int {
 		repos, err = trust.TenantTUFRepositories(td)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: GitHub Enterprise tenant %s: %v; or give its trusted root with --trusted-root\n", host, err)
+		fmt.Fprintf(e.Stderr, "provenant verify: GitHub Enterprise tenant %s: %v; or give its trusted root with --trusted-root\n", host, err)
 		return exitFailed
 	}
-	fmt.Fprintf(e.stderr, "provenant verify: %s: trust domain %s (GitHub's TUF target %s.trusted_root.json), issuer %s\n", host, td, td, p.CertOIDCIssuer)
+	fmt.Fprintf(e.Stderr, "provenant verify: %s: trust domain %s (GitHub's TUF target %s.trusted_root.json), issuer %s\n", host, td, td, p.CertOIDCIssuer)
 	f.tufRepos = repos
 	return exitOK
 }

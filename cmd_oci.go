@@ -16,12 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/verifier"
@@ -33,7 +33,7 @@ const ociScheme = "oci://"
 // ociFlags are attest's flags for OCI registries.
 type ociFlags struct {
 	push    bool
-	allowed listFlag
+	allowed cmdutil.ListFlag
 }
 
 // defineOCIFlags defines them on attest's flag set.
@@ -87,13 +87,6 @@ func isLoopbackRegistry(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// newOCIClient is the registry client of the commands: credentials from
-// the Docker config and its credential helpers (docker login, or
-// docker/login-action in a workflow).
-func newOCIClient() *remote.OCI {
-	return remote.NewOCI(remote.OCIOptions{Keychain: authn.DefaultKeychain, Timeout: 2 * time.Minute, UserAgent: "provenant/" + readBuildFacts().Version})
-}
-
 // ociImages are the images to push to: with push-to-registry, every
 // subject must be an image, registry/repository with a sha256 digest, and
 // the bundle must be signed. Checked before anything is signed.
@@ -137,25 +130,25 @@ func ociImages(o ociFlags, noSign bool, subjects []provenance.Subject, allowed [
 // the same bundle for each (it names every subject). A failed push keeps
 // the bundle where it is, names the registry and what to do, and exits 1
 // after trying the other images.
-func pushToRegistries(ctx context.Context, e env, action *githubactions.Action, images []name.Digest, bundlePath string, bundleJSON []byte, predicateType string) int {
+func pushToRegistries(ctx context.Context, e *cmdutil.Factory, action *githubactions.Action, images []name.Digest, bundlePath string, bundleJSON []byte, predicateType string) int {
 	if len(images) == 0 {
 		return exitOK
 	}
-	c := newOCIClient()
+	c := e.OCI()
 	code := exitOK
 	for _, img := range images {
 		p, err := c.Push(ctx, img, bundleJSON, predicateType, time.Now())
 		if err == nil {
-			fmt.Fprintf(e.stderr, "pushed the attestation of %s to %s\n", builder.Printable(img.String()), builder.Printable(p.Referrer.String()))
+			fmt.Fprintf(e.Stderr, "pushed the attestation of %s to %s\n", builder.Printable(img.String()), builder.Printable(p.Referrer.String()))
 			continue
 		}
 		code = exitFailed
 		msg := builder.Printable(fmt.Sprintf("provenant attest: %v; the signed bundle is kept at %s (output bundle-path); log in to %s (docker login, or docker/login-action in a workflow, with packages: write for ghcr.io) and re-run the job, or set push-to-registry: false to sign without pushing",
 			err, bundlePath, img.RegistryStr()))
-		if builder.InActions(e.getenv) {
+		if builder.InActions(e.Getenv) {
 			action.Errorf("%s", msg)
 		} else {
-			fmt.Fprintln(e.stderr, msg)
+			fmt.Fprintln(e.Stderr, msg)
 		}
 	}
 	return code
@@ -167,7 +160,7 @@ func pushToRegistries(ctx context.Context, e env, action *githubactions.Action, 
 // The referrers are read one at a time (remote.OCI.Each, within its count
 // and total limits), and a bundle of a predicate type verify does not ask
 // for is kept only as a line saying so.
-func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]verifier.Attestation, []string, int) {
+func ociArtifacts(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) (map[string][]verifier.Attestation, []string, int) {
 	var rest, refs []string
 	for _, a := range f.opts.Artifacts {
 		if strings.HasPrefix(a, ociScheme) {
@@ -180,7 +173,7 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 		return nil, nil, exitOK
 	}
 	f.opts.Artifacts = rest
-	c := newOCIClient()
+	c := e.OCI()
 	got := map[string][]verifier.Attestation{}
 	var digests []string
 	// The predicate types verify will ask for (its own and the policy
@@ -192,16 +185,16 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 	for _, s := range refs {
 		ref, err := remote.ParseImage(s)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 			return nil, nil, exitUsage
 		}
 		img, err := c.Resolve(ctx, ref)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 			return nil, nil, exitFailed
 		}
 		if _, isTag := ref.(name.Tag); isTag {
-			fmt.Fprintf(e.stderr, "provenant verify: %s%s is %s\n", ociScheme, builder.Printable(ref.String()), img.DigestStr())
+			fmt.Fprintf(e.Stderr, "provenant verify: %s%s is %s\n", ociScheme, builder.Printable(ref.String()), img.DigestStr())
 		}
 		d := img.DigestStr()
 		read, dropped := 0, 0
@@ -220,11 +213,11 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 			return nil
 		})
 		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 			return nil, nil, exitFailed
 		}
 		for _, n := range notes {
-			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(n))
+			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(n))
 		}
 		if f.ociImages == nil {
 			f.ociImages = map[string]name.Digest{}
@@ -234,7 +227,7 @@ func ociArtifacts(ctx context.Context, f *verifyFlags, e env) (map[string][]veri
 		if dropped > 0 {
 			other = fmt.Sprintf(" (%d of another predicate type, not kept)", dropped)
 		}
-		fmt.Fprintf(e.stderr, "provenant verify: %d attestation(s) for %s%s from %s%s\n", read, ociScheme, builder.Printable(img.String()), img.RegistryStr(), other)
+		fmt.Fprintf(e.Stderr, "provenant verify: %d attestation(s) for %s%s from %s%s\n", read, ociScheme, builder.Printable(img.String()), img.RegistryStr(), other)
 		digests = append(digests, d)
 	}
 	return got, digests, exitOK

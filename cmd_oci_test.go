@@ -285,7 +285,7 @@ func TestVerifyOCI_ReferrerFloodOfOtherTypesNotHeld(t *testing.T) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	base := m.HeapAlloc
-	got, digests, code := ociArtifacts(context.Background(), f, env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }})
+	got, digests, code := ociArtifacts(context.Background(), f, env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}.factory())
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	held := int64(m.HeapAlloc) - int64(base)

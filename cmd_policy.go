@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -23,7 +24,7 @@ type policyInitFlags struct {
 }
 
 // newPolicyCmd is "provenant policy" and its subcommands.
-func newPolicyCmd(e env) *cobra.Command {
+func newPolicyCmd(e *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Write policy files for verify --policy and Kyverno",
@@ -35,7 +36,7 @@ func newPolicyCmd(e env) *cobra.Command {
 }
 
 // newPolicyInitCmd is "provenant policy init".
-func newPolicyInitCmd(e env) *cobra.Command {
+func newPolicyInitCmd(e *cmdutil.Factory) *cobra.Command {
 	f := &policyInitFlags{}
 	cmd := &cobra.Command{
 		Use:   "init --repo OWNER/NAME [ARTIFACT...] [flags]",
@@ -79,14 +80,14 @@ Exit status: 0 written, 1 no bundle verified, 2 bad usage or unreadable input.`,
 }
 
 // runPolicyInit verifies the bundles at hand and writes the policy.
-func runPolicyInit(ctx context.Context, f *policyInitFlags, e env) int {
+func runPolicyInit(ctx context.Context, f *policyInitFlags, e *cmdutil.Factory) int {
 	vf := &f.verify
 	roots, warnings, err := loadVerifyRoots(vf, e)
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "provenant policy init: warning: %s\n", w)
+		fmt.Fprintf(e.Stderr, "provenant policy init: warning: %s\n", w)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
 		return exitUsage
 	}
 	vf.opts.TrustedRoots = roots
@@ -96,21 +97,21 @@ func runPolicyInit(ctx context.Context, f *policyInitFlags, e env) int {
 		err = addRequiredBundles(ctx, vf.opts, typesSeen(rep), rep)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
 		return exitUsage
 	}
 	text, err := startingPolicy(vf.opts.Policy.Repo, vf.opts.Policy.GitHubServer, rep.Artifacts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
 		return exitFailed
 	}
 	if f.output == "" {
-		_, err = fmt.Fprint(e.stdout, text)
-	} else if err = writeAtomic(f.output, []byte(text)); err == nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: wrote %s\n", f.output)
+		_, err = fmt.Fprint(e.Stdout, text)
+	} else if err = cmdutil.WriteAtomic(f.output, []byte(text)); err == nil {
+		fmt.Fprintf(e.Stderr, "provenant policy init: wrote %s\n", f.output)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
 		return exitFailed
 	}
 	return exitOK

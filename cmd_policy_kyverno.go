@@ -10,11 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/verifier"
 )
 
 // newPolicyKyvernoCmd is "provenant policy kyverno".
-func newPolicyKyvernoCmd(e env) *cobra.Command {
+func newPolicyKyvernoCmd(e *cmdutil.Factory) *cobra.Command {
 	var o verifier.KyvernoOptions
 	var output, hostname string
 	cmd := &cobra.Command{
@@ -61,13 +62,13 @@ Exit status: 0 written, 2 bad usage.`,
 				return err
 			}
 			if output == "" {
-				_, err = e.stdout.Write(text)
-			} else if err = writeAtomic(output, text); err == nil {
-				fmt.Fprintf(e.stderr, "provenant policy kyverno: wrote %s\n", output)
+				_, err = e.Stdout.Write(text)
+			} else if err = cmdutil.WriteAtomic(output, text); err == nil {
+				fmt.Fprintf(e.Stderr, "provenant policy kyverno: wrote %s\n", output)
 			}
 			if err != nil {
-				fmt.Fprintf(e.stderr, "provenant policy kyverno: %v\n", err)
-				return exitCode(exitFailed)
+				fmt.Fprintf(e.Stderr, "provenant policy kyverno: %v\n", err)
+				return &cmdutil.SilentError{Code: exitFailed}
 			}
 			return nil
 		},

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/remote"
 )
 
@@ -36,11 +37,11 @@ func definePublishFlags(fs *pflag.FlagSet, p *publishFlags) {
 // github-token false, or for an unsigned statement) it does nothing. A
 // failed upload leaves the bundle where it is, says so and what to run,
 // and exits 1.
-func publishToGitHub(ctx context.Context, e env, action *githubactions.Action, p publishFlags, bundlePath string, bundleJSON []byte, signed bool) int {
+func publishToGitHub(ctx context.Context, e *cmdutil.Factory, action *githubactions.Action, p publishFlags, bundlePath string, bundleJSON []byte, signed bool) int {
 	token := strings.TrimSpace(p.githubToken)
-	inActions := builder.InActions(e.getenv)
+	inActions := builder.InActions(e.Getenv)
 	if token == "" && inActions {
-		token = e.getenv("GITHUB_TOKEN")
+		token = e.Getenv("GITHUB_TOKEN")
 	}
 	if !signed || token == "" || strings.EqualFold(token, "false") {
 		return exitOK
@@ -48,31 +49,31 @@ func publishToGitHub(ctx context.Context, e env, action *githubactions.Action, p
 	if inActions {
 		action.AddMask(token)
 	}
-	repo := e.getenv("GITHUB_REPOSITORY")
+	repo := e.Getenv("GITHUB_REPOSITORY")
 	if repo == "" {
-		fmt.Fprintf(e.stderr, "provenant attest: github-token given but GITHUB_REPOSITORY is not set: not uploaded; the bundle is at %s\n", bundlePath)
+		fmt.Fprintf(e.Stderr, "provenant attest: github-token given but GITHUB_REPOSITORY is not set: not uploaded; the bundle is at %s\n", bundlePath)
 		return exitFailed
 	}
-	apiURL := e.getenv("GITHUB_API_URL")
+	apiURL := e.Getenv("GITHUB_API_URL")
 	if apiURL == "" {
-		apiURL = remote.APIURLForHost(strings.TrimPrefix(e.getenv("GITHUB_SERVER_URL"), "https://"))
+		apiURL = remote.APIURLForHost(strings.TrimPrefix(e.Getenv("GITHUB_SERVER_URL"), "https://"))
 	}
 	g, err := remote.NewGitHub(remote.GitHubOptions{
 		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		APIURL:     apiURL,
-		ServerURL:  e.getenv("GITHUB_SERVER_URL"),
+		ServerURL:  e.Getenv("GITHUB_SERVER_URL"),
 		Token:      token,
 	})
 	if err == nil {
 		var up remote.Uploaded
 		if up, err = g.Upload(ctx, repo, bundleJSON); err == nil {
-			fmt.Fprintf(e.stderr, "uploaded to GitHub as attestation %d: %s\n", up.ID, builder.Printable(up.URL))
+			fmt.Fprintf(e.Stderr, "uploaded to GitHub as attestation %d: %s\n", up.ID, builder.Printable(up.URL))
 			if !inActions {
 				return exitOK
 			}
 			// The same safe writer as every other output (a random
 			// delimiter per value), never go-githubactions' SetOutput.
-			files := &builder.FileCommands{Getenv: e.getenv}
+			files := &builder.FileCommands{Getenv: e.Getenv}
 			err = files.SetOutputs(map[string]string{"attestation-id": strconv.FormatInt(up.ID, 10), "attestation-url": up.URL})
 			if err == nil || errors.Is(err, builder.ErrNoCommandFile) {
 				return exitOK
@@ -85,7 +86,7 @@ func publishToGitHub(ctx context.Context, e env, action *githubactions.Action, p
 	if inActions {
 		action.Errorf("%s", msg)
 	} else {
-		fmt.Fprintln(e.stderr, msg)
+		fmt.Fprintln(e.Stderr, msg)
 	}
 	return exitFailed
 }

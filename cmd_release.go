@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/verifier"
@@ -64,7 +65,7 @@ func releaseAssetNames(subjects []provenance.Subject) []string {
 
 // checkReleaseUpload checks before signing what upload-to-release needs:
 // a repository, a token, file subjects whose names can be asset names.
-func checkReleaseUpload(f *attestFlags, e env, subjects []provenance.Subject) error {
+func checkReleaseUpload(f *attestFlags, e *cmdutil.Factory, subjects []provenance.Subject) error {
 	tag := strings.TrimSpace(f.uploadToRelease)
 	if tag == "" {
 		return nil
@@ -72,7 +73,7 @@ func checkReleaseUpload(f *attestFlags, e env, subjects []provenance.Subject) er
 	switch {
 	case f.noSign:
 		return errors.New("upload-to-release: an unsigned statement is not uploaded (no-sign is set)")
-	case e.getenv("GITHUB_REPOSITORY") == "":
+	case e.Getenv("GITHUB_REPOSITORY") == "":
 		return errors.New("upload-to-release: GITHUB_REPOSITORY is not set: which repository's release?")
 	case releaseToken(f, e) == "":
 		return errors.New("upload-to-release needs a token that may write the release (permissions: contents: write): give github-token (it is empty or false)")
@@ -82,7 +83,7 @@ func checkReleaseUpload(f *attestFlags, e env, subjects []provenance.Subject) er
 		return errors.New("upload-to-release: no subject names a file (subject-path or subject-checksums) to put the bundle beside")
 	}
 	for _, n := range names {
-		if err := checkFileName(n); err != nil {
+		if err := cmdutil.CheckFileName(n); err != nil {
 			return fmt.Errorf("upload-to-release: asset name %q: %w", n, err)
 		}
 	}
@@ -91,10 +92,10 @@ func checkReleaseUpload(f *attestFlags, e env, subjects []provenance.Subject) er
 
 // releaseToken is the token releases are written with: github-token, or
 // in Actions GITHUB_TOKEN; "" when none or false.
-func releaseToken(f *attestFlags, e env) string {
+func releaseToken(f *attestFlags, e *cmdutil.Factory) string {
 	token := strings.TrimSpace(f.publish.githubToken)
-	if token == "" && builder.InActions(e.getenv) {
-		token = e.getenv("GITHUB_TOKEN")
+	if token == "" && builder.InActions(e.Getenv) {
+		token = e.Getenv("GITHUB_TOKEN")
 	}
 	if strings.EqualFold(token, "false") {
 		return ""
@@ -106,17 +107,17 @@ func releaseToken(f *attestFlags, e env) string {
 // f.uploadToRelease of GITHUB_REPOSITORY, as <asset>.sigstore.json for
 // each file subject. A failure leaves the bundle where it is, says so and
 // what to re-run, and exits 1.
-func uploadToRelease(ctx context.Context, e env, action *githubactions.Action, f *attestFlags, bundlePath string, subjects []provenance.Subject) int {
+func uploadToRelease(ctx context.Context, e *cmdutil.Factory, action *githubactions.Action, f *attestFlags, bundlePath string, subjects []provenance.Subject) int {
 	tag := strings.TrimSpace(f.uploadToRelease)
 	if tag == "" || f.noSign {
 		return exitOK
 	}
-	inActions := builder.InActions(e.getenv)
+	inActions := builder.InActions(e.Getenv)
 	token := releaseToken(f, e)
 	if inActions && token != "" {
 		action.AddMask(token)
 	}
-	repo := e.getenv("GITHUB_REPOSITORY")
+	repo := e.Getenv("GITHUB_REPOSITORY")
 	names := releaseAssetNames(subjects)
 	err := checkReleaseUpload(f, e, subjects)
 	if err == nil {
@@ -131,7 +132,7 @@ func uploadToRelease(ctx context.Context, e env, action *githubactions.Action, f
 			up, err = g.AttachToRelease(ctx, remote.AttachOptions{Repo: repo, Tag: tag, Names: names, Path: bundlePath,
 				MediaType: "application/json", Overwrite: f.overwrite})
 			if err == nil {
-				fmt.Fprintf(e.stderr, "%s\n", builder.Printable(fmt.Sprintf("uploaded %d asset(s) to release %s of %s: %s", len(up), tag, repo, listSome(names, 5))))
+				fmt.Fprintf(e.Stderr, "%s\n", builder.Printable(fmt.Sprintf("uploaded %d asset(s) to release %s of %s: %s", len(up), tag, repo, listSome(names, 5))))
 				return exitOK
 			}
 			if len(up) > 0 {
@@ -148,18 +149,18 @@ func uploadToRelease(ctx context.Context, e env, action *githubactions.Action, f
 	if inActions {
 		action.Errorf("%s", msg)
 	} else {
-		fmt.Fprintln(e.stderr, msg)
+		fmt.Fprintln(e.Stderr, msg)
 	}
 	return exitFailed
 }
 
 // actionsAPIURL is the API of the workflow's GitHub: GITHUB_API_URL, else
 // from GITHUB_SERVER_URL.
-func actionsAPIURL(e env) string {
-	if u := e.getenv("GITHUB_API_URL"); u != "" {
+func actionsAPIURL(e *cmdutil.Factory) string {
+	if u := e.Getenv("GITHUB_API_URL"); u != "" {
 		return u
 	}
-	return remote.APIURLForHost(strings.TrimPrefix(e.getenv("GITHUB_SERVER_URL"), "https://"))
+	return remote.APIURLForHost(strings.TrimPrefix(e.Getenv("GITHUB_SERVER_URL"), "https://"))
 }
 
 // listSome joins at most n names, saying how many more there are.
@@ -190,11 +191,11 @@ func checkReleaseVerify(f *verifyFlags) error {
 // the release's assets into a temporary folder verified as a bundle
 // directory; the report names them "release TAG/ASSET". An asset whose
 // name cannot be a file name is reported as not verified.
-func verifyMaybeRelease(ctx context.Context, f *verifyFlags, e env) (*verifier.Report, error) {
+func verifyMaybeRelease(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) (*verifier.Report, error) {
 	if f.release == "" {
 		return verifyAndJudge(ctx, f, f.opts, e)
 	}
-	g, err := githubFor(e, f.hostname)
+	g, err := e.GitHub(f.hostname)
 	if err != nil {
 		return nil, &verifier.InputError{Err: err}
 	}
@@ -246,7 +247,7 @@ func hasEntries(dir string) bool {
 // excluded into dir, a few at a time, each at most remote.MaxAssetSize. An
 // asset whose name is not a plain file name is not written: it comes back
 // as a failed result.
-func downloadRelease(ctx context.Context, g *remote.GitHub, f *verifyFlags, dir string, e env) ([]verifier.ArtifactResult, error) {
+func downloadRelease(ctx context.Context, g *remote.GitHub, f *verifyFlags, dir string, e *cmdutil.Factory) ([]verifier.ArtifactResult, error) {
 	repo := f.opts.Policy.Repo
 	rel, err := g.ReleaseByTag(ctx, repo, f.release)
 	if err != nil {
@@ -278,7 +279,7 @@ func downloadRelease(ctx context.Context, g *remote.GitHub, f *verifyFlags, dir 
 			todo = append(todo, a)
 		}
 	}
-	fmt.Fprintf(e.stderr, "provenant verify: release %s of %s: %d asset(s), %d to download\n", f.release, repo, len(assets), len(todo))
+	fmt.Fprintf(e.Stderr, "provenant verify: release %s of %s: %d asset(s), %d to download\n", f.release, repo, len(assets), len(todo))
 	if left := rel.RateRemaining; left >= 0 && left < len(todo) {
 		return nil, fmt.Errorf("release %s of %s: %d asset(s) to download, one API request each, and the rate limit has %d left: set GH_TOKEN (a token raises the limit), or --exclude assets", f.release, repo, len(todo), left)
 	}
@@ -338,7 +339,7 @@ func downloadAsset(ctx context.Context, g *remote.GitHub, rel *remote.Release, a
 // file in one folder as it is: no separator, no "." or "..", no control
 // characters, not too long.
 func plainFileName(name string) bool {
-	if checkFileName(name) != nil || name == "" || strings.ContainsAny(name, `/\`) || verifier.DisplayName(name) != name {
+	if cmdutil.CheckFileName(name) != nil || name == "" || strings.ContainsAny(name, `/\`) || verifier.DisplayName(name) != name {
 		return false
 	}
 	return true

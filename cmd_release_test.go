@@ -79,7 +79,7 @@ func TestUploadToRelease(t *testing.T) {
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
 			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(&stdout))
 			f := &attestFlags{uploadToRelease: tt.tag, overwrite: tt.overwrite}
-			code := uploadToRelease(context.Background(), e, action, f, bundlePath, subjects)
+			code := uploadToRelease(context.Background(), e.factory(), action, f, bundlePath, subjects)
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)

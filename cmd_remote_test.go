@@ -259,7 +259,7 @@ func TestPublishToGitHub(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
 			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(&stderr))
-			code := publishToGitHub(context.Background(), e, action, publishFlags{githubToken: tt.flag}, bundlePath, tt.bundle, true)
+			code := publishToGitHub(context.Background(), e.factory(), action, publishFlags{githubToken: tt.flag}, bundlePath, tt.bundle, true)
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)
@@ -409,14 +409,14 @@ func TestGitHubToken_NotSentOnCrossHostRedirect_Commands(t *testing.T) {
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
 			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
 			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
-			publishToGitHub(context.Background(), e, action, publishFlags{}, "b.json", readFixture(t, npmBundle), true)
+			publishToGitHub(context.Background(), e.factory(), action, publishFlags{}, "b.json", readFixture(t, npmBundle), true)
 		}},
 		{"attest's upload-to-release", func(t *testing.T, api string) {
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
 			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
 			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
 			f := &attestFlags{uploadToRelease: "v1"}
-			uploadToRelease(context.Background(), e, action, f, npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}})
+			uploadToRelease(context.Background(), e.factory(), action, f, npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}})
 		}},
 	}
 	for _, tt := range tests {

@@ -329,7 +329,7 @@ func TestPublishFaults_GitHubAPI(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
 			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(&stdout))
-			code := publishToGitHub(context.Background(), e, action, publishFlags{}, bundlePath, bundle, true)
+			code := publishToGitHub(context.Background(), e.factory(), action, publishFlags{}, bundlePath, bundle, true)
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)

@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/trust"
 )
@@ -16,7 +17,7 @@ import (
 // token on the instance the sigstore flag names (auto, public-good,
 // github, or a folder), checking that the bundle carries the job's
 // workflow identity and issuer.
-func signAsJob(ctx context.Context, e env, sigstore string, job *builder.Job, st *provenance.Statement) (*provenance.Signed, *trust.Instance, error) {
+func signAsJob(ctx context.Context, e *cmdutil.Factory, sigstore string, job *builder.Job, st *provenance.Statement) (*provenance.Signed, *trust.Instance, error) {
 	name, err := trust.Choose(sigstore, job.Claims.RepositoryVisibility, job.ServerURL)
 	if err != nil {
 		return nil, nil, err

@@ -17,6 +17,8 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cli"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/trust"
 	"github.com/provenant/provenant/verifier"
 )
@@ -79,33 +81,13 @@ var verifyAliases = map[string]string{
 	"cert-identity-regex":         "cert-identity-regexp", // gh
 }
 
-// listFlag is a repeatable flag; a value from an action input may hold
-// several, one a line.
-type listFlag []string
-
-// String joins the values, for flag defaults.
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-// Type names the value in help.
-func (l *listFlag) Type() string { return "strings" }
-
-// Set appends a value, or one value per line.
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, "\n") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
 // verifyFlags are the parsed flags and inputs of "provenant verify".
 type verifyFlags struct {
 	opts         verifier.Options
-	bundles      listFlag
-	digests      listFlag
-	inputs       listFlag
-	extensions   listFlag
+	bundles      cmdutil.ListFlag
+	digests      cmdutil.ListFlag
+	inputs       cmdutil.ListFlag
+	extensions   cmdutil.ListFlag
 	hostname     string
 	trustedRoot  string
 	tufCache     string
@@ -117,7 +99,7 @@ type verifyFlags struct {
 	noPublicGood bool
 	cosignType   string
 	offline      bool
-	exclude      listFlag
+	exclude      cmdutil.ListFlag
 	fetch        fetchFlags
 	policy       policyFlags
 	vsa          vsaFlags
@@ -186,7 +168,7 @@ func defineVerifyFlags(fs *pflag.FlagSet, f *verifyFlags) {
 }
 
 // newVerifyCmd is "provenant verify".
-func newVerifyCmd(e env) *cobra.Command {
+func newVerifyCmd(e *cmdutil.Factory) *cobra.Command {
 	f := &verifyFlags{}
 	cmd := &cobra.Command{
 		Use:     "verify [ARTIFACT...] [flags]",
@@ -194,27 +176,25 @@ func newVerifyCmd(e env) *cobra.Command {
 		Long:    verifyLong,
 		Example: verifyExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyInputs(cmd, e, nil); err != nil {
-				return err
-			}
 			if err := finishVerifyFlags(f, args, e); err != nil {
 				return err
 			}
 			return asExit(runVerify(cmd.Context(), f, e))
 		},
 	}
-	cmd.Flags().SetNormalizeFunc(aliases(verifyAliases))
+	cmd.Flags().SetNormalizeFunc(cmdutil.Aliases(verifyAliases))
 	defineVerifyFlags(cmd.Flags(), f)
+	cli.BindInputs(cmd, nil)
 	return cmd
 }
 
 // finishVerifyFlags completes the options from the arguments, the
 // "artifacts" input and the flags that need parsing.
-func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
+func finishVerifyFlags(f *verifyFlags, args []string, e *cmdutil.Factory) error {
 	p := &f.opts.Policy
 	f.opts.Artifacts = args
-	if len(f.opts.Artifacts) == 0 && e.getenv("GITHUB_ACTIONS") == "true" {
-		if in := strings.TrimSpace(e.getenv("INPUT_ARTIFACTS")); in != "" {
+	if len(f.opts.Artifacts) == 0 && e.Getenv("GITHUB_ACTIONS") == "true" {
+		if in := strings.TrimSpace(e.Getenv("INPUT_ARTIFACTS")); in != "" {
 			for _, line := range strings.Split(in, "\n") {
 				if line = strings.TrimSpace(line); line == "" {
 					continue
@@ -268,9 +248,9 @@ func finishVerifyFlags(f *verifyFlags, args []string, e env) error {
 // before any trusted root is loaded: nothing to verify, an unusable policy
 // (conflicting signer flags, a malformed --repo or regexp), a malformed
 // --digest.
-func checkVerifyUsage(f *verifyFlags, e env) error {
+func checkVerifyUsage(f *verifyFlags, e *cmdutil.Factory) error {
 	o := f.opts
-	if host := tenantHost(f.hostname, e); host != "" {
+	if host := e.TenantHost(f.hostname); host != "" {
 		o.Policy.GitHubServer = "https://" + host // as resolveTenant will set it
 	}
 	if len(o.Artifacts) == 0 && len(o.Digests) == 0 && o.BundleDir == "" && f.release == "" {
@@ -296,14 +276,14 @@ func keyValues(flagName string, list []string) (map[string]string, error) {
 }
 
 // runVerify implements "provenant verify" once flags and inputs are parsed.
-func runVerify(ctx context.Context, f *verifyFlags, e env) int {
+func runVerify(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) int {
 	if code := loadPolicyFile(f, e); code != exitOK {
 		return code
 	}
 	// The command line is checked whole before trust is loaded or anything
 	// is fetched: a usage error is exit 2 at once, offline too.
 	if err := checkVerifyUsage(f, e); err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 		return exitUsage
 	}
 	if code := resolveTenant(ctx, f, e); code != exitOK {
@@ -315,10 +295,10 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	}
 	roots, warnings, err := loadVerifyRoots(f, e)
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "provenant verify: warning: %s\n", w)
+		fmt.Fprintf(e.Stderr, "provenant verify: warning: %s\n", w)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 		var ce *trust.CacheDirError
 		if f.trustedRoot != "" || errors.Is(err, trust.ErrNoCacheDir) || errors.As(err, &ce) {
 			return exitUsage
@@ -339,7 +319,7 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	addOCIAttestations(f, ociAtts, ociDigests)
 	rep, err := verifyMaybeRelease(ctx, f, e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 		var ie *verifier.InputError
 		var pe *verifier.PolicyError
 		if errors.As(err, &ie) || errors.As(err, &pe) {
@@ -349,12 +329,12 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 	}
 	rep.Warnings = warnings
 	if f.format == "json" {
-		err = rep.WriteJSON(e.stdout)
+		err = rep.WriteJSON(e.Stdout)
 	} else {
-		err = rep.WriteText(e.stdout, f.verbose)
+		err = rep.WriteText(e.Stdout, f.verbose)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: %v\n", err)
+		fmt.Fprintf(e.Stderr, "provenant verify: %v\n", err)
 		return exitFailed
 	}
 	if code := writeVerifyOutputs(f, rep, e); code != exitOK {
@@ -373,15 +353,15 @@ func runVerify(ctx context.Context, f *verifyFlags, e env) int {
 
 // writeVerifyOutputs writes the JSON report file and, in GitHub Actions,
 // the step outputs and summary.
-func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
+func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e *cmdutil.Factory) int {
 	path := f.reportPath
-	inActions := builder.InActions(e.getenv)
-	if path == "" && inActions && e.getenv("RUNNER_TEMP") != "" {
-		path = filepath.Join(e.getenv("RUNNER_TEMP"), "provenant", "verify-report.json")
+	inActions := builder.InActions(e.Getenv)
+	if path == "" && inActions && e.Getenv("RUNNER_TEMP") != "" {
+		path = filepath.Join(e.Getenv("RUNNER_TEMP"), "provenant", "verify-report.json")
 	}
 	if path != "" {
-		if err := writeAtomicWith(path, rep.WriteJSON); err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: writing report: %v\n", err)
+		if err := cmdutil.WriteAtomicWith(path, rep.WriteJSON); err != nil {
+			fmt.Fprintf(e.Stderr, "provenant verify: writing report: %v\n", err)
 			return exitFailed
 		}
 	}
@@ -390,20 +370,20 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 	}
 	// Outputs through builder.FileCommands: a random delimiter per value,
 	// so a report path cannot add outputs of its own; errors, not panics.
-	files := &builder.FileCommands{Getenv: e.getenv}
+	files := &builder.FileCommands{Getenv: e.Getenv}
 	outputs := map[string]string{"verified": strconv.FormatBool(rep.Verified), "level": strconv.Itoa(rep.Level())}
 	if path != "" {
 		outputs["report-path"] = path
 	}
 	if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
-		fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+		fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 		return exitFailed
 	}
 	if f.summary {
 		var b strings.Builder
 		_ = rep.WriteMarkdown(&b)
 		if err := files.AppendSummary(b.String()); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
-			fmt.Fprintf(e.stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
+			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
 			return exitFailed
 		}
 	}
@@ -413,14 +393,14 @@ func writeVerifyOutputs(f *verifyFlags, rep *verifier.Report, e env) int {
 // loadVerifyRoots loads the trusted roots: from --trusted-root, else
 // through TUF with its cache in --tuf-cache (the same cache attest signs
 // with).
-func loadVerifyRoots(f *verifyFlags, e env) ([]verifier.TrustedRoot, []string, error) {
+func loadVerifyRoots(f *verifyFlags, e *cmdutil.Factory) ([]verifier.TrustedRoot, []string, error) {
 	if f.trustedRoot != "" {
 		roots, err := trust.LoadTrustedRoots(f.trustedRoot)
 		return roots, nil, err
 	}
 	ft := fetcher.NewDefaultFetcher()
 	ft.SetHTTPClient(&http.Client{Timeout: 30 * time.Second})
-	return trust.LoadTUFRoots(trust.TUFOptions{Repositories: f.tufRepos, CacheDir: tufCacheDir(f.tufCache, e), Fetcher: ft, Offline: f.offline})
+	return trust.LoadTUFRoots(trust.TUFOptions{Repositories: f.tufRepos, CacheDir: e.TUFCacheDir(f.tufCache), Fetcher: ft, Offline: f.offline})
 }
 
 // withoutPublicGood drops the public-good instance (--no-public-good, as gh

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cli"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -18,10 +20,10 @@ func verifyFlagsCmd(e env, f *verifyFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "verify", SilenceErrors: true, SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyInputs(cmd, e, nil); err != nil {
+			if err := cli.ApplyInputs(cmd, e.factory()); err != nil {
 				return err
 			}
-			if err := finishVerifyFlags(f, args, e); err != nil {
+			if err := finishVerifyFlags(f, args, e.factory()); err != nil {
 				return err
 			}
 			return f.opts.Policy.Validate()
@@ -30,7 +32,8 @@ func verifyFlagsCmd(e env, f *verifyFlags) *cobra.Command {
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	cmd.Flags().SetNormalizeFunc(aliases(verifyAliases))
+	cmd.Flags().SetNormalizeFunc(cmdutil.Aliases(verifyAliases))
+	cli.BindInputs(cmd, nil)
 	defineVerifyFlags(cmd.Flags(), f)
 	return cmd
 }

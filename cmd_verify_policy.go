@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/internal/inputfile"
 	"github.com/provenant/provenant/verifier"
 )
@@ -50,10 +51,10 @@ func (f *policyFlags) given(name string) bool {
 
 // loadPolicyFile reads --policy and fills in the verify options its flags
 // left unset. A bad file is a usage error naming its line.
-func loadPolicyFile(f *verifyFlags, e env) int {
+func loadPolicyFile(f *verifyFlags, e *cmdutil.Factory) int {
 	pf := &f.policy
 	if pf.updatePins && pf.pinsPath == "" {
-		fmt.Fprintln(e.stderr, "provenant verify: --update-pins needs --pins")
+		fmt.Fprintln(e.Stderr, "provenant verify: --update-pins needs --pins")
 		return exitUsage
 	}
 	if pf.path == "" {
@@ -66,11 +67,11 @@ func loadPolicyFile(f *verifyFlags, e env) int {
 		pf.file, err = verifier.ParsePolicyFile(data)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
+		fmt.Fprintf(e.Stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
 		return exitUsage
 	}
 	if err := mergePolicyFile(&f.opts.Policy, pf.file); err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
+		fmt.Fprintf(e.Stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
 		return exitUsage
 	}
 	p, file := &f.opts.Policy, pf.file
@@ -140,7 +141,7 @@ func isProvenanceType(t string) bool { return strings.HasPrefix(t, "https://slsa
 // verifyAndJudge is verifier.Verify with opts, then the policy file and
 // the pins applied to its report with the same opts (the other predicate
 // types of require: are verified from the same sources).
-func verifyAndJudge(ctx context.Context, f *verifyFlags, opts verifier.Options, e env) (*verifier.Report, error) {
+func verifyAndJudge(ctx context.Context, f *verifyFlags, opts verifier.Options, e *cmdutil.Factory) (*verifier.Report, error) {
 	rep, err := verifier.Verify(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -156,7 +157,7 @@ func verifyAndJudge(ctx context.Context, f *verifyFlags, opts verifier.Options, 
 // it, and a bundle the policy refuses no longer counts for its level, a VSA
 // or the pins (verifier.PolicyFile.Apply). An unreadable pins file is an
 // *verifier.InputError (exit 2).
-func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep *verifier.Report, e env) error {
+func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep *verifier.Report, e *cmdutil.Factory) error {
 	pf := &f.policy
 	if pf.file == nil && pf.pinsPath == "" {
 		return nil
@@ -236,7 +237,7 @@ func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []verif
 
 // checkPins holds each verified artifact's bundles of the primary
 // predicate type to --pins, and writes the pins when they changed.
-func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) error {
+func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e *cmdutil.Factory) error {
 	data, err := inputfile.Read(context.Background(), pf.pinsPath, maxPolicyFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &verifier.InputError{Err: fmt.Errorf("--pins: %w", err)}
@@ -267,11 +268,11 @@ func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e env) err
 	}
 	out, err := pins.Marshal()
 	if err == nil {
-		err = writeAtomic(pf.pinsPath, out)
+		err = cmdutil.WriteAtomic(pf.pinsPath, out)
 	}
 	if err != nil {
 		return fmt.Errorf("writing --pins %s: %w", pf.pinsPath, err)
 	}
-	fmt.Fprintf(e.stderr, "provenant verify: pins recorded in %s\n", pf.pinsPath)
+	fmt.Fprintf(e.Stderr, "provenant verify: pins recorded in %s\n", pf.pinsPath)
 	return nil
 }

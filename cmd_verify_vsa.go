@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/verifier"
 )
@@ -53,7 +54,7 @@ func defineVSAFlags(fs *pflag.FlagSet, f *vsaFlags, p *verifier.Policy) {
 // that a bad folder or a missing token fails before the work is done.
 type vsaRun struct {
 	f   *vsaFlags
-	e   env
+	e   *cmdutil.Factory
 	job *builder.Job // set when the VSAs are signed
 	// policyURI and policyDigest name the policy the VSAs are of.
 	policyURI    string
@@ -62,51 +63,51 @@ type vsaRun struct {
 
 // signing says whether the VSAs are signed: --sign when given, else in a
 // GitHub Actions job that may ask for an OIDC token.
-func (f *vsaFlags) signing(e env) bool {
+func (f *vsaFlags) signing(e *cmdutil.Factory) bool {
 	if fl := f.flags.Lookup("sign"); fl != nil && fl.Changed {
 		return f.sign
 	}
-	return e.getenv("GITHUB_ACTIONS") == "true" && e.getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != ""
+	return e.Getenv("GITHUB_ACTIONS") == "true" && e.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != ""
 }
 
 // startVSA checks the VSA flags and, with --vsa-out, the folder and (when
 // signing) the job's token. It returns nil without --vsa-out.
-func startVSA(ctx context.Context, f *verifyFlags, e env) (*vsaRun, int) {
+func startVSA(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) (*vsaRun, int) {
 	vf := &f.vsa
 	if vf.out == "" {
 		for _, name := range []string{"sign", "sigstore", "oidc-issuer", "push-vsa"} {
-			if fl := vf.flags.Lookup(name); fl != nil && fl.Changed && e.getenv("INPUT_"+strings.ToUpper(name)) == "" {
-				fmt.Fprintf(e.stderr, "provenant verify: --%s needs --vsa-out\n", name)
+			if fl := vf.flags.Lookup(name); fl != nil && fl.Changed && e.Getenv("INPUT_"+strings.ToUpper(name)) == "" {
+				fmt.Fprintf(e.Stderr, "provenant verify: --%s needs --vsa-out\n", name)
 				return nil, exitUsage
 			}
 		}
 		return nil, exitOK
 	}
 	if f.opts.BundleDir != "" && sameDir(f.opts.BundleDir, vf.out) {
-		fmt.Fprintf(e.stderr, "provenant verify: --vsa-out %s is the --bundle-dir: VSAs would be read as attestations of the release; give another folder\n", builder.Printable(vf.out))
+		fmt.Fprintf(e.Stderr, "provenant verify: --vsa-out %s is the --bundle-dir: VSAs would be read as attestations of the release; give another folder\n", builder.Printable(vf.out))
 		return nil, exitUsage
 	}
-	if err := probeFolder(vf.out); err != nil {
-		fmt.Fprintf(e.stderr, "provenant verify: --vsa-out %s: the folder is not writable: %s\n", builder.Printable(vf.out), builder.Printable(err.Error()))
+	if err := cmdutil.ProbeFolder(vf.out); err != nil {
+		fmt.Fprintf(e.Stderr, "provenant verify: --vsa-out %s: the folder is not writable: %s\n", builder.Printable(vf.out), builder.Printable(err.Error()))
 		return nil, exitUsage
 	}
 	r := &vsaRun{f: vf, e: e}
 	if vf.push && !vf.signing(e) {
-		fmt.Fprintln(e.stderr, "provenant verify: --push-vsa needs signed VSAs (--sign, or a GitHub Actions job with id-token: write): an unsigned VSA proves nothing to a registry's readers")
+		fmt.Fprintln(e.Stderr, "provenant verify: --push-vsa needs signed VSAs (--sign, or a GitHub Actions job with id-token: write): an unsigned VSA proves nothing to a registry's readers")
 		return nil, exitUsage
 	}
 	if vf.signing(e) {
 		job, err := builder.FromToken(ctx, builder.Options{
-			Getenv:     e.getenv,
+			Getenv:     e.Getenv,
 			HTTPClient: &http.Client{Timeout: 30 * time.Second},
 			Issuer:     vf.oidcIssuer,
 		})
 		if err != nil {
-			fmt.Fprintf(e.stderr, "provenant verify: signing the VSAs: %s\n", builder.Printable(err.Error()))
+			fmt.Fprintf(e.Stderr, "provenant verify: signing the VSAs: %s\n", builder.Printable(err.Error()))
 			return nil, exitFailed
 		}
-		if builder.InActions(e.getenv) {
-			githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(e.stdout)).AddMask(job.Token)
+		if builder.InActions(e.Getenv) {
+			githubactions.New(githubactions.WithGetenv(e.Getenv), githubactions.WithWriter(e.Stdout)).AddMask(job.Token)
 		}
 		r.job = job
 	}
@@ -143,7 +144,7 @@ func (r *vsaRun) setPolicy(f *verifyFlags) error {
 // and the log says so.
 func (r *vsaRun) write(ctx context.Context, f *verifyFlags, rep *verifier.Report) int {
 	if err := r.setPolicy(f); err != nil {
-		fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: %v\n", err)
+		fmt.Fprintf(r.e.Stderr, "provenant verify: --vsa-out: %v\n", err)
 		return exitFailed
 	}
 	names := vsaNames{}
@@ -151,11 +152,11 @@ func (r *vsaRun) write(ctx context.Context, f *verifyFlags, rep *verifier.Report
 	for _, a := range rep.Artifacts {
 		name, digest, err := verifier.SummarySubject(a)
 		if err != nil {
-			fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: no VSA: %s\n", builder.Printable(err.Error()))
+			fmt.Fprintf(r.e.Stderr, "provenant verify: --vsa-out: no VSA: %s\n", builder.Printable(err.Error()))
 			continue
 		}
 		pred, err := verifier.Summary(a, verifier.SummaryOptions{
-			VerifierVersion: readBuildFacts().Version, Time: now,
+			VerifierVersion: cmdutil.ReadBuildFacts(r.e.Build).Version, Time: now,
 			PolicyURI: r.policyURI, PolicyDigest: r.policyDigest,
 		})
 		var st *provenance.Statement
@@ -163,7 +164,7 @@ func (r *vsaRun) write(ctx context.Context, f *verifyFlags, rep *verifier.Report
 			st, err = provenance.NewStatement([]provenance.Subject{{Name: name, Digest: digest}}, verifier.VSAPredicateType, pred)
 		}
 		if err != nil {
-			fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: the VSA of %s: %s\n", builder.Printable(a.Artifact), builder.Printable(err.Error()))
+			fmt.Fprintf(r.e.Stderr, "provenant verify: --vsa-out: the VSA of %s: %s\n", builder.Printable(a.Artifact), builder.Printable(err.Error()))
 			return exitFailed
 		}
 		img, isImage := f.ociImages[a.Digest]
@@ -184,34 +185,34 @@ func (r *vsaRun) writeOne(ctx context.Context, a verifier.ArtifactResult, base s
 	}
 	if r.job == nil {
 		path := filepath.Join(r.f.out, base+".vsa.intoto.json")
-		if err := writeAtomic(path, append(st.JSON, '\n')); err != nil {
-			fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: writing %s: %s\n", builder.Printable(path), builder.Printable(err.Error()))
+		if err := cmdutil.WriteAtomic(path, append(st.JSON, '\n')); err != nil {
+			fmt.Fprintf(r.e.Stderr, "provenant verify: --vsa-out: writing %s: %s\n", builder.Printable(path), builder.Printable(err.Error()))
 			return exitFailed
 		}
-		fmt.Fprintf(r.e.stderr, "provenant verify: wrote %s (VSA %s for %s, unsigned)\n", builder.Printable(path), verdict, builder.Printable(a.Artifact))
+		fmt.Fprintf(r.e.Stderr, "provenant verify: wrote %s (VSA %s for %s, unsigned)\n", builder.Printable(path), verdict, builder.Printable(a.Artifact))
 		return exitOK
 	}
 	signed, inst, err := signAsJob(ctx, r.e, r.f.sigstore, r.job, st)
 	if err != nil {
-		fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: signing the VSA of %s: %s\n", builder.Printable(a.Artifact), builder.Printable(err.Error()))
+		fmt.Fprintf(r.e.Stderr, "provenant verify: --vsa-out: signing the VSA of %s: %s\n", builder.Printable(a.Artifact), builder.Printable(err.Error()))
 		return exitFailed
 	}
 	path := filepath.Join(r.f.out, base+".vsa.sigstore.json")
-	saved, err := writeOrRescue(path, signed.JSON, r.e)
+	saved, err := r.e.WriteOrRescue(path, signed.JSON)
 	if err != nil {
-		fmt.Fprintf(r.e.stderr, "provenant verify: --vsa-out: %s\n", builder.Printable(err.Error()))
+		fmt.Fprintf(r.e.Stderr, "provenant verify: --vsa-out: %s\n", builder.Printable(err.Error()))
 		return exitFailed
 	}
-	fmt.Fprintf(r.e.stderr, "provenant verify: wrote %s (VSA %s for %s, signed on %s as %s)\n", builder.Printable(saved), verdict, builder.Printable(a.Artifact), inst.Name, builder.Printable(signed.CertificateIdentity))
+	fmt.Fprintf(r.e.Stderr, "provenant verify: wrote %s (VSA %s for %s, signed on %s as %s)\n", builder.Printable(saved), verdict, builder.Printable(a.Artifact), inst.Name, builder.Printable(signed.CertificateIdentity))
 	if !r.f.push || !isImage {
 		return exitOK
 	}
-	p, err := newOCIClient().Push(ctx, img, signed.JSON, verifier.VSAPredicateType, time.Now())
+	p, err := r.e.OCI().Push(ctx, img, signed.JSON, verifier.VSAPredicateType, time.Now())
 	if err != nil {
-		fmt.Fprintf(r.e.stderr, "provenant verify: --push-vsa: %s; the signed VSA is kept at %s\n", builder.Printable(err.Error()), builder.Printable(saved))
+		fmt.Fprintf(r.e.Stderr, "provenant verify: --push-vsa: %s; the signed VSA is kept at %s\n", builder.Printable(err.Error()), builder.Printable(saved))
 		return exitFailed
 	}
-	fmt.Fprintf(r.e.stderr, "provenant verify: pushed the VSA of %s to %s\n", builder.Printable(img.String()), builder.Printable(p.Referrer.String()))
+	fmt.Fprintf(r.e.Stderr, "provenant verify: pushed the VSA of %s to %s\n", builder.Printable(img.String()), builder.Printable(p.Referrer.String()))
 	return exitOK
 }
 
