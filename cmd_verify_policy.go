@@ -17,6 +17,7 @@ import (
 
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/internal/inputfile"
+	"github.com/provenant/provenant/internal/verification"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -129,14 +130,12 @@ func sameSourceRepo(uri, repo string) bool {
 // SLSA provenance of require, else its first entry.
 func primaryType(reqs []verifier.Requirement) string {
 	for _, r := range reqs {
-		if isProvenanceType(r.PredicateType) {
+		if verification.IsProvenanceType(r.PredicateType) {
 			return r.PredicateType
 		}
 	}
 	return reqs[0].PredicateType
 }
-
-func isProvenanceType(t string) bool { return strings.HasPrefix(t, "https://slsa.dev/provenance/") }
 
 // verifyAndJudge is verifier.Verify with opts, then the policy file and
 // the pins applied to its report with the same opts (the other predicate
@@ -164,7 +163,7 @@ func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep
 	}
 	primary := opts.Policy.PredicateType
 	if pf.file != nil {
-		if err := addRequiredBundles(ctx, opts, pf.file.Require, rep); err != nil {
+		if err := verification.AddRequiredBundles(ctx, opts, pf.file.Require, rep); err != nil {
 			return fmt.Errorf("--policy %s: %w", pf.path, err)
 		}
 		for i := range rep.Artifacts {
@@ -195,44 +194,6 @@ func failArtifact(a *verifier.ArtifactResult, err error) {
 		a.Error += "; "
 	}
 	a.Error += err.Error()
-}
-
-// addRequiredBundles verifies the artifacts again for each predicate type
-// of require other than the one verify asked for (the identity stays the
-// same; the level applies to SLSA provenance only), and puts each bundle
-// that verifies so in place of its result in the report.
-func addRequiredBundles(ctx context.Context, opts verifier.Options, reqs []verifier.Requirement, rep *verifier.Report) error {
-	for _, r := range reqs {
-		if r.PredicateType == opts.Policy.PredicateType {
-			continue
-		}
-		o := opts
-		o.Policy.PredicateType = r.PredicateType
-		if !isProvenanceType(r.PredicateType) {
-			o.Policy.MinLevel = 0
-		}
-		other, err := verifier.Verify(ctx, o)
-		if err != nil {
-			return fmt.Errorf("verifying the %s attestations: %w", r.PredicateType, err)
-		}
-		if len(other.Artifacts) != len(rep.Artifacts) {
-			return fmt.Errorf("verifying the %s attestations: %d artifacts, not %d", r.PredicateType, len(other.Artifacts), len(rep.Artifacts))
-		}
-		for i, oa := range other.Artifacts {
-			a := &rep.Artifacts[i]
-			for _, ob := range oa.Bundles {
-				if !ob.Verified {
-					continue
-				}
-				for j := range a.Bundles {
-					if a.Bundles[j].Source == ob.Source {
-						a.Bundles[j] = ob
-					}
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // checkPins holds each verified artifact's bundles of the primary

@@ -30,8 +30,8 @@ func main() {
 	os.Exit(code)
 }
 
-// commands are the subcommands, in the order of the help.
-var commands = []cli.NewCmdFunc{newAttestCmd, newVerifyCmd, newDownloadCmd, newVersionCmd, newPolicyCmd}
+// commands are the subcommands still in package main; cli adds the others.
+var commands = []cli.NewCmdFunc{newAttestCmd, newVerifyCmd}
 
 // Exit codes, until every command returns typed errors.
 const (

@@ -9,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cmd/download"
+	"github.com/provenant/provenant/internal/cmd/policy"
+	"github.com/provenant/provenant/internal/cmd/version"
 	"github.com/provenant/provenant/internal/cmdutil"
 )
 
@@ -55,6 +58,11 @@ slsa-github-generator, npm and cosign) link by link.`,
 	for _, newCmd := range cmds {
 		root.AddCommand(newCmd(f))
 	}
+	root.AddCommand(
+		download.NewCmdDownload(f, nil),
+		version.NewCmdVersion(f, nil),
+		policy.NewCmdPolicy(f),
+	)
 	root.Version = cmdutil.VersionString(f.Build)
 	root.SetVersionTemplate("provenant {{.Version}}\n")
 	// Made now rather than at Execute, so the generated docs list it.

@@ -1,7 +1,7 @@
-package main
-
-// cmd_policy.go is "provenant policy init": a starting policy file
-// (docs/policy.md) from what the bundles at hand show.
+// Package policy is "provenant policy" and its subcommands: "init", a
+// starting policy file (docs/policy.md) from what the bundles at hand
+// show, and "kyverno", a Kyverno ClusterPolicy (docs/kyverno.md).
+package policy
 
 import (
 	"context"
@@ -14,30 +14,38 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/verification"
 	"github.com/provenant/provenant/verifier"
 )
 
-// policyInitFlags are the flags of "provenant policy init".
-type policyInitFlags struct {
-	verify verifyFlags // the trust and input flags, as verify has them
-	output string
-}
-
-// newPolicyCmd is "provenant policy" and its subcommands.
-func newPolicyCmd(e *cmdutil.Factory) *cobra.Command {
+// NewCmdPolicy is "provenant policy" and its subcommands.
+func NewCmdPolicy(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Write policy files for verify --policy and Kyverno",
 		Long:  "Policy files for provenant verify --policy (docs/policy.md).",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyInitCmd(e), newPolicyKyvernoCmd(e))
+	cmd.AddCommand(NewCmdInit(f, nil), NewCmdKyverno(f, nil))
 	return cmd
 }
 
-// newPolicyInitCmd is "provenant policy init".
-func newPolicyInitCmd(e *cmdutil.Factory) *cobra.Command {
-	f := &policyInitFlags{}
+// InitOptions are the flags and arguments of "provenant policy init".
+type InitOptions struct {
+	Repo, SignerWorkflow, SignerRepo string
+	Bundles, Digests                 cmdutil.ListFlag
+	BundleDir, Output                string
+	Artifacts                        []string
+	GitHub                           cmdutil.GitHubFlags
+	Trust                            cmdutil.TrustFlags
+	f                                *cmdutil.Factory
+	ctx                              context.Context
+}
+
+// NewCmdInit is "provenant policy init"; runF, when not nil, runs instead
+// of RunInit (tests).
+func NewCmdInit(f *cmdutil.Factory, runF func(*InitOptions) error) *cobra.Command {
+	o := &InitOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "init --repo OWNER/NAME [ARTIFACT...] [flags]",
 		Short: "Write a starting policy from the bundles at hand",
@@ -51,70 +59,82 @@ one run made them all. Read it before committing it.
 Exit status: 0 written, 1 no bundle verified, 2 bad usage or unreadable input.`,
 		Example: `  provenant policy init --repo octo-org/octo-repo --bundle-dir dist/ --output policy.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			vf := &f.verify
-			if vf.opts.Policy.Repo == "" {
-				return errors.New("--repo is required")
-			}
-			if err := finishVerifyFlags(vf, args, e); err != nil {
+			o.ctx = cmd.Context()
+			if err := o.Validate(args); err != nil {
 				return err
 			}
-			return asExit(runPolicyInit(cmd.Context(), f, e))
+			if runF != nil {
+				return runF(o)
+			}
+			return RunInit(o)
 		},
 	}
 	fs := cmd.Flags()
-	vf, p := &f.verify, &f.verify.opts.Policy
-	fs.StringVarP(&p.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
-	fs.StringVar(&p.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW` when it is not in the source repository, [host/]owner/name/.github/workflows/file.yml")
-	fs.StringVar(&p.SignerRepo, "signer-repo", "", "repository of the signing workflow when it is not the source, `OWNER/NAME`")
-	fs.VarP(&vf.bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable)")
-	fs.StringVar(&vf.opts.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
-	fs.Var(&vf.digests, "digest", "an artifact by digest, `ALG:HEX` (repeatable)")
-	fs.StringVar(&vf.hostname, "hostname", "github.com", "GitHub `HOST` of the repositories")
-	fs.StringVar(&vf.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF")
-	fs.StringVar(&vf.tufCache, "tuf-cache", "", "TUF cache `DIR` (as verify)")
-	fs.BoolVar(&vf.offline, "offline", false, "do not contact TUF (as verify)")
-	fs.StringVarP(&f.output, "output", "O", "", "write the policy to `FILE` (default: standard output)")
-	// finishVerifyFlags reads these; policy init does not take them.
-	vf.format, vf.digestAlg, p.PredicateType, p.CertOIDCIssuer = "text", "sha256", verifier.SLSAProvenanceV1, verifier.GitHubActionsIssuer
+	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
+	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW` when it is not in the source repository, [host/]owner/name/.github/workflows/file.yml")
+	fs.StringVar(&o.SignerRepo, "signer-repo", "", "repository of the signing workflow when it is not the source, `OWNER/NAME`")
+	fs.VarP(&o.Bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable)")
+	fs.StringVar(&o.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
+	fs.Var(&o.Digests, "digest", "an artifact by digest, `ALG:HEX` (repeatable)")
+	o.GitHub.AddFlags(fs, "GitHub `HOST` of the repositories")
+	o.Trust.AddBriefFlags(fs)
+	fs.StringVarP(&o.Output, "output", "O", "", "write the policy to `FILE` (default: standard output)")
 	return cmd
 }
 
-// runPolicyInit verifies the bundles at hand and writes the policy.
-func runPolicyInit(ctx context.Context, f *policyInitFlags, e *cmdutil.Factory) int {
-	vf := &f.verify
-	roots, warnings, err := loadVerifyRoots(vf, e)
+// Validate refuses a command line policy init cannot run and takes the
+// artifacts from the arguments (or the "artifacts" action input).
+func (o *InitOptions) Validate(args []string) error {
+	if o.Repo == "" {
+		return errors.New("--repo is required")
+	}
+	var err error
+	o.Artifacts, err = verification.Artifacts(o.f, args)
+	return err
+}
+
+// verifierOptions are the options of the verification policy init makes:
+// the level reached is reported, whatever it is.
+func (o *InitOptions) verifierOptions(roots []verifier.TrustedRoot) verifier.Options {
+	return verifier.Options{
+		Artifacts: o.Artifacts, BundleFiles: o.Bundles, BundleDir: o.BundleDir, Digests: o.Digests,
+		TrustedRoots: roots,
+		Policy: verifier.Policy{
+			Repo: o.Repo, SignerWorkflow: o.SignerWorkflow, SignerRepo: o.SignerRepo,
+			GitHubServer: o.GitHub.Server(), PredicateType: verifier.SLSAProvenanceV1,
+			CertOIDCIssuer: verifier.GitHubActionsIssuer, MinLevel: 1,
+		},
+	}
+}
+
+// RunInit verifies the bundles at hand and writes the policy.
+func RunInit(o *InitOptions) error {
+	log := o.f.Logger("provenant policy init", false)
+	roots, warnings, err := o.Trust.LoadRoots(o.f, nil)
 	for _, w := range warnings {
-		fmt.Fprintf(e.Stderr, "provenant policy init: warning: %s\n", w)
+		log.Warn(w)
 	}
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
-		return exitUsage
+		return cmdutil.Usage(err)
 	}
-	vf.opts.TrustedRoots = roots
-	vf.opts.Policy.MinLevel = 1 // report the level reached, whatever it is
-	rep, err := verifier.Verify(ctx, vf.opts)
+	opts := o.verifierOptions(roots)
+	rep, err := verifier.Verify(o.ctx, opts)
 	if err == nil {
-		err = addRequiredBundles(ctx, vf.opts, typesSeen(rep), rep)
+		err = verification.AddRequiredBundles(o.ctx, opts, typesSeen(rep), rep)
 	}
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
-		return exitUsage
+		return cmdutil.Usage(err)
 	}
-	text, err := startingPolicy(vf.opts.Policy.Repo, vf.opts.Policy.GitHubServer, rep.Artifacts)
+	text, err := startingPolicy(opts.Policy.Repo, opts.Policy.GitHubServer, rep.Artifacts)
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
-		return exitFailed
+		return cmdutil.Failed(err)
 	}
-	if f.output == "" {
-		_, err = fmt.Fprint(e.Stdout, text)
-	} else if err = cmdutil.WriteAtomic(f.output, []byte(text)); err == nil {
-		fmt.Fprintf(e.Stderr, "provenant policy init: wrote %s\n", f.output)
+	if o.Output == "" {
+		_, err = fmt.Fprint(o.f.Stdout, text)
+	} else if err = cmdutil.WriteAtomic(o.Output, []byte(text)); err == nil {
+		log.Printf("wrote %s", o.Output)
 	}
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "provenant policy init: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
+	return cmdutil.Failed(err)
 }
 
 // typesSeen lists the predicate types of the bundles whose signature
@@ -129,7 +149,7 @@ func typesSeen(rep *verifier.Report) []verifier.Requirement {
 		}
 	}
 	slices.SortStableFunc(types, func(a, b string) int {
-		switch pa, pb := isProvenanceType(a), isProvenanceType(b); {
+		switch pa, pb := verification.IsProvenanceType(a), verification.IsProvenanceType(b); {
 		case pa && !pb:
 			return -1
 		case pb && !pa:
@@ -174,7 +194,7 @@ func observeArtifacts(arts []verifier.ArtifactResult, order []verifier.Requireme
 			addOnce(&s.refs, refGlob(ext.SourceRepositoryRef))
 			wf, _, _ := strings.Cut(ext.BuildSignerURI, "@")
 			addOnce(&s.signers, wf)
-			if isProvenanceType(b.PredicateType) {
+			if verification.IsProvenanceType(b.PredicateType) {
 				best = max(best, b.Level)
 			}
 			has[b.PredicateType] = true
