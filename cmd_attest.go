@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/builder"
-	"github.com/provenant/provenant/internal/cli"
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/trust"
@@ -105,7 +104,7 @@ func newAttestCmd(e *cmdutil.Factory) *cobra.Command {
 		},
 	}
 	defineAttestFlags(cmd.Flags(), f)
-	cli.BindInputs(cmd, inputNames)
+	cmdutil.BindInputs(cmd, inputNames)
 	return cmd
 }
 

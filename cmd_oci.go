@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +23,7 @@ import (
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote"
-	"github.com/provenant/provenant/verifier"
 )
-
-// ociScheme marks an artifact argument that names an image in a registry.
-const ociScheme = "oci://"
 
 // ociFlags are attest's flags for OCI registries.
 type ociFlags struct {
@@ -152,102 +147,4 @@ func pushToRegistries(ctx context.Context, e *cmdutil.Factory, action *githubact
 		}
 	}
 	return code
-}
-
-// ociArtifacts takes the oci:// arguments out of verify's artifacts,
-// resolves tags to digests (and says so), fetches each image's bundle
-// referrers and returns them by digest, the digests to verify in order.
-// The referrers are read one at a time (remote.OCI.Each, within its count
-// and total limits), and a bundle of a predicate type verify does not ask
-// for is kept only as a line saying so.
-func ociArtifacts(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) (map[string][]verifier.Attestation, []string, int) {
-	var rest, refs []string
-	for _, a := range f.opts.Artifacts {
-		if strings.HasPrefix(a, ociScheme) {
-			refs = append(refs, strings.TrimPrefix(a, ociScheme))
-		} else {
-			rest = append(rest, a)
-		}
-	}
-	if len(refs) == 0 {
-		return nil, nil, exitOK
-	}
-	f.opts.Artifacts = rest
-	c := e.OCI()
-	got := map[string][]verifier.Attestation{}
-	var digests []string
-	// The predicate types verify will ask for (its own and the policy
-	// file's); none: every type.
-	wanted := fetchTypes(f)
-	if wanted[0] == "" {
-		wanted = nil
-	}
-	for _, s := range refs {
-		ref, err := remote.ParseImage(s)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
-			return nil, nil, exitUsage
-		}
-		img, err := c.Resolve(ctx, ref)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
-			return nil, nil, exitFailed
-		}
-		if _, isTag := ref.(name.Tag); isTag {
-			fmt.Fprintf(e.Stderr, "provenant verify: %s%s is %s\n", ociScheme, builder.Printable(ref.String()), img.DigestStr())
-		}
-		d := img.DigestStr()
-		read, dropped := 0, 0
-		notes, err := c.Each(ctx, img, remote.FetchOptions{PredicateTypes: wanted}, func(b remote.OCIBundle) error {
-			read++
-			for _, a := range verifier.ParseAttestations(b.Source, b.Bundle) {
-				if pt, ok := a.StatementPredicateType(); ok && len(wanted) > 0 && !slices.Contains(wanted, pt) {
-					// Not held for a verification that would refuse it: a
-					// flood of large referrers costs one at a time.
-					a = verifier.Attestation{Source: a.Source, SHA256: a.SHA256,
-						Err: fmt.Errorf("not verified: its statement's predicate type is %q, not one verify asks for (%s)", pt, strings.Join(wanted, ", "))}
-					dropped++
-				}
-				got[d] = append(got[d], a)
-			}
-			return nil
-		})
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(err.Error()))
-			return nil, nil, exitFailed
-		}
-		for _, n := range notes {
-			fmt.Fprintf(e.Stderr, "provenant verify: %s\n", builder.Printable(n))
-		}
-		if f.ociImages == nil {
-			f.ociImages = map[string]name.Digest{}
-		}
-		f.ociImages[d] = img
-		other := ""
-		if dropped > 0 {
-			other = fmt.Sprintf(" (%d of another predicate type, not kept)", dropped)
-		}
-		fmt.Fprintf(e.Stderr, "provenant verify: %d attestation(s) for %s%s from %s%s\n", read, ociScheme, builder.Printable(img.String()), img.RegistryStr(), other)
-		digests = append(digests, d)
-	}
-	return got, digests, exitOK
-}
-
-// addOCIAttestations makes the images artifacts by digest, each with the
-// bundles fetched for it (and only those: a bundle the registry lists for
-// another image is never tried against this one).
-func addOCIAttestations(f *verifyFlags, got map[string][]verifier.Attestation, digests []string) {
-	if digests == nil {
-		return
-	}
-	if f.opts.Attestations == nil {
-		f.opts.Attestations = map[string][]verifier.Attestation{}
-	}
-	for _, d := range digests {
-		if !slices.Contains(f.opts.Digests, d) {
-			f.opts.Digests = append(f.opts.Digests, d)
-		}
-		f.opts.Attestations[d] = append(f.opts.Attestations[d], got[d]...)
-		delete(got, d) // an image named twice gets its bundles once
-	}
 }

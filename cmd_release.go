@@ -11,13 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/sethvargo/go-githubactions"
 	"github.com/spf13/pflag"
 
@@ -25,23 +22,14 @@ import (
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote"
-	"github.com/provenant/provenant/verifier"
 )
 
 // bundleAssetSuffix is the name a bundle takes beside its asset.
 const bundleAssetSuffix = ".sigstore.json"
 
-// releaseDownloads bounds the assets downloaded at once.
-const releaseDownloads = 4
-
 // defineReleaseUploadFlag defines attest's --upload-to-release.
 func defineReleaseUploadFlag(fs *pflag.FlagSet, tag *string) {
 	fs.StringVar(tag, "upload-to-release", "", "after signing, upload the bundle as <asset>.sigstore.json beside each file subject of the GitHub release tagged `TAG` in GITHUB_REPOSITORY (token: github-token, contents: write; an existing asset is replaced only with --overwrite)")
-}
-
-// defineReleaseVerifyFlag defines verify's --release.
-func defineReleaseVerifyFlag(fs *pflag.FlagSet, tag *string) {
-	fs.StringVar(tag, "release", "", "verify every asset of the GitHub release tagged `TAG` of --repo, with the attestations beside them (<asset>.sigstore.json, *.intoto.jsonl), as --bundle-dir does")
 }
 
 // releaseAssetNames are the assets a bundle goes beside: the base names of
@@ -169,202 +157,4 @@ func listSome(names []string, n int) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
-}
-
-// checkReleaseVerify refuses what --release cannot be combined with.
-func checkReleaseVerify(f *verifyFlags) error {
-	if f.release == "" {
-		return nil
-	}
-	switch {
-	case f.opts.Policy.Repo == "":
-		return errors.New("--release needs --repo OWNER/NAME: the repository whose release it is")
-	case len(f.opts.Artifacts) > 0 || len(f.opts.Digests) > 0:
-		return errors.New("--release verifies the release's own assets: give no ARTIFACT or --digest")
-	case len(f.opts.BundleFiles) > 0 || f.opts.BundleDir != "":
-		return errors.New("--release reads the attestations beside the assets: give no --bundle or --bundle-dir")
-	}
-	return nil
-}
-
-// verifyMaybeRelease is verifier.Verify, with --release first downloading
-// the release's assets into a temporary folder verified as a bundle
-// directory; the report names them "release TAG/ASSET". An asset whose
-// name cannot be a file name is reported as not verified.
-func verifyMaybeRelease(ctx context.Context, f *verifyFlags, e *cmdutil.Factory) (*verifier.Report, error) {
-	if f.release == "" {
-		return verifyAndJudge(ctx, f, f.opts, e)
-	}
-	g, err := e.GitHub(f.hostname)
-	if err != nil {
-		return nil, &verifier.InputError{Err: err}
-	}
-	dir, err := os.MkdirTemp("", "provenant-release-")
-	if err != nil {
-		return nil, fmt.Errorf("--release: a temporary folder: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	refused, err := downloadRelease(ctx, g, f, dir, e)
-	if err != nil {
-		return nil, err
-	}
-	if len(refused) > 0 && !hasEntries(dir) {
-		// Nothing was downloadable: report the refusals alone.
-		rep := &verifier.Report{MinLevel: f.opts.Policy.MinLevel, Artifacts: refused}
-		return rep, nil
-	}
-	opts := f.opts
-	opts.BundleDir = dir
-	// Judged by the policy file and pins here, while the downloaded folder
-	// is still there: a policy's require: of other predicate types verifies
-	// the assets again with these options.
-	rep, err := verifyAndJudge(ctx, f, opts, e)
-	if err != nil {
-		var ie *verifier.InputError
-		if errors.As(err, &ie) && !hasEntries(dir) && len(refused) == 0 {
-			return nil, &verifier.InputError{Err: fmt.Errorf("release %s of %s has no asset to verify", f.release, f.opts.Policy.Repo)}
-		}
-		relabelled := errors.New(relabel(err.Error(), dir, "release "+f.release))
-		if errors.As(err, &ie) {
-			return nil, &verifier.InputError{Err: relabelled}
-		}
-		return nil, relabelled
-	}
-	relabelReport(rep, dir, "release "+f.release)
-	rep.Artifacts = append(rep.Artifacts, refused...)
-	if len(refused) > 0 {
-		rep.Verified = false
-	}
-	return rep, nil
-}
-
-func hasEntries(dir string) bool {
-	entries, _ := os.ReadDir(dir)
-	return len(entries) > 0
-}
-
-// downloadRelease lists the release's assets and downloads those not
-// excluded into dir, a few at a time, each at most remote.MaxAssetSize. An
-// asset whose name is not a plain file name is not written: it comes back
-// as a failed result.
-func downloadRelease(ctx context.Context, g *remote.GitHub, f *verifyFlags, dir string, e *cmdutil.Factory) ([]verifier.ArtifactResult, error) {
-	repo := f.opts.Policy.Repo
-	rel, err := g.ReleaseByTag(ctx, repo, f.release)
-	if err != nil {
-		return nil, err
-	}
-	assets, err := g.ReleaseAssets(ctx, rel)
-	if err != nil {
-		return nil, err
-	}
-	var refused []verifier.ArtifactResult
-	var todo []remote.Asset
-	seen := map[string]bool{}
-	for _, a := range assets {
-		excluded := false
-		for _, p := range f.exclude {
-			if ok, err := doublestar.Match(p, a.Name); err != nil {
-				return nil, &verifier.InputError{Err: fmt.Errorf("exclude pattern %q: %w", p, err)}
-			} else if ok {
-				excluded = true
-			}
-		}
-		switch {
-		case excluded:
-		case !plainFileName(a.Name) || seen[strings.ToLower(a.Name)]:
-			refused = append(refused, verifier.ArtifactResult{Artifact: "release " + f.release + "/" + verifier.DisplayName(a.Name),
-				Error: "not verified: the asset's name is not a plain file name, or another asset has it (--exclude it)"})
-		default:
-			seen[strings.ToLower(a.Name)] = true
-			todo = append(todo, a)
-		}
-	}
-	fmt.Fprintf(e.Stderr, "provenant verify: release %s of %s: %d asset(s), %d to download\n", f.release, repo, len(assets), len(todo))
-	if left := rel.RateRemaining; left >= 0 && left < len(todo) {
-		return nil, fmt.Errorf("release %s of %s: %d asset(s) to download, one API request each, and the rate limit has %d left: set GH_TOKEN (a token raises the limit), or --exclude assets", f.release, repo, len(todo), left)
-	}
-	client := &http.Client{Timeout: 10 * time.Minute}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var mu sync.Mutex
-	var first error
-	sem := make(chan struct{}, releaseDownloads)
-	var wg sync.WaitGroup
-	for _, a := range todo {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			if err := downloadAsset(ctx, g, rel, a, filepath.Join(dir, a.Name), client); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err // the first failure, not the cancellations it causes
-					cancel()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return refused, nil
-}
-
-// downloadAsset streams one asset into a new file (never over another).
-func downloadAsset(ctx context.Context, g *remote.GitHub, rel *remote.Release, a remote.Asset, path string, client *http.Client) error {
-	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("--release: %w", err)
-	}
-	_, err = g.DownloadReleaseAsset(ctx, rel, a, out, remote.DownloadOptions{Client: client})
-	if cerr := out.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("--release: writing %s: %w", path, cerr)
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
-}
-
-// plainFileName reports whether an asset name (remote, hostile) can be a
-// file in one folder as it is: no separator, no "." or "..", no control
-// characters, not too long.
-func plainFileName(name string) bool {
-	if cmdutil.CheckFileName(name) != nil || name == "" || strings.ContainsAny(name, `/\`) || verifier.DisplayName(name) != name {
-		return false
-	}
-	return true
-}
-
-// relabelReport names the temporary folder's entries as the release's.
-func relabelReport(rep *verifier.Report, dir, label string) {
-	for i := range rep.Artifacts {
-		a := &rep.Artifacts[i]
-		a.Artifact, a.Error = relabel(a.Artifact, dir, label), relabel(a.Error, dir, label)
-		for j := range a.Bundles {
-			b := &a.Bundles[j]
-			b.Source = relabel(b.Source, dir, label)
-			for k := range b.Checks {
-				b.Checks[k].Reason = relabel(b.Checks[k].Reason, dir, label)
-			}
-		}
-	}
-	for i, w := range rep.Warnings {
-		rep.Warnings[i] = relabel(w, dir, label)
-	}
-}
-
-// relabel replaces the temporary folder in a text by the label.
-func relabel(s, dir, label string) string {
-	s = strings.ReplaceAll(s, dir+string(filepath.Separator), label+"/")
-	return strings.ReplaceAll(s, dir, label)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/provenant/provenant/internal/cmd/verify"
 )
 
 // runVerifyIn runs "provenant verify" in-process with the given environment.
@@ -168,8 +170,7 @@ func TestVerifyAsActionStep(t *testing.T) {
 // TestVerifyActionInputsAreFlags: every input of verify/action.yml is a
 // flag of "provenant verify" (or "artifacts") and is passed to the step.
 func TestVerifyActionInputsAreFlags(t *testing.T) {
-	fs := pflag.NewFlagSet("verify", pflag.ContinueOnError)
-	defineVerifyFlags(fs, &verifyFlags{})
+	fs := verify.NewCmdVerify(env{getenv: func(string) string { return "" }}.factory(), nil).Flags()
 	checkActionInputs(t, "verify/action.yml", "verify", fs, nil, "artifacts", "github-token")
 }
 

@@ -31,7 +31,7 @@ func main() {
 }
 
 // commands are the subcommands still in package main; cli adds the others.
-var commands = []cli.NewCmdFunc{newAttestCmd, newVerifyCmd}
+var commands = []cli.NewCmdFunc{newAttestCmd}
 
 // Exit codes, until every command returns typed errors.
 const (

@@ -11,18 +11,6 @@ import (
 	"github.com/provenant/provenant/verifier"
 )
 
-// annotateKey marks a command whose errors are annotations in a GitHub
-// Actions step (attest's, which a workflow shows on the run's page).
-const annotateKey = "provenant/annotate"
-
-// AnnotateErrors makes cmd's errors annotations in a GitHub Actions step.
-func AnnotateErrors(cmd *cobra.Command) {
-	if cmd.Annotations == nil {
-		cmd.Annotations = map[string]string{}
-	}
-	cmd.Annotations[annotateKey] = "true"
-}
-
 // ExitCode is the process exit code of a command's error, the one mapping
 // there is: nil 0; a *cmdutil.SilentError its code; a *cmdutil.UsageError,
 // a *verifier.InputError or a *verifier.PolicyError 2; a
@@ -65,7 +53,7 @@ func Exit(f *cmdutil.Factory, cmd *cobra.Command, err error) int {
 	switch {
 	case err == nil, errors.As(err, &se):
 	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &ie), errors.As(err, &pe):
-		f.Logger(name, cmd != nil && cmd.Annotations[annotateKey] == "true").Error(err.Error())
+		f.Logger(name, cmd != nil && cmd.Annotations[cmdutil.AnnotateAnnotation] == "true").Error(err.Error())
 	default:
 		// A flag's name comes from the user: control characters are escaped.
 		fmt.Fprintf(f.Stderr, "%s: %s (see %s --help)\n", name, builder.Printable(err.Error()), name)

@@ -47,7 +47,7 @@ func TestExit(t *testing.T) {
 			cmd := &cobra.Command{Use: "x"}
 			root.AddCommand(cmd)
 			if tt.annotate {
-				AnnotateErrors(cmd)
+				cmdutil.AnnotateErrors(cmd)
 			}
 			if code := Exit(f, cmd, tt.err); code != tt.code {
 				t.Errorf("exit %d, want %d", code, tt.code)

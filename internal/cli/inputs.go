@@ -11,26 +11,6 @@ import (
 	"github.com/provenant/provenant/internal/cmdutil"
 )
 
-// annotation keys a command sets to take GitHub Actions inputs.
-const (
-	inputsKey     = "provenant/inputs"
-	inputRenameAt = "provenant/input:"
-)
-
-// BindInputs marks cmd as one whose flags an action input of the same name
-// (INPUT_<NAME>), or of the name renames gives it, fills in a GitHub
-// Actions step. The root command applies them once, before any command
-// runs.
-func BindInputs(cmd *cobra.Command, renames map[string]string) {
-	if cmd.Annotations == nil {
-		cmd.Annotations = map[string]string{}
-	}
-	cmd.Annotations[inputsKey] = "true"
-	for flag, input := range renames {
-		cmd.Annotations[inputRenameAt+flag] = input
-	}
-}
-
 // ApplyInputs sets every flag of cmd not given on the command line from the
 // action input of the same name (INPUT_<NAME>), or of its rename, and names
 // the inputs it applied on stderr. It reads inputs only for a command that
@@ -38,7 +18,7 @@ func BindInputs(cmd *cobra.Command, renames map[string]string) {
 // elsewhere an INPUT_* variable left in a shell would silently loosen a
 // policy or swap the trust.
 func ApplyInputs(cmd *cobra.Command, f *cmdutil.Factory) error {
-	if cmd.Annotations[inputsKey] != "true" || f.Getenv("GITHUB_ACTIONS") != "true" {
+	if cmd.Annotations[cmdutil.InputsAnnotation] != "true" || f.Getenv("GITHUB_ACTIONS") != "true" {
 		return nil
 	}
 	fs := cmd.Flags()
@@ -49,7 +29,7 @@ func ApplyInputs(cmd *cobra.Command, f *cmdutil.Factory) error {
 			return
 		}
 		name := fl.Name
-		if n, ok := cmd.Annotations[inputRenameAt+name]; ok {
+		if n, ok := cmd.Annotations[cmdutil.InputRenameAnnotation+name]; ok {
 			name = n
 		}
 		v := strings.TrimSpace(f.Getenv("INPUT_" + strings.ToUpper(name)))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/provenant/provenant/internal/cmd/download"
 	"github.com/provenant/provenant/internal/cmd/policy"
+	"github.com/provenant/provenant/internal/cmd/verify"
 	"github.com/provenant/provenant/internal/cmd/version"
 	"github.com/provenant/provenant/internal/cmdutil"
 )
@@ -59,6 +60,7 @@ slsa-github-generator, npm and cosign) link by link.`,
 		root.AddCommand(newCmd(f))
 	}
 	root.AddCommand(
+		verify.NewCmdVerify(f, nil),
 		download.NewCmdDownload(f, nil),
 		version.NewCmdVersion(f, nil),
 		policy.NewCmdPolicy(f),

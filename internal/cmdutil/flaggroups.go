@@ -92,3 +92,30 @@ type FetchFlags struct {
 func (l *FetchFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVarP(&l.Limit, "limit", "L", remote.DefaultLimit, "without --bundle: at most `N` attestations fetched from GitHub per artifact")
 }
+
+// IdentityFlags name who must have signed: the source repository (or its
+// owner), the signing workflow or its repository, the certificate's
+// identity and issuer, as gh and cosign name them.
+type IdentityFlags struct {
+	Owner, Repo, SignerRepo, SignerWorkflow string
+	CertIdentity, CertIdentityRegexp        string
+	CertOIDCIssuer                          string
+}
+
+// AddFlags defines --owner, --repo, --signer-repo, --signer-workflow,
+// --cert-identity, --cert-identity-regexp and --cert-oidc-issuer on fs.
+func (i *IdentityFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&i.Owner, "owner", "o", "", "source repository `OWNER`")
+	fs.StringVarP(&i.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
+	fs.StringVar(&i.SignerRepo, "signer-repo", "", "repository of the signing workflow, `OWNER/NAME`")
+	fs.StringVar(&i.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml")
+	fs.StringVar(&i.CertIdentity, "cert-identity", "", "certificate `SAN`, exactly (alias --certificate-identity)")
+	fs.StringVarP(&i.CertIdentityRegexp, "cert-identity-regexp", "i", "", "certificate SAN, anchored `REGEXP` (aliases --cert-identity-regex, --certificate-identity-regexp)")
+	fs.StringVar(&i.CertOIDCIssuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "certificate OIDC `ISSUER` (alias --certificate-oidc-issuer)")
+}
+
+// Apply sets the identity in p.
+func (i *IdentityFlags) Apply(p *verifier.Policy) {
+	p.Owner, p.Repo, p.SignerRepo, p.SignerWorkflow = i.Owner, i.Repo, i.SignerRepo, i.SignerWorkflow
+	p.CertIdentity, p.CertIdentityRegexp, p.CertOIDCIssuer = i.CertIdentity, i.CertIdentityRegexp, i.CertOIDCIssuer
+}

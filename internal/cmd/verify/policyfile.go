@@ -1,6 +1,6 @@
-package main
+package verify
 
-// cmd_verify_policy.go is verify's --policy, --pins and --update-pins
+// policyfile.go is verify's --policy, --pins and --update-pins
 // (docs/policy.md): the policy file fills the flags not given before
 // verification, and judges each artifact's verified bundles after it.
 
@@ -11,9 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/internal/inputfile"
@@ -25,61 +24,62 @@ import (
 // and only from a regular file (not /dev/zero, not a named pipe).
 const maxPolicyFileSize = 16 << 20
 
-// policyFlags are verify's policy-file and pins flags.
-type policyFlags struct {
-	flags      *pflag.FlagSet // to tell the flags given from the defaults
-	path       string
-	pinsPath   string
-	updatePins bool
-	file       *verifier.PolicyFile // loaded by loadPolicyFile
-	sha256     string               // of the file's bytes, for a VSA's policy digest
+// PolicyFileFlags are verify's policy-file and pins flags.
+type PolicyFileFlags struct {
+	Path, PinsPath string
+	UpdatePins     bool
 }
 
-// definePolicyFlags declares --policy, --pins and --update-pins into fs.
-func definePolicyFlags(fs *pflag.FlagSet, f *policyFlags) {
-	f.flags = fs
-	fs.StringVar(&f.path, "policy", "", "policy `FILE` (YAML, docs/policy.md): source ids and refs, signer, level, the attestations every artifact needs; flags given override it")
-	fs.StringVar(&f.pinsPath, "pins", "", "pins `FILE` (JSON): the first verification of a source records its ids, signer and level; later runs fail when they change")
-	fs.BoolVar(&f.updatePins, "update-pins", false, "with --pins, accept a change of ids, signer or level and record it")
+// policyFile is the policy file and pins a run judges by.
+type policyFile struct {
+	flags PolicyFileFlags
+	file  *verifier.PolicyFile // nil without --policy
+	// sha256 is of the file's bytes, for a VSA's policy digest.
+	sha256 string
 }
 
-// given reports whether the named flag was set (on the command line or as
-// an action input).
-func (f *policyFlags) given(name string) bool {
-	fl := f.flags.Lookup(name)
-	return fl != nil && fl.Changed
+// loadPolicy reads --policy and returns the flags' policy with what the
+// file adds (see mergePolicyFile), then checks the command line whole
+// (checkUsage). A bad file or command line is a *cmdutil.UsageError.
+func loadPolicy(o *Options) (verifier.Policy, *policyFile, error) {
+	p := o.Policy
+	pf := &policyFile{flags: o.PolicyFile}
+	if pf.flags.UpdatePins && pf.flags.PinsPath == "" {
+		return p, nil, cmdutil.Usagef("--update-pins needs --pins")
+	}
+	if pf.flags.Path != "" {
+		data, err := inputfile.Read(context.Background(), pf.flags.Path, maxPolicyFileSize)
+		if err == nil {
+			sum := sha256.Sum256(data)
+			pf.sha256 = hex.EncodeToString(sum[:])
+			pf.file, err = verifier.ParsePolicyFile(data)
+		}
+		if err == nil {
+			err = mergePolicyFile(&p, pf.file)
+		}
+		if err != nil {
+			return p, nil, cmdutil.Usagef("--policy %s: %w", pf.flags.Path, err)
+		}
+		if len(pf.file.Require) > 0 && !o.given("predicate-type") && !o.given("type") {
+			p.PredicateType = primaryType(pf.file.Require)
+		}
+	}
+	return p, pf, checkUsage(o, p)
 }
 
-// loadPolicyFile reads --policy and fills in the verify options its flags
-// left unset. A bad file is a usage error naming its line.
-func loadPolicyFile(f *verifyFlags, e *cmdutil.Factory) int {
-	pf := &f.policy
-	if pf.updatePins && pf.pinsPath == "" {
-		fmt.Fprintln(e.Stderr, "provenant verify: --update-pins needs --pins")
-		return exitUsage
+// checkUsage refuses a command line verify cannot run (exit 2) before any
+// trusted root is loaded: nothing to verify, an unusable policy
+// (conflicting signer flags, a malformed --repo or regexp), a malformed
+// --digest.
+func checkUsage(o *Options, p verifier.Policy) error {
+	if host := o.f.TenantHost(o.GitHub.Hostname); host != "" {
+		p.GitHubServer = "https://" + host // as resolveTenant will set it
 	}
-	if pf.path == "" {
-		return exitOK
+	if len(o.Artifacts) == 0 && len(o.Digests) == 0 && o.BundleDir == "" && o.Release == "" {
+		return cmdutil.Usagef("nothing to verify: give artifacts, --digest, --bundle-dir or --release")
 	}
-	data, err := inputfile.Read(context.Background(), pf.path, maxPolicyFileSize)
-	if err == nil {
-		sum := sha256.Sum256(data)
-		pf.sha256 = hex.EncodeToString(sum[:])
-		pf.file, err = verifier.ParsePolicyFile(data)
-	}
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
-		return exitUsage
-	}
-	if err := mergePolicyFile(&f.opts.Policy, pf.file); err != nil {
-		fmt.Fprintf(e.Stderr, "provenant verify: --policy %s: %v\n", pf.path, err)
-		return exitUsage
-	}
-	p, file := &f.opts.Policy, pf.file
-	if len(file.Require) > 0 && !pf.given("predicate-type") && !pf.given("type") {
-		p.PredicateType = primaryType(file.Require)
-	}
-	return exitOK
+	return cmdutil.Usage(verifier.CheckOptions(verifier.Options{Artifacts: o.Artifacts, Digests: o.Digests,
+		BundleFiles: o.Bundles, BundleDir: o.BundleDir, Exclude: o.Exclude, Parallelism: o.Parallelism, Policy: p}))
 }
 
 // mergePolicyFile adds the policy file's source repository, signer
@@ -137,34 +137,51 @@ func primaryType(reqs []verifier.Requirement) string {
 	return reqs[0].PredicateType
 }
 
+// types are the predicate types verify asks its sources for, one query
+// each: verify's own (--predicate-type, or the policy file's primary
+// type), then every other type the policy file's require: lists, which
+// judge verifies too: GitHub's filter would otherwise hide them. An empty
+// first type asks for every type.
+func (pf *policyFile) types(p verifier.Policy) []string {
+	types := []string{p.PredicateType}
+	if types[0] == "" || pf.file == nil {
+		return types
+	}
+	for _, r := range pf.file.Require {
+		if !slices.Contains(types, r.PredicateType) {
+			types = append(types, r.PredicateType)
+		}
+	}
+	return types
+}
+
 // verifyAndJudge is verifier.Verify with opts, then the policy file and
 // the pins applied to its report with the same opts (the other predicate
 // types of require: are verified from the same sources).
-func verifyAndJudge(ctx context.Context, f *verifyFlags, opts verifier.Options, e *cmdutil.Factory) (*verifier.Report, error) {
+func (pf *policyFile) verifyAndJudge(ctx context.Context, opts verifier.Options, log *cmdutil.Logger) (*verifier.Report, error) {
 	rep, err := verifier.Verify(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := judgePolicy(ctx, f, opts, rep, e); err != nil {
+	if err := pf.judge(ctx, opts, rep, log); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
 
-// judgePolicy applies the policy file and the pins to the report of
+// judge applies the policy file and the pins to the report of
 // verifier.Verify with opts: an artifact that breaks a rule fails, naming
 // it, and a bundle the policy refuses no longer counts for its level, a VSA
 // or the pins (verifier.PolicyFile.Apply). An unreadable pins file is an
 // *verifier.InputError (exit 2).
-func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep *verifier.Report, e *cmdutil.Factory) error {
-	pf := &f.policy
-	if pf.file == nil && pf.pinsPath == "" {
+func (pf *policyFile) judge(ctx context.Context, opts verifier.Options, rep *verifier.Report, log *cmdutil.Logger) error {
+	if pf.file == nil && pf.flags.PinsPath == "" {
 		return nil
 	}
 	primary := opts.Policy.PredicateType
 	if pf.file != nil {
 		if err := verification.AddRequiredBundles(ctx, opts, pf.file.Require, rep); err != nil {
-			return fmt.Errorf("--policy %s: %w", pf.path, err)
+			return fmt.Errorf("--policy %s: %w", pf.flags.Path, err)
 		}
 		for i := range rep.Artifacts {
 			if a := &rep.Artifacts[i]; len(a.Bundles) > 0 {
@@ -172,8 +189,8 @@ func judgePolicy(ctx context.Context, f *verifyFlags, opts verifier.Options, rep
 			}
 		}
 	}
-	if pf.pinsPath != "" {
-		if err := checkPins(pf, rep, primary, e); err != nil {
+	if pf.flags.PinsPath != "" {
+		if err := pf.checkPins(rep, primary, log); err != nil {
 			return err
 		}
 	}
@@ -198,14 +215,14 @@ func failArtifact(a *verifier.ArtifactResult, err error) {
 
 // checkPins holds each verified artifact's bundles of the primary
 // predicate type to --pins, and writes the pins when they changed.
-func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e *cmdutil.Factory) error {
-	data, err := inputfile.Read(context.Background(), pf.pinsPath, maxPolicyFileSize)
+func (pf *policyFile) checkPins(rep *verifier.Report, primary string, log *cmdutil.Logger) error {
+	data, err := inputfile.Read(context.Background(), pf.flags.PinsPath, maxPolicyFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &verifier.InputError{Err: fmt.Errorf("--pins: %w", err)}
 	}
 	pins, err := verifier.ParsePins(data)
 	if err != nil {
-		return &verifier.InputError{Err: fmt.Errorf("--pins %s: %w", pf.pinsPath, err)}
+		return &verifier.InputError{Err: fmt.Errorf("--pins %s: %w", pf.flags.PinsPath, err)}
 	}
 	changed := false
 	for i := range rep.Artifacts {
@@ -220,7 +237,7 @@ func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e *cmdutil
 				only.Bundles = append(only.Bundles, b)
 			}
 		}
-		c, err := pins.Check(only, pf.updatePins)
+		c, err := pins.Check(only, pf.flags.UpdatePins)
 		changed = changed || c
 		failArtifact(a, err)
 	}
@@ -229,11 +246,11 @@ func checkPins(pf *policyFlags, rep *verifier.Report, primary string, e *cmdutil
 	}
 	out, err := pins.Marshal()
 	if err == nil {
-		err = cmdutil.WriteAtomic(pf.pinsPath, out)
+		err = cmdutil.WriteAtomic(pf.flags.PinsPath, out)
 	}
 	if err != nil {
-		return fmt.Errorf("writing --pins %s: %w", pf.pinsPath, err)
+		return fmt.Errorf("writing --pins %s: %w", pf.flags.PinsPath, err)
 	}
-	fmt.Fprintf(e.Stderr, "provenant verify: pins recorded in %s\n", pf.pinsPath)
+	log.Printf("pins recorded in %s", pf.flags.PinsPath)
 	return nil
 }
