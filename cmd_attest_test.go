@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/provenance/provenancetest"
 )
@@ -406,7 +405,7 @@ func TestAttestTenThousandFiles(t *testing.T) {
 		t.Errorf("%d distinct subject names, want %d", len(seen), n)
 	}
 	summary, _ := os.ReadFile(s.env["GITHUB_STEP_SUMMARY"])
-	if !strings.Contains(string(summary), fmt.Sprintf("and %d more", n-maxSummaryRows)) {
+	if !strings.Contains(string(summary), fmt.Sprintf("and %d more", n-attest.MaxSummaryRows)) {
 		t.Error("the step summary of 10,000 subjects is not capped")
 	}
 }
@@ -414,9 +413,8 @@ func TestAttestTenThousandFiles(t *testing.T) {
 // TestAttestActionInputsAreFlags: every input of action.yml is a flag of
 // "provenant attest" and is passed to the step.
 func TestAttestActionInputsAreFlags(t *testing.T) {
-	fs := pflag.NewFlagSet("attest", pflag.ContinueOnError)
-	defineAttestFlags(fs, &attestFlags{})
-	checkActionInputs(t, "action.yml", "attest", fs, inputNames)
+	fs := attestFlagSet()
+	checkActionInputs(t, "action.yml", "attest", fs, attest.InputNames)
 }
 
 func TestAttestOutToFolder(t *testing.T) {

@@ -8,8 +8,10 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/internal/cli"
+	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/internal/cmdutil"
 )
 
@@ -27,8 +29,36 @@ func (e env) factory() *cmdutil.Factory {
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, e env) int {
-	return cli.Main(ctx, args, e.factory(), commands...)
+	return cli.Main(ctx, args, e.factory())
 }
 
 // newRootCmd is the whole command tree, writing to e's streams.
-func newRootCmd(e env) *cobra.Command { return cli.NewRootCmd(e.factory(), commands...) }
+func newRootCmd(e env) *cobra.Command { return cli.NewRootCmd(e.factory()) }
+
+// Exit codes, as cli maps errors to them.
+const (
+	exitOK     = cmdutil.ExitOK
+	exitFailed = cmdutil.ExitFailed
+	exitUsage  = cmdutil.ExitUsage
+)
+
+// attestFlagSet is the flag set of "provenant attest".
+func attestFlagSet() *pflag.FlagSet {
+	return attest.NewCmdAttest(env{getenv: func(string) string { return "" }}.factory(), nil).Flags()
+}
+
+// publisher is attest's publisher in e, logging as attest does.
+func publisher(e env, token string, overwrite bool) *attest.Publisher {
+	f := e.factory()
+	return &attest.Publisher{F: f, Log: f.Logger("provenant attest", true), GitHubToken: token, Overwrite: overwrite}
+}
+
+// reported logs err as the CLI logs attest's errors and returns its exit
+// code.
+func reported(e env, err error) int {
+	root := &cobra.Command{Use: "provenant"}
+	cmd := &cobra.Command{Use: "attest"}
+	root.AddCommand(cmd)
+	cmdutil.AnnotateErrors(cmd)
+	return cli.Exit(e.factory(), cmd, err)
+}

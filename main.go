@@ -1,7 +1,7 @@
 // Command provenant records how a release artifact was built as a SLSA v1
 // in-toto statement, signs it keylessly through Sigstore, and verifies
 // such attestations. The command tree is internal/cli; each command is in
-// internal/cmd.
+// internal/cmd (ARCHITECTURE.md).
 package main
 
 import (
@@ -25,26 +25,7 @@ var commit = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cmdutil.System(cmdutil.BuildInfo{Version: version, Commit: commit}), commands...)
+	code := cli.Main(ctx, os.Args[1:], cmdutil.System(cmdutil.BuildInfo{Version: version, Commit: commit}))
 	stop()
 	os.Exit(code)
-}
-
-// commands are the subcommands still in package main; cli adds the others.
-var commands = []cli.NewCmdFunc{newAttestCmd}
-
-// Exit codes, until every command returns typed errors.
-const (
-	exitOK     = cmdutil.ExitOK
-	exitFailed = cmdutil.ExitFailed
-	exitUsage  = cmdutil.ExitUsage
-)
-
-// asExit turns a command's exit code, its outcome already said, into
-// RunE's error.
-func asExit(code int) error {
-	if code == exitOK {
-		return nil
-	}
-	return &cmdutil.SilentError{Code: code}
 }

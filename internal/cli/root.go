@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/internal/cmd/download"
 	"github.com/provenant/provenant/internal/cmd/policy"
 	"github.com/provenant/provenant/internal/cmd/verify"
@@ -16,20 +17,17 @@ import (
 	"github.com/provenant/provenant/internal/cmdutil"
 )
 
-// NewCmdFunc makes one subcommand from the factory.
-type NewCmdFunc func(*cmdutil.Factory) *cobra.Command
-
 // Main runs the command line args with the factory f and returns the
 // process exit code.
-func Main(ctx context.Context, args []string, f *cmdutil.Factory, cmds ...NewCmdFunc) int {
-	root := NewRootCmd(f, cmds...)
+func Main(ctx context.Context, args []string, f *cmdutil.Factory) int {
+	root := NewRootCmd(f)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	return Exit(f, cmd, err)
 }
 
 // NewRootCmd is the whole command tree, writing to f's streams.
-func NewRootCmd(f *cmdutil.Factory, cmds ...NewCmdFunc) *cobra.Command {
+func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "provenant",
 		Short: "Verifiable build provenance for every release",
@@ -56,10 +54,8 @@ slsa-github-generator, npm and cosign) link by link.`,
 	root.SetOut(f.Stdout)
 	root.SetErr(f.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	for _, newCmd := range cmds {
-		root.AddCommand(newCmd(f))
-	}
 	root.AddCommand(
+		attest.NewCmdAttest(f, nil),
 		verify.NewCmdVerify(f, nil),
 		download.NewCmdDownload(f, nil),
 		version.NewCmdVersion(f, nil),

@@ -2,7 +2,6 @@ package cmdutil
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -41,15 +40,10 @@ func (f *Factory) Logger(cmdPath string, annotate bool) *Logger {
 	}
 }
 
-// printable escapes every line of s, keeping the line breaks a message
-// meant (a policy file quoted in an error).
-func printable(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = builder.Printable(l)
-	}
-	return strings.Join(lines, "\n")
-}
+// printable escapes a message whole: a line break in a value (a file
+// name) is shown as \n, never a line of its own that the runner would
+// read as a workflow command.
+func printable(s string) string { return builder.Printable(s) }
 
 // Error logs an error: an annotation in Actions, "provenant <cmd>: msg"
 // on stderr elsewhere.
