@@ -87,16 +87,7 @@ func NewCmdAttest(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.ctx = cmd.Context()
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return Run(o)
-		},
+		RunE: cmdutil.RunE(o, o.complete, Run, runF),
 	}
 	o.AddFlags(cmd.Flags())
 	cmdutil.BindInputs(cmd, InputNames)
@@ -125,6 +116,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.PushToRegistry, "push-to-registry", false, "push the signed bundle to each image subject's registry as an OCI 1.1 referrer (subjects named registry/repository, by sha256 digest)")
 	fs.Var(&o.AllowedRegistries, "allowed-registries", "with push-to-registry, the `REGISTRY/PATH` prefixes images may be pushed to (repeatable, or one a line; default in GitHub Actions: ghcr.io/<owner>/ of the repository)")
 	fs.StringVar(&o.UploadToRelease, "upload-to-release", "", "after signing, upload the bundle as <asset>.sigstore.json beside each file subject of the GitHub release tagged `TAG` in GITHUB_REPOSITORY (token: github-token, contents: write; an existing asset is replaced only with --overwrite)")
+}
+
+// complete takes the command's context and validates the options.
+func (o *Options) complete(ctx context.Context, _ []string) error {
+	o.ctx = ctx
+	return o.Validate()
 }
 
 // Validate refuses flags that cannot go together, before anything is read

@@ -63,16 +63,7 @@ func NewCmdDownload(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Short:   "Download attestations from GitHub for offline verification",
 		Long:    downloadLong,
 		Example: downloadExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Artifacts, o.ctx = args, cmd.Context()
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return Run(o)
-		},
+		RunE:    cmdutil.RunE(o, o.complete, Run, runF),
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Repo, "repo", "R", "", "repository `OWNER/NAME` to ask")
@@ -84,6 +75,13 @@ func NewCmdDownload(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	fs.StringVar(&o.OutDir, "out-dir", ".", "`DIR` to write the .jsonl files to")
 	o.Fetch.AddFlags(fs)
 	return cmd
+}
+
+// complete takes the command's context and arguments and validates the
+// options.
+func (o *Options) complete(ctx context.Context, args []string) error {
+	o.Artifacts, o.ctx = args, ctx
+	return o.Validate()
 }
 
 // Validate refuses a command line download cannot run (a plain error:

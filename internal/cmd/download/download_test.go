@@ -1,11 +1,10 @@
 package download
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/cmdutil/cmdtest"
 )
 
 // TestNewCmdDownload: flags parse into Options, and a command line
@@ -29,21 +28,10 @@ func TestNewCmdDownload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &cmdutil.Factory{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
 			var got *Options
-			cmd := NewCmdDownload(f, func(o *Options) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tt.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want %q", err, tt.wantErr)
-				}
+			cmd := NewCmdDownload(cmdtest.Factory(), func(o *Options) error { got = o; return nil })
+			if !cmdtest.Execute(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Repo != tt.want.Repo || got.Owner != tt.want.Owner || got.DigestAlg != tt.want.DigestAlg || got.OutDir != tt.want.OutDir ||
 				strings.Join(got.Digests, ",") != strings.Join(tt.want.Digests, ",") {

@@ -58,16 +58,7 @@ one run made them all. Read it before committing it.
 
 Exit status: 0 written, 1 no bundle verified, 2 bad usage or unreadable input.`,
 		Example: `  provenant policy init --repo octo-org/octo-repo --bundle-dir dist/ --output policy.yaml`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ctx = cmd.Context()
-			if err := o.Validate(args); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return RunInit(o)
-		},
+		RunE:    cmdutil.RunE(o, o.complete, RunInit, runF),
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
@@ -80,6 +71,12 @@ Exit status: 0 written, 1 no bundle verified, 2 bad usage or unreadable input.`,
 	o.Trust.AddBriefFlags(fs)
 	fs.StringVarP(&o.Output, "output", "O", "", "write the policy to `FILE` (default: standard output)")
 	return cmd
+}
+
+// complete takes the command's context and validates the options.
+func (o *InitOptions) complete(ctx context.Context, args []string) error {
+	o.ctx = ctx
+	return o.Validate(args)
 }
 
 // Validate refuses a command line policy init cannot run and takes the

@@ -59,12 +59,7 @@ Exit status: 0 written, 2 bad usage.`,
   provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' \
       --signer-workflow octo-org/builders/.github/workflows/build.yml --min-level 3`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(o)
-			}
-			return RunKyverno(o)
-		},
+		RunE: cmdutil.RunE(o, nil, RunKyverno, runF),
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Kyverno.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")

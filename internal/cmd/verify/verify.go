@@ -139,16 +139,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Short:   "Verify attestations for artifacts",
 		Long:    verifyLong,
 		Example: verifyExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ctx = cmd.Context()
-			if err := o.Validate(args); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return Run(o)
-		},
+		RunE:    cmdutil.RunE(o, o.complete, Run, runF),
 	}
 	cmd.Flags().SetNormalizeFunc(cmdutil.Aliases(verifyAliases))
 	o.AddFlags(cmd.Flags())
@@ -198,6 +189,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Policy.VerifierID, "verifier-id", "", "with --predicate-type "+verifier.VSAPredicateType+": the verifier.id a VSA must name, e.g. "+verifier.VerifierID)
 	fs.StringVar(&o.Policy.ResourceURI, "resource-uri", "", "with a VSA predicate type: the resourceUri the VSA must name, exactly (default: any; the subject digest is always checked)")
 	fs.StringVar(&o.Release, "release", "", "verify every asset of the GitHub release tagged `TAG` of --repo, with the attestations beside them (<asset>.sigstore.json, *.intoto.jsonl), as --bundle-dir does")
+}
+
+// complete takes the command's context and validates the options.
+func (o *Options) complete(ctx context.Context, args []string) error {
+	o.ctx = ctx
+	return o.Validate(args)
 }
 
 // Validate completes the options from the arguments, the "artifacts"

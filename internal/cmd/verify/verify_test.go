@@ -1,11 +1,10 @@
 package verify
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/cmdutil/cmdtest"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -58,21 +57,10 @@ func TestNewCmdVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &cmdutil.Factory{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
 			var got *Options
-			cmd := NewCmdVerify(f, func(o *Options) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tt.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want %q", err, tt.wantErr)
-				}
+			cmd := NewCmdVerify(cmdtest.Factory(), func(o *Options) error { got = o; return nil })
+			if !cmdtest.Execute(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			tt.check(t, got)
 		})

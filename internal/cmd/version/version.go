@@ -3,6 +3,7 @@
 package version
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type Options struct {
 // NewCmdVersion is "provenant version"; runF, when not nil, runs instead
 // of Run (tests).
 func NewCmdVersion(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{f: f}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version of this binary",
@@ -27,13 +29,10 @@ func NewCmdVersion(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 toolchain that built it, from the build information the toolchain embeds, so
 a binary can be matched to its release and that release's provenance.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			opts := &Options{Facts: cmdutil.ReadBuildFacts(f.Build), f: f}
-			if runF != nil {
-				return runF(opts)
-			}
-			return Run(opts)
-		},
+		RunE: cmdutil.RunE(o, func(context.Context, []string) error {
+			o.Facts = cmdutil.ReadBuildFacts(f.Build)
+			return nil
+		}, Run, runF),
 	}
 }
 
