@@ -899,20 +899,6 @@ func TestAttest_FailuresAfterTheLogEntry(t *testing.T) {
 	}
 }
 
-func TestWriteOrRescue_KeepsTheSignedBundle(t *testing.T) {
-	temp := t.TempDir()
-	e := env{getenv: func(k string) string { return map[string]string{"RUNNER_TEMP": temp}[k] }}
-	blocker := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(blocker, nil, 0o644)
-	saved, err := e.factory().WriteOrRescue(filepath.Join(blocker, "a.sigstore.json"), []byte("bundle"))
-	if err == nil || saved == "" || !strings.Contains(err.Error(), "kept in "+saved) {
-		t.Fatalf("saved %q, err %v: want the error to say where the bundle is", saved, err)
-	}
-	if got := string(mustRead(t, saved)); got != "bundle" || filepath.Dir(saved) != temp {
-		t.Errorf("rescued %q in %s", got, filepath.Dir(saved))
-	}
-}
-
 func TestAttest_StepSummaryPassesNamesUnescaped(t *testing.T) {
 	names := []string{
 		`<img src=https://evil.example/x.png onerror=alert(1)>`,

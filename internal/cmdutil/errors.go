@@ -1,9 +1,6 @@
 package cmdutil
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // Exit codes shared by every command.
 const (
@@ -67,31 +64,3 @@ func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Co
 
 // ErrSilentFailure is a *SilentError of exit 1: the report says why.
 var ErrSilentFailure error = &SilentError{Code: ExitFailed}
-
-// Worst is the error of the higher exit code of a and b (a first on a
-// tie), for steps that go on after one failed: exit 1 after trying every
-// registry.
-func Worst(a, b error) error {
-	if b == nil {
-		return a
-	}
-	if a == nil || code(b) > code(a) {
-		return b
-	}
-	return a
-}
-
-// code is the exit code of the typed errors of this package.
-func code(err error) int {
-	var se *SilentError
-	var ue *UsageError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &se):
-		return se.Code
-	case errors.As(err, &ue):
-		return ExitUsage
-	}
-	return ExitFailed
-}

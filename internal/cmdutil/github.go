@@ -15,6 +15,18 @@ import (
 // GITHUB_API_URL, else api.github.com; the token for that host (see
 // Token), none if there is none (public repositories need none).
 func (f *Factory) GitHub(hostname string) (*remote.GitHub, error) {
+	return remote.NewGitHub(remote.GitHubOptions{
+		HTTPClient: f.HTTPClient(TimeoutAPI),
+		APIURL:     f.APIURL(hostname),
+		Token:      f.Token(trimHost(hostname)),
+	})
+}
+
+// APIURL is the REST API root for a --hostname: GITHUB_API_URL for
+// github.com (the default) or for the runner's own server, else the API
+// of the host. With WorkflowAPIURL it is the one place the API URL is
+// worked out.
+func (f *Factory) APIURL(hostname string) string {
 	apiURL := f.Getenv("GITHUB_API_URL")
 	h := trimHost(hostname)
 	// GITHUB_API_URL serves --hostname when it is the runner's own server.
@@ -22,24 +34,25 @@ func (f *Factory) GitHub(hostname string) (*remote.GitHub, error) {
 	if h != "" && h != "github.com" && !strings.EqualFold(h, runnerHost) || apiURL == "" {
 		apiURL = remote.APIURLForHost(h)
 	}
-	return remote.NewGitHub(remote.GitHubOptions{
-		HTTPClient: f.HTTPClient(TimeoutAPI),
-		APIURL:     apiURL,
-		Token:      f.Token(h),
-	})
+	return apiURL
+}
+
+// WorkflowAPIURL is the API of the workflow's own GitHub: GITHUB_API_URL,
+// else from GITHUB_SERVER_URL.
+func (f *Factory) WorkflowAPIURL() string {
+	if u := f.Getenv("GITHUB_API_URL"); u != "" {
+		return u
+	}
+	return remote.APIURLForHost(strings.TrimPrefix(f.Getenv("GITHUB_SERVER_URL"), "https://"))
 }
 
 // WorkflowGitHub is the API client of the workflow's own GitHub
 // (GITHUB_API_URL, else from GITHUB_SERVER_URL) with the token given: the
 // one attest writes to.
 func (f *Factory) WorkflowGitHub(token string) (*remote.GitHub, error) {
-	apiURL := f.Getenv("GITHUB_API_URL")
-	if apiURL == "" {
-		apiURL = remote.APIURLForHost(strings.TrimPrefix(f.Getenv("GITHUB_SERVER_URL"), "https://"))
-	}
 	return remote.NewGitHub(remote.GitHubOptions{
 		HTTPClient: f.HTTPClient(TimeoutAPI),
-		APIURL:     apiURL,
+		APIURL:     f.WorkflowAPIURL(),
 		ServerURL:  f.Getenv("GITHUB_SERVER_URL"),
 		Token:      token,
 	})
