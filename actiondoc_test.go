@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/provenant/provenant/internal/cmd/attest"
 )
 
 // actionMeta is the part of an action.yml these tests read.
@@ -95,10 +96,9 @@ func keys(m map[string]any) []string {
 func TestAttestActionDocumented(t *testing.T) {
 	action := readAction(t, "action.yml")
 	inputs, flagsOnly, outputs := readmeTables(t, "`provenant attest`")
-	fs := pflag.NewFlagSet("attest", pflag.ContinueOnError)
-	defineAttestFlags(fs, &attestFlags{})
+	fs := attestFlagSet()
 	flagOf := map[string]string{}
-	for f, in := range inputNames {
+	for f, in := range attest.InputNames {
 		flagOf[in] = f
 	}
 	for _, in := range keys(action.Inputs) {

@@ -16,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/provenant/provenant/builder/oidctest"
+	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/provenance/provenancetest"
 )
@@ -406,7 +405,7 @@ func TestAttestTenThousandFiles(t *testing.T) {
 		t.Errorf("%d distinct subject names, want %d", len(seen), n)
 	}
 	summary, _ := os.ReadFile(s.env["GITHUB_STEP_SUMMARY"])
-	if !strings.Contains(string(summary), fmt.Sprintf("and %d more", n-maxSummaryRows)) {
+	if !strings.Contains(string(summary), fmt.Sprintf("and %d more", n-attest.MaxSummaryRows)) {
 		t.Error("the step summary of 10,000 subjects is not capped")
 	}
 }
@@ -414,9 +413,8 @@ func TestAttestTenThousandFiles(t *testing.T) {
 // TestAttestActionInputsAreFlags: every input of action.yml is a flag of
 // "provenant attest" and is passed to the step.
 func TestAttestActionInputsAreFlags(t *testing.T) {
-	fs := pflag.NewFlagSet("attest", pflag.ContinueOnError)
-	defineAttestFlags(fs, &attestFlags{})
-	checkActionInputs(t, "action.yml", "attest", fs, inputNames)
+	fs := attestFlagSet()
+	checkActionInputs(t, "action.yml", "attest", fs, attest.InputNames)
 }
 
 func TestAttestOutToFolder(t *testing.T) {
@@ -898,20 +896,6 @@ func TestAttest_FailuresAfterTheLogEntry(t *testing.T) {
 				t.Errorf("left behind in RUNNER_TEMP/provenant: %v", entries)
 			}
 		})
-	}
-}
-
-func TestWriteOrRescue_KeepsTheSignedBundle(t *testing.T) {
-	temp := t.TempDir()
-	e := env{getenv: func(k string) string { return map[string]string{"RUNNER_TEMP": temp}[k] }}
-	blocker := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(blocker, nil, 0o644)
-	saved, err := writeOrRescue(filepath.Join(blocker, "a.sigstore.json"), []byte("bundle"), e)
-	if err == nil || saved == "" || !strings.Contains(err.Error(), "kept in "+saved) {
-		t.Fatalf("saved %q, err %v: want the error to say where the bundle is", saved, err)
-	}
-	if got := string(mustRead(t, saved)); got != "bundle" || filepath.Dir(saved) != temp {
-		t.Errorf("rescued %q in %s", got, filepath.Dir(saved))
 	}
 }
 

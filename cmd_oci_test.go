@@ -23,6 +23,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 
+	"github.com/provenant/provenant/internal/cli"
+	"github.com/provenant/provenant/internal/homes"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/remote/registrytest"
 )
@@ -277,15 +279,17 @@ func TestVerifyOCI_ReferrerFloodOfOtherTypesNotHeld(t *testing.T) {
 	}
 	pushBundle(t, x, s.sign(t, x))
 
-	f := &verifyFlags{}
-	f.opts.Artifacts = []string{"oci://" + x.String()}
-	f.opts.Policy.PredicateType = ociTestPredicate
 	var stderr bytes.Buffer
+	fac := env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }}.factory()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	base := m.HeapAlloc
-	got, digests, code := ociArtifacts(context.Background(), f, env{stdout: io.Discard, stderr: &stderr, getenv: func(string) string { return "" }})
+	res, err := homes.ReadOCI(context.Background(), fac.OCI(), fac.Logger("provenant verify", false), []string{x.String()}, []string{ociTestPredicate})
+	if res == nil {
+		res = &homes.OCIAttestations{}
+	}
+	got, digests, code := res.ByDigest, res.Digests, cli.ExitCode(err)
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	held := int64(m.HeapAlloc) - int64(base)

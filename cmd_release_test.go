@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 	"github.com/provenant/provenant/verifier"
@@ -77,9 +75,7 @@ func TestUploadToRelease(t *testing.T) {
 				"GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": tt.token}
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(&stdout))
-			f := &attestFlags{uploadToRelease: tt.tag, overwrite: tt.overwrite}
-			code := uploadToRelease(context.Background(), e, action, f, bundlePath, subjects)
+			code := reported(e, publisher(e, "", tt.overwrite).ToRelease(context.Background(), tt.tag, bundlePath, subjects))
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 	"github.com/provenant/provenant/verifier"
@@ -258,8 +256,7 @@ func TestPublishToGitHub(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(&stderr))
-			code := publishToGitHub(context.Background(), e, action, publishFlags{githubToken: tt.flag}, bundlePath, tt.bundle, true)
+			code := reported(e, publisher(e, tt.flag, false).ToGitHub(context.Background(), bundlePath, tt.bundle))
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)
@@ -408,15 +405,12 @@ func TestGitHubToken_NotSentOnCrossHostRedirect_Commands(t *testing.T) {
 		{"attest's upload", func(t *testing.T, api string) {
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
 			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
-			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
-			publishToGitHub(context.Background(), e, action, publishFlags{}, "b.json", readFixture(t, npmBundle), true)
+			reported(e, publisher(e, "", false).ToGitHub(context.Background(), "b.json", readFixture(t, npmBundle)))
 		}},
 		{"attest's upload-to-release", func(t *testing.T, api string) {
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
 			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
-			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(io.Discard))
-			f := &attestFlags{uploadToRelease: "v1"}
-			uploadToRelease(context.Background(), e, action, f, npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}})
+			reported(e, publisher(e, "", false).ToRelease(context.Background(), "v1", npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}}))
 		}},
 	}
 	for _, tt := range tests {

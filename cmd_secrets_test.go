@@ -22,8 +22,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/provenant/provenant/internal/faultproxy"
 	"github.com/provenant/provenant/remote/githubtest"
 )
@@ -328,8 +326,7 @@ func TestPublishFaults_GitHubAPI(t *testing.T) {
 				"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_TOKEN": tt.token}
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-			action := githubactions.New(githubactions.WithGetenv(e.getenv), githubactions.WithWriter(&stdout))
-			code := publishToGitHub(context.Background(), e, action, publishFlags{}, bundlePath, bundle, true)
+			code := reported(e, publisher(e, "", false).ToGitHub(context.Background(), bundlePath, bundle))
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)

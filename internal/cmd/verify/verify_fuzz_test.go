@@ -1,4 +1,4 @@
-package main
+package verify_test
 
 import (
 	"errors"
@@ -8,30 +8,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cli"
+	"github.com/provenant/provenant/internal/cmd/verify"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/verifier"
 )
 
 // verifyFlagsCmd is "provenant verify" up to its policy: the same flags,
-// aliases, action inputs and finishVerifyFlags as newVerifyCmd, and then
-// the policy's own validation, but never runVerify (no files, no network).
-func verifyFlagsCmd(e env, f *verifyFlags) *cobra.Command {
-	cmd := &cobra.Command{
-		Use: "verify", SilenceErrors: true, SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyInputs(cmd, e, nil); err != nil {
-				return err
-			}
-			if err := finishVerifyFlags(f, args, e); err != nil {
-				return err
-			}
-			return f.opts.Policy.Validate()
-		},
-	}
+// aliases, action inputs and validation as the command tree has them, and
+// then the policy's own validation, but never Run (no files, no network).
+func verifyFlagsCmd(f *cmdutil.Factory, got **verify.Options) *cobra.Command {
+	cmd := verify.NewCmdVerify(f, func(o *verify.Options) error {
+		*got = o
+		return o.Policy.Validate()
+	})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return cli.ApplyInputs(cmd, f) }
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	cmd.Flags().SetNormalizeFunc(aliases(verifyAliases))
-	defineVerifyFlags(cmd.Flags(), f)
 	return cmd
 }
 
@@ -77,8 +72,8 @@ func FuzzVerifyFlags(f *testing.F) {
 			}
 			return inputs[k]
 		}
-		vf := &verifyFlags{}
-		cmd := verifyFlagsCmd(env{stdout: io.Discard, stderr: io.Discard, getenv: getenv}, vf)
+		var vf *verify.Options
+		cmd := verifyFlagsCmd(&cmdutil.Factory{Stdout: io.Discard, Stderr: io.Discard, Getenv: getenv}, &vf)
 		cmd.SetArgs(argv)
 		err := cmd.Execute()
 		if err != nil {
@@ -116,7 +111,7 @@ func FuzzVerifyFlags(f *testing.F) {
 		if !plain {
 			return
 		}
-		p := vf.opts.Policy
+		p := vf.Policy
 		if len(wantInputs) > 0 {
 			last := map[string]string{}
 			for _, kv := range listValues(wantInputs) {
@@ -131,7 +126,7 @@ func FuzzVerifyFlags(f *testing.F) {
 		} else if in := strings.TrimSpace(inputs["INPUT_WORKFLOW-INPUT"]); actions && in != "" && len(p.WorkflowInputs) == 0 {
 			t.Fatalf("input workflow-input %q was not applied", in)
 		}
-		if got, want := strings.Join(vf.opts.BundleFiles, "\n"), strings.Join(listValues(wantBundles), "\n"); len(wantBundles) > 0 && got != want {
+		if got, want := strings.Join(vf.Bundles, "\n"), strings.Join(listValues(wantBundles), "\n"); len(wantBundles) > 0 && got != want {
 			t.Fatalf("--bundle: got %q, want %q", got, want)
 		}
 		// --repo: the command line wins over the input, an input alone sets it.
@@ -168,15 +163,4 @@ func listValues(vals []string) []string {
 		}
 	}
 	return out
-}
-
-// TestUsageErrorsArePrintable: a flag named with a newline or a terminal
-// escape is reported on one line, escaped, never raw.
-func TestUsageErrorsArePrintable(t *testing.T) {
-	for _, args := range [][]string{{"verify", "--a\x1b[31mb\nc"}, {"attest", "--x\r::error::forged"}, {"verify", "--min-level", "1\n::error::x"}} {
-		code, stdout, stderr := runIn(t, nil, args...)
-		if code != exitUsage || strings.Count(stderr, "\n") != 1 || strings.ContainsAny(strings.TrimSuffix(stderr, "\n"), "\n\r\x1b") || stdout != "" {
-			t.Errorf("%q: exit %d, stderr %q", args, code, stderr)
-		}
-	}
 }

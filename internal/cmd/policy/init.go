@@ -1,7 +1,7 @@
-package main
-
-// cmd_policy.go is "provenant policy init": a starting policy file
-// (docs/policy.md) from what the bundles at hand show.
+// Package policy is "provenant policy" and its subcommands: "init", a
+// starting policy file (docs/policy.md) from what the bundles at hand
+// show, and "kyverno", a Kyverno ClusterPolicy (docs/kyverno.md).
+package policy
 
 import (
 	"context"
@@ -13,31 +13,40 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/provenant/provenant/policy"
+	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/verification"
+	policyfile "github.com/provenant/provenant/policy"
 	"github.com/provenant/provenant/verifier"
 )
 
-// policyInitFlags are the flags of "provenant policy init".
-type policyInitFlags struct {
-	verify verifyFlags // the trust and input flags, as verify has them
-	output string
-}
-
-// newPolicyCmd is "provenant policy" and its subcommands.
-func newPolicyCmd(e env) *cobra.Command {
+// NewCmdPolicy is "provenant policy" and its subcommands.
+func NewCmdPolicy(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Write policy files for verify --policy and Kyverno",
 		Long:  "Policy files for provenant verify --policy (docs/policy.md).",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyInitCmd(e), newPolicyKyvernoCmd(e))
+	cmd.AddCommand(NewCmdInit(f, nil), NewCmdKyverno(f, nil))
 	return cmd
 }
 
-// newPolicyInitCmd is "provenant policy init".
-func newPolicyInitCmd(e env) *cobra.Command {
-	f := &policyInitFlags{}
+// InitOptions are the flags and arguments of "provenant policy init".
+type InitOptions struct {
+	Repo, SignerWorkflow, SignerRepo string
+	Bundles, Digests                 cmdutil.ListFlag
+	BundleDir, Output                string
+	Artifacts                        []string
+	GitHub                           cmdutil.GitHubFlags
+	Trust                            cmdutil.TrustFlags
+	f                                *cmdutil.Factory
+	ctx                              context.Context
+}
+
+// NewCmdInit is "provenant policy init"; runF, when not nil, runs instead
+// of RunInit (tests).
+func NewCmdInit(f *cmdutil.Factory, runF func(*InitOptions) error) *cobra.Command {
+	o := &InitOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "init --repo OWNER/NAME [ARTIFACT...] [flags]",
 		Short: "Write a starting policy from the bundles at hand",
@@ -50,76 +59,85 @@ one run made them all. Read it before committing it.
 
 Exit status: 0 written, 1 no bundle verified, 2 bad usage or unreadable input.`,
 		Example: `  provenant policy init --repo octo-org/octo-repo --bundle-dir dist/ --output policy.yaml`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			vf := &f.verify
-			if vf.opts.Policy.Repo == "" {
-				return errors.New("--repo is required")
-			}
-			if err := finishVerifyFlags(vf, args, e); err != nil {
-				return err
-			}
-			return asExit(runPolicyInit(cmd.Context(), f, e))
-		},
+		RunE:    cmdutil.RunE(o, o.complete, RunInit, runF),
 	}
 	fs := cmd.Flags()
-	vf, p := &f.verify, &f.verify.opts.Policy
-	fs.StringVarP(&p.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
-	fs.StringVar(&p.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW` when it is not in the source repository, [host/]owner/name/.github/workflows/file.yml")
-	fs.StringVar(&p.SignerRepo, "signer-repo", "", "repository of the signing workflow when it is not the source, `OWNER/NAME`")
-	fs.VarP(&vf.bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable)")
-	fs.StringVar(&vf.opts.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
-	fs.Var(&vf.digests, "digest", "an artifact by digest, `ALG:HEX` (repeatable)")
-	fs.StringVar(&vf.hostname, "hostname", "github.com", "GitHub `HOST` of the repositories")
-	fs.StringVar(&vf.trustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF")
-	fs.StringVar(&vf.tufCache, "tuf-cache", "", "TUF cache `DIR` (as verify)")
-	fs.BoolVar(&vf.offline, "offline", false, "do not contact TUF (as verify)")
-	fs.StringVarP(&f.output, "output", "O", "", "write the policy to `FILE` (default: standard output)")
-	// finishVerifyFlags reads these; policy init does not take them.
-	vf.format, vf.digestAlg, p.PredicateType, p.CertOIDCIssuer = "text", "sha256", verifier.SLSAProvenanceV1, verifier.GitHubActionsIssuer
+	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
+	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW` when it is not in the source repository, [host/]owner/name/.github/workflows/file.yml")
+	fs.StringVar(&o.SignerRepo, "signer-repo", "", "repository of the signing workflow when it is not the source, `OWNER/NAME`")
+	fs.VarP(&o.Bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable)")
+	fs.StringVar(&o.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
+	fs.Var(&o.Digests, "digest", "an artifact by digest, `ALG:HEX` (repeatable)")
+	o.GitHub.AddFlags(fs, "GitHub `HOST` of the repositories")
+	o.Trust.AddBriefFlags(fs)
+	fs.StringVarP(&o.Output, "output", "O", "", "write the policy to `FILE` (default: standard output)")
 	return cmd
 }
 
-// runPolicyInit verifies the bundles at hand and writes the policy.
-func runPolicyInit(ctx context.Context, f *policyInitFlags, e env) int {
-	vf := &f.verify
-	roots, warnings, err := loadVerifyRoots(vf, e)
+// complete takes the command's context and validates the options.
+func (o *InitOptions) complete(ctx context.Context, args []string) error {
+	o.ctx = ctx
+	return o.Validate(args)
+}
+
+// Validate refuses a command line policy init cannot run and takes the
+// artifacts from the arguments (or the "artifacts" action input).
+func (o *InitOptions) Validate(args []string) error {
+	if o.Repo == "" {
+		return errors.New("--repo is required")
+	}
+	var err error
+	o.Artifacts, err = verification.Artifacts(o.f, args)
+	return err
+}
+
+// verifierOptions are the options of the verification policy init makes:
+// the level reached is reported, whatever it is.
+func (o *InitOptions) verifierOptions(roots []verifier.TrustedRoot) verifier.Options {
+	return verifier.Options{
+		Artifacts: o.Artifacts, BundleFiles: o.Bundles, BundleDir: o.BundleDir, Digests: o.Digests,
+		TrustedRoots: roots,
+		Policy: verifier.Policy{
+			Repo: o.Repo, SignerWorkflow: o.SignerWorkflow, SignerRepo: o.SignerRepo,
+			GitHubServer: o.GitHub.Server(), PredicateType: verifier.SLSAProvenanceV1,
+			CertOIDCIssuer: verifier.GitHubActionsIssuer, MinLevel: 1,
+		},
+	}
+}
+
+// RunInit verifies the bundles at hand and writes the policy.
+func RunInit(o *InitOptions) error {
+	log := o.f.Logger("provenant policy init", false)
+	roots, warnings, err := o.Trust.LoadRoots(o.f, nil)
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "provenant policy init: warning: %s\n", w)
+		log.Warn(w)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
-		return exitUsage
+		return cmdutil.Usage(err)
 	}
-	vf.opts.TrustedRoots = roots
-	vf.opts.Policy.MinLevel = 1 // report the level reached, whatever it is
-	rep, err := verifier.Verify(ctx, vf.opts)
+	opts := o.verifierOptions(roots)
+	rep, err := verifier.Verify(o.ctx, opts)
 	if err == nil {
-		err = addRequiredBundles(ctx, vf.opts, typesSeen(rep), rep)
+		err = verification.AddRequiredBundles(o.ctx, opts, typesSeen(rep), rep)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
-		return exitUsage
+		return cmdutil.Usage(err)
 	}
-	text, err := startingPolicy(vf.opts.Policy.Repo, vf.opts.Policy.GitHubServer, rep.Artifacts)
+	text, err := startingPolicy(opts.Policy.Repo, opts.Policy.GitHubServer, rep.Artifacts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
-		return exitFailed
+		return cmdutil.Failed(err)
 	}
-	if f.output == "" {
-		_, err = fmt.Fprint(e.stdout, text)
-	} else if err = writeAtomic(f.output, []byte(text)); err == nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: wrote %s\n", f.output)
+	if o.Output == "" {
+		_, err = fmt.Fprint(o.f.Stdout, text)
+	} else if err = cmdutil.WriteAtomic(o.Output, []byte(text)); err == nil {
+		log.Printf("wrote %s", o.Output)
 	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "provenant policy init: %v\n", err)
-		return exitFailed
-	}
-	return exitOK
+	return cmdutil.Failed(err)
 }
 
 // typesSeen lists the predicate types of the bundles whose signature
 // verified, SLSA provenance first.
-func typesSeen(rep *verifier.Report) []policy.Requirement {
+func typesSeen(rep *verifier.Report) []policyfile.Requirement {
 	var types []string
 	for _, a := range rep.Artifacts {
 		for _, b := range a.Bundles {
@@ -129,7 +147,7 @@ func typesSeen(rep *verifier.Report) []policy.Requirement {
 		}
 	}
 	slices.SortStableFunc(types, func(a, b string) int {
-		switch pa, pb := isProvenanceType(a), isProvenanceType(b); {
+		switch pa, pb := verification.IsProvenanceType(a), verification.IsProvenanceType(b); {
 		case pa && !pb:
 			return -1
 		case pb && !pa:
@@ -137,7 +155,7 @@ func typesSeen(rep *verifier.Report) []policy.Requirement {
 		}
 		return strings.Compare(a, b)
 	})
-	reqs := make([]policy.Requirement, len(types))
+	reqs := make([]policyfile.Requirement, len(types))
 	for i, t := range types {
 		reqs[i].PredicateType = t
 	}
@@ -158,7 +176,7 @@ func addOnce(list *[]string, v string) {
 }
 
 // observeArtifacts gathers what the verified bundles show.
-func observeArtifacts(arts []verifier.ArtifactResult, order []policy.Requirement) (seenOf, error) {
+func observeArtifacts(arts []verifier.ArtifactResult, order []policyfile.Requirement) (seenOf, error) {
 	var s seenOf
 	s.level = 4
 	count := map[string]int{}
@@ -174,7 +192,7 @@ func observeArtifacts(arts []verifier.ArtifactResult, order []policy.Requirement
 			addOnce(&s.refs, refGlob(ext.SourceRepositoryRef))
 			wf, _, _ := strings.Cut(ext.BuildSignerURI, "@")
 			addOnce(&s.signers, wf)
-			if isProvenanceType(b.PredicateType) {
+			if verification.IsProvenanceType(b.PredicateType) {
 				best = max(best, b.Level)
 			}
 			has[b.PredicateType] = true
@@ -265,7 +283,7 @@ func startingPolicy(repo, server string, arts []verifier.ArtifactResult) (string
 // checkStartingPolicy loads the policy and judges the artifacts with it;
 // with several types, it adds same-run when that holds too.
 func checkStartingPolicy(text string, arts []verifier.ArtifactResult) (string, error) {
-	pf, err := policy.ParseFile([]byte(text))
+	pf, err := policyfile.ParseFile([]byte(text))
 	if err != nil {
 		return "", err
 	}

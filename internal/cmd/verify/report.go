@@ -1,0 +1,81 @@
+package verify
+
+// report.go writes verify's report: text or JSON on stdout, the JSON
+// report file and, in GitHub Actions, the step outputs and summary.
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/verifier"
+)
+
+// writeReport prints the report and writes the report file, outputs and
+// summary.
+func writeReport(o *Options, rep *verifier.Report) error {
+	var err error
+	if o.Format == "json" {
+		err = rep.WriteJSON(o.f.Stdout)
+	} else {
+		err = rep.WriteText(o.f.Stdout, o.Verbose)
+	}
+	if err != nil {
+		return cmdutil.Failed(err)
+	}
+	path := o.ReportPath
+	inActions := o.f.InActions()
+	if path == "" && inActions && o.f.Getenv("RUNNER_TEMP") != "" {
+		path = filepath.Join(o.f.Getenv("RUNNER_TEMP"), "provenant", "verify-report.json")
+	}
+	if path != "" {
+		if err := cmdutil.WriteAtomicWith(path, rep.WriteJSON); err != nil {
+			return cmdutil.Failedf("writing report: %w", err)
+		}
+	}
+	if !inActions {
+		return nil
+	}
+	// Outputs through builder.FileCommands: a random delimiter per value,
+	// so a report path cannot add outputs of its own; errors, not panics.
+	files := &builder.FileCommands{Getenv: o.f.Getenv}
+	outputs := map[string]string{"verified": strconv.FormatBool(rep.Verified), "level": strconv.Itoa(rep.Level())}
+	if path != "" {
+		outputs["report-path"] = path
+	}
+	if err := files.SetOutputs(outputs); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+		return cmdutil.Failed(err)
+	}
+	if o.Summary {
+		var b strings.Builder
+		_ = rep.WriteMarkdown(&b)
+		if err := files.AppendSummary(capSummary(b.String(), maxSummaryBytes)); err != nil && !errors.Is(err, builder.ErrNoCommandFile) {
+			return cmdutil.Failed(err)
+		}
+	}
+	return nil
+}
+
+// maxSummaryBytes keeps a step summary below GitHub's limit of 1 MiB per
+// step (a larger one is refused whole), with room for the closing note.
+const maxSummaryBytes = 1<<20 - 4<<10
+
+// capSummary cuts a Markdown summary at the last whole line that fits in
+// max bytes and says how many table rows were left out and where they are.
+func capSummary(md string, max int) string {
+	if len(md) <= max {
+		return md
+	}
+	cut := strings.LastIndexByte(md[:max], '\n') + 1
+	left := 0
+	for _, line := range strings.Split(md[cut:], "\n") {
+		if strings.HasPrefix(line, "|") {
+			left++
+		}
+	}
+	return md[:cut] + fmt.Sprintf("\n… %d more rows left out: GitHub refuses a step summary over 1 MiB. The JSON report (output report-path) has every artifact and check.\n", left)
+}

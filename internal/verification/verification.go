@@ -1,0 +1,87 @@
+// Package verification holds the steps "provenant verify" and "provenant
+// policy init" share around verifier.Verify: the artifacts of the
+// "artifacts" action input, and the verification of the other predicate
+// types a policy requires.
+package verification
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/policy"
+	"github.com/provenant/provenant/verifier"
+)
+
+// Artifacts are the artifacts to verify: args, else in a GitHub Actions
+// step the "artifacts" input, one path or glob a line (the same glob
+// library as attest's subject-path: ** works). A glob that matches
+// nothing stays as it is, to be reported as unreadable.
+func Artifacts(f *cmdutil.Factory, args []string) ([]string, error) {
+	out := args
+	if len(out) > 0 || f.Getenv("GITHUB_ACTIONS") != "true" {
+		return out, nil
+	}
+	in := strings.TrimSpace(f.Getenv("INPUT_ARTIFACTS"))
+	if in == "" {
+		return out, nil
+	}
+	for _, line := range strings.Split(in, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		matches, err := doublestar.FilepathGlob(line)
+		if err != nil {
+			return nil, fmt.Errorf("input artifacts: %q: %w", line, err)
+		}
+		if len(matches) == 0 {
+			matches = []string{line} // reported as unreadable
+		}
+		out = append(out, matches...)
+	}
+	return out, nil
+}
+
+// IsProvenanceType reports whether a predicate type is SLSA provenance.
+func IsProvenanceType(t string) bool { return strings.HasPrefix(t, "https://slsa.dev/provenance/") }
+
+// AddRequiredBundles verifies the artifacts again for each predicate type
+// of reqs other than the one opts asks for (the identity stays the same;
+// the level applies to SLSA provenance only), and puts each bundle that
+// verifies so in place of its result in the report.
+func AddRequiredBundles(ctx context.Context, opts verifier.Options, reqs []policy.Requirement, rep *verifier.Report) error {
+	for _, r := range reqs {
+		if r.PredicateType == opts.Policy.PredicateType {
+			continue
+		}
+		o := opts
+		o.Policy.PredicateType = r.PredicateType
+		if !IsProvenanceType(r.PredicateType) {
+			o.Policy.MinLevel = 0
+		}
+		other, err := verifier.Verify(ctx, o)
+		if err != nil {
+			return fmt.Errorf("verifying the %s attestations: %w", r.PredicateType, err)
+		}
+		if len(other.Artifacts) != len(rep.Artifacts) {
+			return fmt.Errorf("verifying the %s attestations: %d artifacts, not %d", r.PredicateType, len(other.Artifacts), len(rep.Artifacts))
+		}
+		for i, oa := range other.Artifacts {
+			a := &rep.Artifacts[i]
+			for _, ob := range oa.Bundles {
+				if !ob.Verified {
+					continue
+				}
+				for j := range a.Bundles {
+					if a.Bundles[j].Source == ob.Source {
+						a.Bundles[j] = ob
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
