@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +21,11 @@ import (
 // TestFromToken_Faults puts a fault proxy in front of the whole token
 // service (token endpoint, discovery, keys): each fault recovers within
 // the retry budget or ends in a *TokenError that says which step failed,
-// never echoing a token.
+// never echoing a token. The attempts are counted by what the proxy saw.
+// Nothing depends on how fast the machine is: a slow answer is held by the
+// proxy until the client gives up, and the client gives up on exactly the
+// requests the proxy holds (stallCutter) instead of after a short timeout
+// that a busy machine could also hit on a good answer.
 func TestFromToken_Faults(t *testing.T) {
 	other, err := oidctest.New("http://127.0.0.1:1") // another key: valid-looking tokens, wrong signer
 	if err != nil {
@@ -30,8 +37,8 @@ func TestFromToken_Faults(t *testing.T) {
 		wantErr string // "" recovers
 		tokens  int    // token requests the proxy must see
 	}{
-		{"slow beyond the timeout, then up", []faultproxy.Fault{{Mode: faultproxy.Slow, Path: "/token", Times: 1}}, "", 2},
-		{"slow for good", []faultproxy.Fault{{Mode: faultproxy.Slow, Path: "/token"}}, "requesting the job's OIDC token", 3},
+		{"slow beyond the timeout, then up", []faultproxy.Fault{{Mode: faultproxy.Slow, Delay: time.Hour, Path: "/token", Times: 1}}, "", 2},
+		{"slow for good", []faultproxy.Fault{{Mode: faultproxy.Slow, Delay: time.Hour, Path: "/token"}}, "requesting the job's OIDC token", 3},
 		{"endless answer", []faultproxy.Fault{{Mode: faultproxy.Endless, Path: "/token"}}, "requesting the job's OIDC token", 3},
 		{"429 then up", []faultproxy.Fault{{Mode: faultproxy.TooMany, Path: "/token", Times: 2}}, "", 3},
 		{"5xx burst beyond the budget", []faultproxy.Fault{{Mode: faultproxy.Status, Status: 502, Path: "/token", Times: 4}}, "HTTP 502 (after 3 attempts)", 3},
@@ -63,10 +70,16 @@ func TestFromToken_Faults(t *testing.T) {
 				front.Add(f)
 			}
 			env := srv.Env()
-			_, err = FromToken(context.Background(), Options{
+			// A safety net only: a run that hangs fails instead.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			_, err = FromToken(ctx, Options{
 				Getenv: func(k string) string { return env[k] }, Issuer: srv.Issuer,
-				HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}, Backoff: time.Millisecond,
+				HTTPClient: &http.Client{Transport: &stallCutter{proxy: front, next: http.DefaultTransport}}, Backoff: time.Millisecond,
 			})
+			if ctx.Err() != nil {
+				t.Fatalf("still running after the safety net: %v", err)
+			}
 			if n := front.Count("/token"); n != tt.tokens {
 				t.Errorf("%d token requests, want %d", n, tt.tokens)
 			}
@@ -85,6 +98,73 @@ func TestFromToken_Faults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stallCutter is the client's timeout without a clock: it gives up on a
+// request (cancels it, as http.Client.Timeout would) once the proxy reports
+// holding it (faultproxy.Slow), and never on one the proxy is answering,
+// however slowly a busy machine runs. Each request carries an id header so
+// that the proxy's record of it can be found.
+type stallCutter struct {
+	proxy *faultproxy.Proxy
+	next  http.RoundTripper
+	n     atomic.Int64
+}
+
+const stallHeader = "X-Stall-Cutter"
+
+var errStalled = errors.New("stallCutter: the proxy holds the answer back (the client's timeout)")
+
+func (s *stallCutter) RoundTrip(r *http.Request) (*http.Response, error) {
+	id := strconv.FormatInt(s.n.Add(1), 10)
+	ctx, cancel := context.WithCancelCause(r.Context())
+	r = r.Clone(ctx)
+	r.Header.Set(stallHeader, id)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if s.held(id) {
+					cancel(errStalled)
+					return
+				}
+			}
+		}
+	}()
+	resp, err := s.next.RoundTrip(r)
+	close(done) // the answer's headers came (faultproxy.Slow holds them back)
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	resp.Body = cancelOnClose{resp.Body, func() { cancel(nil) }}
+	return resp, nil
+}
+
+// held: the proxy received request id and is holding it back.
+func (s *stallCutter) held(id string) bool {
+	for _, seen := range s.proxy.Seen() {
+		if seen.Header.Get(stallHeader) == id {
+			return seen.Mode == faultproxy.Slow
+		}
+	}
+	return false
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel func()
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // issuerOf reads a token's iss claim without verifying it.

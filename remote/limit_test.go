@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -15,9 +16,25 @@ import (
 
 // TestAnswerForever: an API that answers a page of attestations forever
 // (valid JSON that never ends) ends in ErrAnswerTooLarge naming the host,
-// once MaxAPIResponseSize has been read, with the heap bounded; no client
-// timeout is needed to stop it. The peak heap is reported.
+// once MaxAPIResponseSize has been read; no client timeout is needed to
+// stop it. What is asserted does not depend on the garbage collector's
+// pacing or the machine's speed:
+//   - the bytes the client read off the connection (a counting transport
+//     below the limit): the limit and the one byte that shows it is
+//     exceeded, exactly;
+//   - the bytes the server wrote: at most socketSlack more (what the
+//     loopback socket buffers hold: Linux lets a receive buffer grow to
+//     32 MiB), against an answer that never ends;
+//   - the bytes allocated while reading (TotalAlloc, which only grows and
+//     counts garbage too): at most maxAllocPerLimit times the limit. JSON
+//     decoding buffers the whole value, doubling its buffer, so about 4×
+//     the limit is allocated (256 MiB measured); an unlimited read of this
+//     answer allocates without end.
 func TestAnswerForever(t *testing.T) {
+	const (
+		socketSlack      = 40 << 20
+		maxAllocPerLimit = 8
+	)
 	var sent atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -32,43 +49,61 @@ func TestAnswerForever(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	g, err := NewGitHub(GitHubOptions{HTTPClient: &http.Client{}, APIURL: srv.URL + "/"})
+	read := &countingTransport{next: http.DefaultTransport}
+	g, err := NewGitHub(GitHubOptions{HTTPClient: &http.Client{Transport: read}, APIURL: srv.URL + "/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a safety net only
 	defer cancel()
 
-	runtime.GC()
-	var before runtime.MemStats
+	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	go func() {
-		var m runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
-				}
-			}
-		}
-	}()
 	_, err = g.ByDigest(ctx, Query{Repo: "o/r"}, "sha256:"+strings.Repeat("a", 64))
-	close(stop)
+	runtime.ReadMemStats(&after)
 	var e *Error
 	if !errors.Is(err, ErrAnswerTooLarge) || !errors.As(err, &e) || !strings.Contains(err.Error(), e.Remote) || ctx.Err() != nil {
 		t.Fatalf("err = %v, want ErrAnswerTooLarge naming the host before the safety net", err)
 	}
-	grew := int64(peak.Load()) - int64(before.HeapInuse)
-	t.Logf("server sent %d MiB before the client stopped; heap in use grew by at most %d MiB (limit %d MiB)", sent.Load()>>20, grew>>20, MaxAPIResponseSize>>20)
-	if grew > 4*MaxAPIResponseSize {
-		t.Errorf("heap grew by %d MiB reading an endless answer", grew>>20)
+	srv.CloseClientConnections()
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("the client read %d bytes (limit %d); the server sent %d MiB; %d MiB allocated while reading", read.n.Load(), int64(MaxAPIResponseSize), sent.Load()>>20, alloc>>20)
+	if got := read.n.Load(); got != MaxAPIResponseSize+1 {
+		t.Errorf("the client read %d bytes of the answer, want the limit and one byte more (%d)", got, MaxAPIResponseSize+1)
 	}
+	if sent.Load() > MaxAPIResponseSize+socketSlack {
+		t.Errorf("the server sent %d MiB before the client stopped, more than the limit and %d MiB of socket buffers", sent.Load()>>20, socketSlack>>20)
+	}
+	if alloc > maxAllocPerLimit*MaxAPIResponseSize {
+		t.Errorf("%d MiB allocated reading an endless answer, more than %d× the limit", alloc>>20, maxAllocPerLimit)
+	}
+}
+
+// countingTransport counts the bytes read from its answers' bodies (of
+// requests whose path contains only, when set).
+type countingTransport struct {
+	next http.RoundTripper
+	only string
+	n    atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err == nil && resp.Body != nil && strings.Contains(r.URL.Path, c.only) {
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.n}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }
 
 // TestAnswerAtTheLimit: an answer of exactly the limit is read whole.

@@ -194,12 +194,8 @@ func needBash(t *testing.T) {
 		// runs there under `shell: bash` (Git Bash) in the actions.
 		t.Skip("the fake release binaries are shell scripts")
 	}
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("no curl")
-	}
+	needTool(t, "bash")
+	needTool(t, "curl")
 }
 
 // TestInstallBinary runs the actions' download-and-verify step against a

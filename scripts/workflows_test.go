@@ -104,9 +104,7 @@ func TestProvenanceL3_SigningIsAJobOfItsOwn(t *testing.T) {
 // workflow's repository and commit against a loopback token service, for
 // every base64url padding length and for tokens that must be refused.
 func TestProvenanceL3_LocateReadsTheTokenClaims(t *testing.T) {
-	if _, err := exec.LookPath("jq"); err != nil {
-		t.Skip("no jq")
-	}
+	needTool(t, "jq")
 	needBash(t)
 	script := stepRun(t, "provenance-l3.yml", "attest", "self")
 	sha := strings.Repeat("0123456789", 4)

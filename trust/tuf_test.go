@@ -5,12 +5,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 
 	"github.com/provenant/provenant/trust/tuftest"
 )
@@ -97,48 +100,85 @@ func TestLoadTUFRoots_StaleCacheFailsClosed(t *testing.T) {
 	}
 }
 
-// staleCache fills cache from a loopback repository whose timestamp
-// expires a moment later, then waits it out; the repository is closed.
+// staleCache fills cache, as sigstore-go's client lays it out, from a
+// loopback repository whose timestamp expired an hour ago, and closes the
+// repository. No wall-clock window: the metadata is fetched and verified
+// with go-tuf's reference time set to three hours ago (when it was still
+// valid), so however slow the machine, the cache is stale when the test
+// reads it and was valid when it was written.
 func staleCache(t *testing.T, cache string) TUFRepository {
 	t.Helper()
-	repo := newTUFRepo(t, fixtureRoot(t), time.Now().Add(2*time.Second))
-	o := TUFOptions{Repositories: []TUFRepository{repositoryOf(repo)}, CacheDir: cache, Fetcher: httpFetcher()}
-	if _, _, err := LoadTUFRoots(o); err != nil {
+	repo := newTUFRepo(t, fixtureRoot(t), time.Now().Add(-time.Hour))
+	r := repositoryOf(repo)
+	if err := CheckCacheDir(cache); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.New(r.URL, r.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := repoCacheDir(r, cache)
+	cfg.LocalMetadataDir, cfg.LocalTargetsDir = dir, filepath.Join(dir, "targets")
+	cfg.Fetcher = httpFetcher()
+	for _, d := range []string{cfg.LocalMetadataDir, cfg.LocalTargetsDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, err := updater.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.UnsafeSetRefTime(time.Now().Add(-3 * time.Hour))
+	if err := up.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := up.GetTargetInfo(r.target())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := up.DownloadTarget(ti, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	repo.Server.Close()
-	time.Sleep(2500 * time.Millisecond)
-	return repositoryOf(repo)
+	if _, expires := cacheTimes(r, cache); expires.IsZero() || !time.Now().After(expires) {
+		t.Fatalf("the cached timestamp expires %v: not stale", expires)
+	}
+	return r
 }
 
 // TestLoadTUFRoots_PlantedCacheRefused: a cache directory another user
 // could write to (the old shared /tmp/provenant-tuf) is refused, and so is
 // none at all.
 func TestLoadTUFRoots_PlantedCacheRefused(t *testing.T) {
-	shared := filepath.Join(t.TempDir(), "shared")
-	if err := os.MkdirAll(shared, 0o777); err != nil {
-		t.Fatal(err)
+	// A folder of one's own passes the platform's real check (on Windows,
+	// its owner SID and DACL: a fresh folder under %LocalAppData% is the
+	// user's, though Go reports its mode as 0777).
+	cases := map[string]string{filepath.Join(t.TempDir(), "ok"): ""}
+	if runtime.GOOS != "windows" { // mode bits and symbolic links as Unix has them; Windows: cachedir_test.go
+		shared := filepath.Join(t.TempDir(), "shared")
+		if err := os.MkdirAll(shared, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(shared, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(t.TempDir(), link); err != nil {
+			t.Fatal(err)
+		}
+		open := filepath.Join(t.TempDir(), "open")
+		if err := os.MkdirAll(open, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(open, 0o777); err != nil { // world-writable, no sticky bit
+			t.Fatal(err)
+		}
+		cases[shared] = "writable by others"
+		cases[link] = "symbolic link"
+		cases[filepath.Join(open, "tuf")] = "anyone may write to"
 	}
-	if err := os.Chmod(shared, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(t.TempDir(), "link")
-	if err := os.Symlink(t.TempDir(), link); err != nil {
-		t.Fatal(err)
-	}
-	open := filepath.Join(t.TempDir(), "open")
-	if err := os.MkdirAll(open, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(open, 0o777); err != nil { // world-writable, no sticky bit
-		t.Fatal(err)
-	}
-	for dir, want := range map[string]string{
-		shared:                           "writable by others",
-		link:                             "symbolic link",
-		filepath.Join(open, "tuf"):       "anyone may write to",
-		filepath.Join(t.TempDir(), "ok"): "",
-	} {
+	for dir, want := range cases {
 		err := CheckCacheDir(dir)
 		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("CheckCacheDir(%s) = %v, want %q", dir, err, want)
