@@ -22,7 +22,7 @@ func (e *CacheDirError) Unwrap() error { return e.Err }
 
 // DefaultCacheDir is the TUF cache used when none is given: os.UserCacheDir's
 // folder for the platform, with provenant/tuf under it, read through getenv
-// (os.Getenv when nil) so callers can pass their own environment:
+// (the caller's environment: this package reads none itself):
 //
 //   - Windows: %LocalAppData%\provenant\tuf
 //   - macOS: $HOME/Library/Caches/provenant/tuf
@@ -40,7 +40,7 @@ func DefaultCacheDir(getenv func(string) string) string {
 // which read os.Getenv and the running platform only.
 func defaultCacheDir(goos string, getenv func(string) string) string {
 	if getenv == nil {
-		getenv = os.Getenv
+		return ""
 	}
 	var base string
 	switch goos {

@@ -158,8 +158,8 @@ func TestDefaultCacheDir(t *testing.T) {
 	}
 	// The running platform's rule is os.UserCacheDir's.
 	if base, err := os.UserCacheDir(); err == nil {
-		if got, want := DefaultCacheDir(nil), filepath.Join(base, "provenant", "tuf"); got != want {
-			t.Errorf("DefaultCacheDir(nil) = %q, want %q (os.UserCacheDir)", got, want)
+		if got, want := DefaultCacheDir(os.Getenv), filepath.Join(base, "provenant", "tuf"); got != want {
+			t.Errorf("DefaultCacheDir(os.Getenv) = %q, want %q (os.UserCacheDir)", got, want)
 		}
 	}
 }

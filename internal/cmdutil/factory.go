@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/remote"
+	"github.com/provenant/provenant/trust"
 )
 
 // Timeouts of the HTTP clients the factory makes, one per kind of work.
@@ -106,22 +106,18 @@ func (f *Factory) OCI() *remote.OCI {
 	return remote.NewOCI(remote.OCIOptions{Keychain: authn.DefaultKeychain, Transport: f.Transport, Timeout: TimeoutRegistry, UserAgent: f.UserAgent()})
 }
 
-// TUFCacheDir is the TUF cache: flagValue, else
-// $XDG_CACHE_HOME/provenant/tuf, else ~/.cache/provenant/tuf. Signing and
-// verifying share it, so both keep one copy of each instance's root.
+// TUFCacheDir is the TUF cache: flagValue, else the platform's user cache
+// folder with provenant/tuf under it (trust.DefaultCacheDir, os.UserCacheDir's
+// rules: %LocalAppData% on Windows, ~/Library/Caches on macOS,
+// $XDG_CACHE_HOME or ~/.cache elsewhere). Signing and verifying share it, so
+// both keep one copy of each instance's root. It is "" when none can be
+// worked out: no shared default such as /tmp (another user could plant a
+// root there); trust refuses an empty cache folder and asks for --tuf-cache.
 func (f *Factory) TUFCacheDir(flagValue string) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "provenant", "tuf")
-	}
-	if h := f.Getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "provenant", "tuf")
-	}
-	// No shared default such as /tmp (another user could plant a root
-	// there): trust refuses an empty cache folder and asks for --tuf-cache.
-	return ""
+	return trust.DefaultCacheDir(f.Getenv)
 }
 
 // trimHost is a --hostname without its scheme and trailing slash.

@@ -28,7 +28,7 @@ type TrustFlags struct {
 func (t *TrustFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&t.TrustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF (alias --custom-trusted-root)")
 	fs.BoolVar(&t.NoPublicGood, "no-public-good", false, "do not trust the public-good Sigstore instance")
-	fs.StringVar(&t.TUFCache, "tuf-cache", "", "TUF cache `DIR`, yours and not writable by others (default: $XDG_CACHE_HOME or ~/.cache, /provenant/tuf)")
+	fs.StringVar(&t.TUFCache, "tuf-cache", "", "TUF cache `DIR`, yours and not writable by others (default: the user cache folder, e.g. ~/.cache or %LocalAppData%, /provenant/tuf)")
 	fs.BoolVar(&t.Offline, "offline", false, "do not contact TUF: use its cached metadata even past its expiry (the warning says how old)")
 }
 
