@@ -721,16 +721,12 @@ func TestAttest_EndlessAndBlockingInputFiles(t *testing.T) {
 		}, `subject-checksums "/dev/zero": is not a regular file (a device)`},
 		{"predicate-path a FIFO", func(s *step) []string {
 			p := filepath.Join(s.workspace, "fifo")
-			if err := syscall.Mkfifo(p, 0o644); err != nil {
-				s.t.Fatal(err)
-			}
+			makeFIFO(s.t, p)
 			return []string{"--predicate-type", "https://example.com/p", "--predicate-path", p}
 		}, "a named pipe"},
 		{"subject-checksums a FIFO", func(s *step) []string {
 			p := filepath.Join(s.workspace, "fifo")
-			if err := syscall.Mkfifo(p, 0o644); err != nil {
-				s.t.Fatal(err)
-			}
+			makeFIFO(s.t, p)
 			return []string{"--subject-checksums", p}
 		}, "a named pipe"},
 		{"event file /dev/zero", func(s *step) []string {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -114,9 +113,7 @@ func mustSymlink(t *testing.T, target, p string) string {
 
 func mustFIFO(t *testing.T, p string) string {
 	t.Helper()
-	if err := syscall.Mkfifo(p, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	makeFIFO(t, p)
 	return p
 }
 

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -74,7 +73,7 @@ func launchForRSS(args []string) int {
 		fmt.Fprintln(os.Stderr, "rss launcher:", err)
 		return 125
 	}
-	maxrss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	maxrss := childMaxRSS(cmd.ProcessState.SysUsage())
 	if werr := os.WriteFile(report, []byte(strconv.FormatInt(maxrss, 10)), 0o644); werr != nil {
 		fmt.Fprintln(os.Stderr, "rss launcher:", werr)
 		return 125

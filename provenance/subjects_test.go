@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -104,7 +103,7 @@ func TestCollectSubjectsErrors(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "missing"), filepath.Join(dir, "dangling"))
 	os.Symlink(filepath.Join(dir, "loop2"), filepath.Join(dir, "loop1"))
 	os.Symlink(filepath.Join(dir, "loop1"), filepath.Join(dir, "loop2"))
-	syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644)
+	mkfifo(filepath.Join(dir, "pipe"))
 	unreadable := filepath.Join(dir, "secret")
 	os.WriteFile(unreadable, []byte("s"), 0o000)
 
