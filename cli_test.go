@@ -47,7 +47,7 @@ func TestCommandLinesOfOtherVerifiers(t *testing.T) {
 		{"gh: -R", "NPMTGZ -b NPMBUNDLE -R sigstore/sigstore-js --custom-trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
 		{"gh: --owner -o", "NPMTGZ --bundle NPMBUNDLE -o sigstore --custom-trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
 		{"gh: reusable workflow without --signer-workflow fails, as in gh", "ARTIFACT --bundle BUNDLE --repo malancas/attest-demo --custom-trusted-root ROOT", exitFailed, "0 of 1 artifacts verified"},
-		{"gh: signer workflow, json", "ARTIFACT --bundle BUNDLE --repo malancas/attest-demo --signer-workflow github/artifact-attestations-workflows/.github/workflows/attest.yml --format json --custom-trusted-root ROOT", exitOK, `"verified": true`},
+		{"gh: signer workflow, json", "ARTIFACT --bundle BUNDLE --repo malancas/attest-demo --signer-workflow github/artifact-attestations-workflows/.github/workflows/attest.yml --format json --custom-trusted-root ROOT", exitOK, `"verificationResult":`},
 		{"gh: cert-identity-regex", "ARTIFACT --bundle BUNDLE --repo malancas/attest-demo --cert-identity-regex ^https://github.com/github/artifact-attestations-workflows/.* --custom-trusted-root ROOT", exitOK, "1 of 1 artifacts verified"},
 		{"gh: wrong repo fails", "ARTIFACT --bundle BUNDLE --repo malancas/other --signer-workflow github/artifact-attestations-workflows/.github/workflows/attest.yml --custom-trusted-root ROOT", exitFailed, "0 of 1 artifacts verified"},
 		{"gh: flags first", "--bundle NPMBUNDLE --repo sigstore/sigstore-js --custom-trusted-root ROOT NPMTGZ", exitOK, "1 of 1 artifacts verified"},

@@ -148,7 +148,7 @@ func TestVerifyRelease(t *testing.T) {
 	tampered := append(append([]byte(nil), artifact...), '!')
 	twoTypes := jsonLines(t, attackDir+"/provenance-own.sigstore.json", attackDir+"/sbom-same-run.sigstore.json")
 	twoTypesPolicy := writePolicy(t, "require:\n  - predicate-type: https://slsa.dev/provenance/v1\n  - predicate-type: https://cyclonedx.org/bom\n")
-	base := []string{"--trusted-root", attackRoot, "--repo", demoRepo, "--release", "v1", "--format", "json"}
+	base := []string{"--trusted-root", attackRoot, "--repo", demoRepo, "--release", "v1", "--format", "report"}
 	tests := []struct {
 		name     string
 		assets   map[string][]byte

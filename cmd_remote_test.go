@@ -148,7 +148,7 @@ func TestVerify_BulkFor500Digests(t *testing.T) {
 	if _, err := s.Add(npmRepo, readFixture(t, js200Bundle), "user"); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--trusted-root", pgRoot, "--owner", "sigstore", "--format", "json", "--digest", npmDigest(t), "--digest", js200Digest}
+	args := []string{"--trusted-root", pgRoot, "--owner", "sigstore", "--format", "report", "--digest", npmDigest(t), "--digest", js200Digest}
 	for i := 0; i < 498; i++ {
 		args = append(args, "--digest", fmt.Sprintf("sha512:%0128x", i))
 	}

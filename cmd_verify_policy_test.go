@@ -166,7 +166,7 @@ func TestVerifyCmd_PolicyAcrossAttestations(t *testing.T) {
 	})
 	// The report says which bundle verified for which type, and why the
 	// artifact failed.
-	code, out, _ := runVerifyIn(t, nil, append([]string{"--format", "json"}, cmd("provenance", "sbom-other-run", "test-passed")...)...)
+	code, out, _ := runVerifyIn(t, nil, append([]string{"--format", "report"}, cmd("provenance", "sbom-other-run", "test-passed")...)...)
 	var rep verifier.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitFailed || len(rep.Artifacts) != 1 {
 		t.Fatalf("exit %d, %v:\n%s", code, err, out)
@@ -212,7 +212,7 @@ func TestVerifyCmd_BundleThePolicyRefusesDoesNotCount(t *testing.T) {
 	policy := writePolicy(t, "source:\n  repo: provenant/demo\n  repository-id: 123456\n")
 	code, out, errOut := runVerifyIn(t, nil, "--trusted-root", attackRoot, "--policy", policy,
 		"--cert-identity-regexp", "https://github.com/(provenant/demo|github/artifact-attestations-workflows)/.*",
-		"--pins", pins, "--vsa-out", vsaDir, "--format", "json",
+		"--pins", pins, "--vsa-out", vsaDir, "--format", "report",
 		"--bundle", attackDir+"/recreated-repo-l3.sigstore.json", "--bundle", attackDir+"/provenance-own.sigstore.json", attackArtifact)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)

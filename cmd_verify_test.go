@@ -82,7 +82,7 @@ func TestVerifyExitCodes(t *testing.T) {
 }
 
 func TestVerifyJSONFormat(t *testing.T) {
-	code, out, _ := runVerifyIn(t, nil, "--format", "json", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz)
+	code, out, _ := runVerifyIn(t, nil, "--format", "report", "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, npmTgz)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/internal/cmd/download"
 	"github.com/provenant/provenant/internal/cmd/policy"
+	"github.com/provenant/provenant/internal/cmd/trustedroot"
 	"github.com/provenant/provenant/internal/cmd/verify"
 	"github.com/provenant/provenant/internal/cmd/version"
 	"github.com/provenant/provenant/internal/cmdutil"
@@ -60,6 +61,8 @@ slsa-github-generator, npm and cosign) link by link.`,
 		download.NewCmdDownload(f, nil),
 		version.NewCmdVersion(f, nil),
 		policy.NewCmdPolicy(f),
+		trustedroot.NewCmdTrustedRoot(f, nil),
+		newAttestationCmd(f),
 	)
 	root.Version = cmdutil.VersionString(f.Build)
 	root.SetVersionTemplate("provenant {{.Version}}\n")
@@ -72,4 +75,19 @@ slsa-github-generator, npm and cosign) link by link.`,
 		}
 	}
 	return root
+}
+
+// newAttestationCmd is gh's command group, so that a pasted
+// "gh attestation verify …" or "gh attestation trusted-root" line runs with
+// only the program name changed. Hidden: the commands are documented under
+// their own names.
+func newAttestationCmd(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "attestation",
+		Short:  "gh's names: attestation verify, attestation trusted-root",
+		Args:   cobra.NoArgs,
+		Hidden: true,
+	}
+	cmd.AddCommand(verify.NewCmdVerify(f, nil), trustedroot.NewCmdTrustedRoot(f, nil))
+	return cmd
 }

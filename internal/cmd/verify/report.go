@@ -12,6 +12,7 @@ import (
 
 	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/ghformat"
 	"github.com/provenant/provenant/verifier"
 )
 
@@ -19,9 +20,17 @@ import (
 // summary.
 func writeReport(o *Options, rep *verifier.Report) error {
 	var err error
-	if o.Format == "json" {
+	switch o.Format {
+	case "json":
+		// gh attestation verify's shape: the verified attestations, with
+		// gh's own --jq and --template over them.
+		var results []ghformat.Result
+		if results, err = ghformat.Results(rep); err == nil {
+			err = ghformat.Write(o.f.Stdout, results, ghformat.Options{JQ: o.JQ, Template: o.Template})
+		}
+	case "report":
 		err = rep.WriteJSON(o.f.Stdout)
-	} else {
+	default:
 		err = rep.WriteText(o.f.Stdout, o.Verbose)
 	}
 	if err != nil {

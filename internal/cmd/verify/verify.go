@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -110,6 +111,14 @@ type Options struct {
 	BundleDir, DigestAlg, CosignType, Format, ReportPath, Release string
 	// Verbose and Summary are --verbose and --summary.
 	Verbose, Summary bool
+	// JQ and Template are gh's --jq and --template, over --format json.
+	JQ, Template string
+	// NewBundleFormat is cosign's --new-bundle-format: accepted, since
+	// provenant reads Sigstore bundles always.
+	NewBundleFormat bool
+	// UseSignedTimestamps is cosign's --use-signed-timestamps: accepted,
+	// since every timestamp a bundle carries is verified.
+	UseSignedTimestamps bool
 	// Parallelism is --parallel.
 	Parallelism int
 	// The flag groups verify shares with other commands.
@@ -128,6 +137,7 @@ type Options struct {
 	flags *pflag.FlagSet
 	f     *cmdutil.Factory
 	ctx   context.Context
+	cmd   *cobra.Command
 }
 
 // NewCmdVerify is "provenant verify"; runF, when not nil, runs instead of
@@ -139,8 +149,13 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Short:   "Verify attestations for artifacts",
 		Long:    verifyLong,
 		Example: verifyExample,
+		// The peers' verbs, so a pasted line needs only the program name
+		// changed: slsa-verifier verify-artifact and verify-image, cosign
+		// verify-blob-attestation and verify-attestation (an image).
+		Aliases: []string{"verify-artifact", "verify-image", "verify-blob-attestation", "verify-attestation"},
 		RunE:    cmdutil.RunE(o, o.complete, Run, runF),
 	}
+	o.cmd = cmd
 	cmd.Flags().SetNormalizeFunc(cmdutil.Aliases(verifyAliases))
 	o.AddFlags(cmd.Flags())
 	cmdutil.BindInputs(cmd, nil)
@@ -172,7 +187,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.WorkflowInputs, "workflow-input", "expected workflow input `K=V` (repeatable; alias --build-workflow-input)")
 	fs.IntVar(&o.Policy.MinLevel, "min-level", 0, "SLSA Build `LEVEL` required (default 2 for SLSA provenance, else 1)")
 	o.Trust.AddFlags(fs)
-	fs.StringVar(&o.Format, "format", "text", "output `FORMAT`: text or json")
+	fs.StringVar(&o.Format, "format", "text", "output `FORMAT`: text; json, gh attestation verify's JSON (the verified attestations, with sigstore-go's verification results); report, provenant's JSON report (every artifact and check, as --report writes it)")
+	fs.StringVarP(&o.JQ, "jq", "q", "", "with --format json, filter the JSON with this jq `EXPRESSION`, as gh does")
+	fs.StringVarP(&o.Template, "template", "t", "", "with --format json, format the JSON with this Go `TEMPLATE`, as gh does")
+	fs.BoolVar(&o.NewBundleFormat, "new-bundle-format", false, "accepted as cosign has it: provenant always reads Sigstore bundles")
+	fs.BoolVar(&o.UseSignedTimestamps, "use-signed-timestamps", false, "accepted as cosign has it: every timestamp a bundle carries (log or RFC 3161) is verified")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text output: every check of every artifact, not only of failures")
 	fs.StringVar(&o.ReportPath, "report", "", "also write the JSON report to this `FILE`")
 	fs.BoolVar(&o.Summary, "summary", true, "in GitHub Actions, write a step summary")
@@ -226,8 +245,27 @@ func (o *Options) Validate(args []string) error {
 			return fmt.Errorf("--type %q: not a type cosign names, nor a URI", o.CosignType)
 		}
 	}
-	if o.Format != "text" && o.Format != "json" {
-		return fmt.Errorf("--format %q: want text or json", o.Format)
+	if o.Format != "text" && o.Format != "json" && o.Format != "report" {
+		return fmt.Errorf("--format %q: want text, json (gh's shape) or report (provenant's report)", o.Format)
+	}
+	if (o.JQ != "" || o.Template != "") && o.Format != "json" {
+		return errors.New("--jq and --template work on --format json (as in gh): give --format json")
+	}
+	if o.JQ != "" && o.Template != "" {
+		return errors.New("give --jq or --template, not both")
+	}
+	// slsa-verifier detects the provenance's version: its line (--source-uri)
+	// without a predicate type accepts SLSA provenance v1 or v0.2.
+	if p.SourceURI != "" && !o.given("predicate-type") && !o.given("type") {
+		p.DetectProvenanceType = true
+	}
+	// cosign's verify-attestation and verify-image take image references.
+	if o.cmd != nil && (o.cmd.CalledAs() == "verify-image" || o.cmd.CalledAs() == "verify-attestation") {
+		for i, a := range o.Artifacts {
+			if !strings.HasPrefix(a, "oci://") && !fileExists(a) {
+				o.Artifacts[i] = "oci://" + a
+			}
+		}
 	}
 	if o.DigestAlg != "sha256" && o.DigestAlg != "sha512" {
 		return fmt.Errorf("--digest-alg %q: want sha256 or sha512", o.DigestAlg)
@@ -344,4 +382,11 @@ func verifyError(err error) error {
 		return err
 	}
 	return cmdutil.Failed(err)
+}
+
+// fileExists reports whether p names a file here (then it is an artifact,
+// not an image reference).
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
