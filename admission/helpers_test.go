@@ -61,7 +61,9 @@ type fakeVerify struct {
 	stage    string
 }
 
-func newFakeVerify() *fakeVerify { return &fakeVerify{calls: map[string]int{}, verdicts: map[string]Verdict{}} }
+func newFakeVerify() *fakeVerify {
+	return &fakeVerify{calls: map[string]int{}, verdicts: map[string]Verdict{}}
+}
 
 func (f *fakeVerify) verify(ctx context.Context, img name.Digest, stage func(string)) Verdict {
 	f.total.Add(1)
