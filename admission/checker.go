@@ -108,6 +108,11 @@ func NewChecker(o CheckerOptions) (*Checker, error) {
 	if o.VSA != nil {
 		v := *o.VSA
 		v.PredicateType = verifier.VSAPredicateType
+		if v.Owner == "" && v.Repo == "" && v.SourceURI == "" {
+			// A VSA admits the image only for the source the policy
+			// names.
+			v.Owner, v.Repo, v.SourceURI, v.GitHubServer = c.o.Policy.Owner, c.o.Policy.Repo, c.o.Policy.SourceURI, c.o.Policy.GitHubServer
+		}
 		if err := verifier.CheckOptions(verifier.Options{Policy: v}); err != nil {
 			return nil, fmt.Errorf("VSA policy: %w", err)
 		}
@@ -245,26 +250,34 @@ func facts(v *Verdict, a verifier.ArtifactResult, pt string) {
 	}
 }
 
-// failure is the verdict on an artifact that did not verify: the check
-// that failed furthest along the chain among its bundles, or the policy
-// rule that refused it.
+// failure is the verdict on an artifact that did not verify: the policy
+// rule or pin that refused it, else the check that failed furthest along
+// the chain among its bundles.
 func failure(a verifier.ArtifactResult) Verdict {
-	var best *verifier.CheckError
 	for _, b := range a.Bundles {
-		var ce *verifier.CheckError
-		if errors.As(b.Err(), &ce) && (best == nil || ce.Check.Number() > best.Check.Number()) {
-			best = ce
+		if b.Refused != "" {
+			rule, _, _ := strings.Cut(b.Refused, ": ")
+			return Verdict{Reason: ReasonFailed, Check: rule, Message: b.Refused}
+		}
+	}
+	if i := strings.Index(a.Error, "policy rule "); i >= 0 {
+		rule, _, _ := strings.Cut(a.Error[i:], ": ")
+		return Verdict{Reason: ReasonFailed, Check: rule, Message: a.Error[i:]}
+	}
+	var best *verifier.CheckResult
+	for _, b := range a.Bundles {
+		for _, c := range b.Checks {
+			if c.Status == verifier.StatusFail && (best == nil || c.Name.Number() > best.Name.Number()) {
+				best = &c
+			}
 		}
 	}
 	switch {
 	case best != nil:
-		return Verdict{Reason: ReasonFailed, Check: string(best.Check), Message: best.Error()}
+		return Verdict{Reason: ReasonFailed, Check: string(best.Name),
+			Message: fmt.Sprintf("check %d (%s) failed: %s", best.Name.Number(), best.Name, best.Reason)}
 	case a.Error != "":
-		check := "policy"
-		if rule, _, ok := strings.Cut(strings.TrimPrefix(a.Error, "policy rule "), ":"); ok && strings.HasPrefix(a.Error, "policy rule ") {
-			check = "policy rule " + rule
-		}
-		return Verdict{Reason: ReasonFailed, Check: check, Message: a.Error}
+		return Verdict{Reason: ReasonFailed, Check: "verification", Message: a.Error}
 	}
 	return Verdict{Reason: ReasonFailed, Check: "verification", Message: "no attestation verified"}
 }
