@@ -107,6 +107,20 @@ func (m *memFS) ReadFile(string) ([]byte, error) {
 	return append([]byte(nil), m.data...), m.err
 }
 
+// emptyRevocations is a fake clock and a revocation file revoking
+// nothing, written an hour ago, with its watcher.
+func emptyRevocations(t *testing.T) (*fakeClock, *memFS, *RevocationWatcher) {
+	t.Helper()
+	clock := newFakeClock()
+	rev := &memFS{}
+	rev.set("digests: []\n", clock.Now().Add(-time.Hour))
+	w, err := NewRevocationWatcher("revoked.yaml", rev, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clock, rev, w
+}
+
 // TestCacheKey: a verdict is reused only under everything it depends on;
 // a change of policy, trusted roots or revocation list, or the expiry it
 // relied on, is a miss (no stale allow), and a negative verdict is kept
@@ -143,13 +157,7 @@ func TestCacheKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			rev := &memFS{}
-			rev.set("digests: []\n", clock.Now().Add(-time.Hour))
-			w, err := NewRevocationWatcher("revoked.yaml", rev, clock.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			clock, rev, w := emptyRevocations(t)
 			fv := newFakeVerify()
 			if tt.negative {
 				fv.verdicts[digestOf("d")] = Verdict{Reason: ReasonFailed, Check: "subject", Message: "no subject"}
@@ -229,13 +237,7 @@ func TestRevocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			rev := &memFS{}
-			rev.set("digests: []\n", clock.Now().Add(-time.Hour))
-			w, err := NewRevocationWatcher("revoked.yaml", rev, clock.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			clock, rev, w := emptyRevocations(t)
 			s := startServer(t, serverOptions{engine: EngineOptions{Revocations: w, Cache: NewCache(CacheOptions{Now: clock.Now})}})
 			if out, _ := s.post(t, "/validate", reviewOf("u1", podKind, "apps", pod(img))); !out.Response.Allowed {
 				t.Fatalf("denied before the revocation: %s", message(out))
