@@ -1,13 +1,21 @@
 package admission
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/trust"
@@ -80,5 +88,76 @@ func TestCheckerRealVerification(t *testing.T) {
 				t.Errorf("the verdict's facts for the revocation list: signers %q, source ids %q", v.Signers, v.SourceRepositoryIDs)
 			}
 		})
+	}
+}
+
+// TestServeReload: through Serve over TLS with the real verifier, an
+// image admitted under one policy is denied at once after a reload to a
+// policy it does not meet (no stale allow from the cache), and admitted
+// again after a reload back.
+func TestServeReload(t *testing.T) {
+	roots, err := trust.LoadTrustedRoots(attackDir + "trusted_root.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkerFor := func(repo string) *Checker {
+		c, err := NewChecker(CheckerOptions{Registry: fixtureRegistry{[]string{"provenance-own.sigstore.json"}}, TrustedRoots: roots, RootDigest: "sha256:attack-root",
+			Policy: verifier.Policy{Repo: repo, CertIdentityRegexp: "https://github.com/" + repo + "/.*"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	certFile, keyFile, pool := writeCert(t)
+	reload := make(chan *Checker)
+	addr := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
+			Checker: checkerFor("provenant/demo"), Resolver: &fakeResolver{}, Reload: reload, Ready: func(a net.Addr) { addr <- a }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	var url string
+	select {
+	case a := <-addr:
+		url = "https://" + a.String() + "/validate"
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 30 * time.Second}
+	image := pod("registry.example/provenant/demo@" + attackDigest)
+	steps := []struct {
+		reload      string
+		wantAllowed bool
+	}{
+		{"", true},
+		{"", true}, // from the cache
+		{"other/repo", false},
+		{"provenant/demo", true},
+	}
+	for i, st := range steps {
+		if st.reload != "" {
+			reload <- checkerFor(st.reload)
+			reload <- nil // returns once the reload above is in force
+		}
+		resp, err := client.Post(url, "application/json", bytes.NewReader(reviewOf(fmt.Sprint("u", i), podKind, "apps", image)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out admissionv1.AdmissionReview
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || out.Response == nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if out.Response.Allowed != st.wantAllowed {
+			t.Errorf("step %d (reload %q): allowed %v, want %v: %s", i, st.reload, out.Response.Allowed, st.wantAllowed, message(&out))
+		}
 	}
 }

@@ -50,6 +50,11 @@ type Config struct {
 	Listen func(network, addr string) (net.Listener, error)
 	// Ready, when set, is told the address listened on.
 	Ready func(addr net.Addr)
+	// Reload, when set, brings new checkers (a policy file, pins or
+	// trusted roots read again): each is in force from the next request
+	// on, and no verdict of the one before is reused (its policy and
+	// root digests are in every cache key).
+	Reload <-chan *Checker
 }
 
 // Serve runs the webhook until ctx is done, then shuts it down, giving
@@ -118,10 +123,18 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeTLS(ln, "", "") }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("admission serve: %w", err)
-	case <-ctx.Done():
+	for stop := false; !stop; {
+		select {
+		case err := <-done:
+			return fmt.Errorf("admission serve: %w", err)
+		case c := <-cfg.Reload:
+			if c != nil {
+				engine.SetState(c.State())
+				cfg.Logger.Info("policy reloaded", "policy", c.State().PolicyDigest, "roots", c.State().RootDigest)
+			}
+		case <-ctx.Done():
+			stop = true
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Budget)
 	defer cancel()
