@@ -114,7 +114,7 @@ func TestServeReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
+		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile, FS: osFS{},
 			Checker: checkerFor("provenant/demo"), Resolver: &fakeResolver{}, Reload: reload, Ready: func(a net.Addr) { addr <- a }})
 	}()
 	defer func() {

@@ -28,9 +28,11 @@ type Config struct {
 	DefaultMode    Mode
 	NamespaceModes map[string]Mode
 	// RevocationFile is the revocation file (--revocation-file); "" is
-	// none. FS reads it (os.Stat and os.ReadFile).
+	// none.
 	RevocationFile string
-	FS             FileSystem
+	// FS reads the certificate, its key and the revocation file (os.Stat
+	// and os.ReadFile).
+	FS FileSystem
 	// Cache bounds the verdict cache (--cache-entries, --cache-ttl,
 	// --negative-cache-ttl).
 	Cache CacheOptions
@@ -78,15 +80,15 @@ func Serve(ctx context.Context, cfg Config) error {
 	if cfg.Listen == nil {
 		cfg.Listen = net.Listen
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if cfg.FS == nil {
+		return errors.New("admission serve: no FS to read the certificate and the revocation file with")
+	}
+	certs, err := newCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.FS)
 	if err != nil {
-		return fmt.Errorf("admission serve: loading --tls-cert-file %s and --tls-private-key-file %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+		return fmt.Errorf("admission serve: loading the serving certificate: %w", err)
 	}
 	var rev *RevocationWatcher
 	if cfg.RevocationFile != "" {
-		if cfg.FS == nil {
-			return errors.New("admission serve: a revocation file but no FS to read it with")
-		}
 		if rev, err = NewRevocationWatcher(cfg.RevocationFile, cfg.FS, cfg.Cache.Now); err != nil {
 			return fmt.Errorf("admission serve: %w", err)
 		}
@@ -109,7 +111,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{
 		Handler:           h,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLSConfig:         &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       cfg.Budget,
 		WriteTimeout:      cfg.Budget + 2*time.Second,

@@ -160,3 +160,60 @@ func TestServe(t *testing.T) {
 		})
 	}
 }
+
+// TestCertReload: a renewed certificate written over the files is served
+// from the next handshake on, without a restart; a broken pair written
+// meanwhile keeps the one before in use.
+func TestCertReload(t *testing.T) {
+	certFile, keyFile, _ := writeCert(t)
+	r, err := newCertReloader(certFile, keyFile, osFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// serial is the DER of the certificate served.
+	serial := func() string {
+		c, err := r.get(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(c.Certificate[0])
+	}
+	first := serial()
+	renewed := func() {
+		c2, k2, _ := writeCert(t)
+		for _, p := range [][2]string{{c2, certFile}, {k2, keyFile}} {
+			data, err := os.ReadFile(p[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p[1], data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			later := time.Now().Add(time.Minute)
+			if err := os.Chtimes(p[1], later, later); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	steps := []struct {
+		name  string
+		do    func()
+		wantS func(prev string) bool
+	}{
+		{"unchanged", func() {}, func(prev string) bool { return serial() == prev }},
+		{"renewed", renewed, func(prev string) bool { return serial() != prev }},
+		{"broken key", func() {
+			if err := os.WriteFile(keyFile, []byte("not a key"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, func(prev string) bool { return serial() == prev }},
+	}
+	prev := first
+	for _, st := range steps {
+		st.do()
+		if !st.wantS(prev) {
+			t.Errorf("%s: the certificate served is not the one expected", st.name)
+		}
+		prev = serial()
+	}
+}
