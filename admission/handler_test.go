@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -202,4 +204,57 @@ func TestHealthAndMetrics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLogLine: each judged request is one JSON log line naming the
+// request, the mode and each image's digest, verdict and check.
+func TestLogLine(t *testing.T) {
+	tests := []struct {
+		mode      Mode
+		wantLevel string
+		wantMsg   string
+	}{
+		{ModeEnforce, "WARN", "denied"},
+		{ModeAudit, "WARN", "admitted in audit mode"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			var buf safeBuffer
+			fv := newFakeVerify()
+			fv.verdicts[digestOf("b")] = Verdict{Reason: ReasonFailed, Check: "subject", Message: "no subject has the digest"}
+			s := startServer(t, serverOptions{verify: fv, handler: HandlerOptions{DefaultMode: tt.mode, Logger: slog.New(slog.NewJSONHandler(&buf, nil))}})
+			s.post(t, "/validate", reviewOf("uid-7", podKind, "apps", pod("example.com/bad@"+digestOf("b"))))
+			var line struct {
+				Level, Msg, UID, Mode, Namespace string
+				Images                           []map[string]any
+			}
+			if err := json.Unmarshal(bytes.TrimSpace([]byte(buf.String())), &line); err != nil {
+				t.Fatalf("not one JSON line: %v\n%s", err, buf.String())
+			}
+			if line.Level != tt.wantLevel || line.Msg != tt.wantMsg || line.UID != "uid-7" || line.Mode != string(tt.mode) || line.Namespace != "apps" {
+				t.Errorf("log line %+v", line)
+			}
+			if len(line.Images) != 1 || line.Images[0]["digest"] != "example.com/bad@"+digestOf("b") || line.Images[0]["check"] != "subject" {
+				t.Errorf("log line's images %v", line.Images)
+			}
+		})
+	}
+}
+
+// safeBuffer is a bytes.Buffer safe for the handler's goroutines.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
