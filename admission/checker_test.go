@@ -189,3 +189,24 @@ func TestCheckerPolicyDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckerReferrersTag: with distribution's registry, which has no
+// referrers API, the attestations are found through the referrers tag
+// schema, as verify oci:// finds them.
+func TestCheckerReferrersTag(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	oci := remote.NewOCI(remote.OCIOptions{Timeout: time.Minute})
+	img := registrytest.PushRandomImage(t, reg.Host, "o/app", nil)
+	if _, err := oci.Push(context.Background(), img, []byte(`{"mediaType":"not a real bundle"}`), verifier.SLSAProvenanceV1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rv := &recordingVerify{reports: map[string]verifier.ArtifactResult{verifier.SLSAProvenanceV1: verified(verifier.SLSAProvenanceV1)}}
+	c, err := NewChecker(CheckerOptions{Registry: oci, TrustedRoots: []verifier.TrustedRoot{{Name: "test"}}, Policy: verifier.Policy{Repo: "o/app"}, Verify: rv.verify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Verify(context.Background(), img, func(string) {})
+	if !v.Allowed || v.Reason != ReasonProvenance || !slices.Equal(rv.atts, []int{1}) {
+		t.Errorf("verdict %+v after verifications with %v attestations, want admitted by the one provenance referrer", v, rv.atts)
+	}
+}
