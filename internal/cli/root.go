@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/provenant/provenant/internal/cmd/admission"
 	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/internal/cmd/download"
 	"github.com/provenant/provenant/internal/cmd/policy"
@@ -62,6 +63,7 @@ slsa-github-generator, npm and cosign) link by link.`,
 		version.NewCmdVersion(f, nil),
 		policy.NewCmdPolicy(f),
 		trustedroot.NewCmdTrustedRoot(f, nil),
+		admission.NewCmdAdmission(f, nil),
 		newAttestationCmd(f),
 	)
 	root.Version = cmdutil.VersionString(f.Build)

@@ -1,0 +1,204 @@
+// Package admission is "provenant admission serve": the validating
+// admission webhook of package admission (docs/admission.md), built from
+// verify's own flags — the identity, the policy file, the pins and the
+// trusted roots — so a cluster admits exactly what provenant verify
+// oci://IMAGE would accept.
+package admission
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/provenant/provenant/admission"
+	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/inputfile"
+	"github.com/provenant/provenant/verifier"
+)
+
+// maxPolicyFileSize bounds --policy and --pins, as verify does.
+const maxPolicyFileSize = 16 << 20
+
+// Options are the flags of "provenant admission serve".
+type Options struct {
+	Addr, TLSCertFile, TLSKeyFile, Mode, RevocationFile string
+	NamespaceModes                                      cmdutil.ListFlag
+	Budget, VerifyTimeout, CacheTTL, NegativeCacheTTL   time.Duration
+	CacheEntries, MinLevel                              int
+	PolicyPath, PinsPath                                string
+	VSAVerifierID, VSASignerWorkflow                    string
+	Identity                                            cmdutil.IdentityFlags
+	GitHub                                              cmdutil.GitHubFlags
+	Trust                                               cmdutil.TrustFlags
+
+	f   *cmdutil.Factory
+	ctx context.Context
+}
+
+// NewCmdAdmission is "provenant admission" with its "serve" subcommand.
+func NewCmdAdmission(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admission",
+		Short: "Gate a Kubernetes cluster on verified provenance",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(NewCmdServe(f, runF))
+	return cmd
+}
+
+// NewCmdServe is "provenant admission serve"; runF, when not nil, runs
+// instead of Run once the options are validated (tests).
+func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	o := &Options{f: f}
+	cmd := &cobra.Command{
+		Use:   "serve --tls-cert-file F --tls-private-key-file F --repo OWNER/NAME [flags]",
+		Short: "Serve a validating admission webhook that verifies each image's attestations",
+		Long: `Serves a validating admission webhook (AdmissionReview admission.k8s.io/v1)
+over TLS. Each image of a Pod or of a workload's pod template (containers,
+init and ephemeral containers) is resolved to its digest and verified as
+provenant verify oci://IMAGE would verify it, with the same identity, policy
+file, pins and trusted roots: each distinct digest once per request and once
+across concurrent requests; verdicts cached under a key of everything they
+depend on (digest, policy, trusted root, revocation list); a revocation file
+re-read when it changes; a signed VSA from a trusted verifier admits without
+verifying the provenance again. Every answer comes within --budget: when
+verification cannot finish, the answer names what was slow (denied in
+enforce mode, admitted with a warning in audit mode). /healthz, /readyz and
+/metrics (Prometheus) beside it; one JSON log line per request.
+docs/admission.md has the install, the manifests and the revocation format.
+
+Exit status: 0 stopped by a signal, 1 could not serve, 2 bad usage.`,
+		Example: `  provenant admission serve --tls-cert-file tls.crt --tls-private-key-file tls.key \
+      --repo octo-org/octo-repo --min-level 3 --revocation-file /etc/provenant/revoked.yaml`,
+		Args: cobra.NoArgs,
+		RunE: cmdutil.RunE(o, o.complete, Run, runF),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.Addr, "addr", ":8443", "`ADDRESS` to listen on")
+	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "serving certificate `FILE` (PEM), re-read when it changes")
+	fs.StringVar(&o.TLSKeyFile, "tls-private-key-file", "", "its private key `FILE` (PEM)")
+	fs.DurationVar(&o.Budget, "budget", admission.DefaultBudget, "every answer comes within this `DURATION`; keep it below the webhook's timeoutSeconds")
+	fs.StringVar(&o.Mode, "mode", string(admission.ModeEnforce), "`MODE` of /validate: enforce (deny) or audit (admit with a warning)")
+	fs.Var(&o.NamespaceModes, "namespace-mode", "`NS=MODE`, the mode of one namespace (repeatable)")
+	fs.StringVar(&o.RevocationFile, "revocation-file", "", "revocation `FILE` (digests, signer identities, source repository ids), re-read when it changes")
+	fs.IntVar(&o.CacheEntries, "cache-entries", 10000, "verdicts kept at most, `N`")
+	fs.DurationVar(&o.CacheTTL, "cache-ttl", 10*time.Minute, "how long an admitting verdict is kept at most, `DURATION`")
+	fs.DurationVar(&o.NegativeCacheTTL, "negative-cache-ttl", 30*time.Second, "how long a denying verdict is kept, `DURATION`")
+	fs.DurationVar(&o.VerifyTimeout, "verify-timeout", 2*time.Minute, "one verification's limit, `DURATION` (it goes on past --budget for the retry)")
+	fs.IntVar(&o.MinLevel, "min-level", 0, "SLSA Build `LEVEL` required (default 2)")
+	fs.StringVar(&o.PolicyPath, "policy", "", "policy `FILE` (YAML, docs/policy.md), as verify --policy")
+	fs.StringVar(&o.PinsPath, "pins", "", "pins `FILE` (JSON), held read-only, as verify --pins")
+	fs.StringVar(&o.VSAVerifierID, "vsa-verifier-id", "", "admit on a signed VSA from this verifier `ID` (verify --vsa-out --push-vsa), without verifying the provenance")
+	fs.StringVar(&o.VSASignerWorkflow, "vsa-signer-workflow", "", "the `WORKFLOW` that signs those VSAs (the gate), [host/]owner/name/.github/workflows/file.yml")
+	o.Identity.AddFlags(fs)
+	o.GitHub.AddFlags(fs, "GitHub `HOST` of owner, repo and signer-repo (GitHub Enterprise Server)")
+	o.Trust.AddFlags(fs)
+	return cmd
+}
+
+// complete validates the options.
+func (o *Options) complete(ctx context.Context, _ []string) error {
+	o.ctx = ctx
+	switch {
+	case o.TLSCertFile == "" || o.TLSKeyFile == "":
+		return cmdutil.Usagef("--tls-cert-file and --tls-private-key-file are required: the API server calls webhooks over TLS only")
+	case (o.VSAVerifierID == "") != (o.VSASignerWorkflow == ""):
+		return cmdutil.Usagef("--vsa-verifier-id and --vsa-signer-workflow go together: a VSA is trusted for its verifier and its signer")
+	}
+	if _, err := admission.ParseMode(o.Mode); err != nil {
+		return cmdutil.Usage(err)
+	}
+	if _, err := o.namespaceModes(); err != nil {
+		return err
+	}
+	p := o.policy()
+	return cmdutil.Usage(p.Validate())
+}
+
+func (o *Options) namespaceModes() (map[string]admission.Mode, error) {
+	out := map[string]admission.Mode{}
+	for _, kv := range o.NamespaceModes {
+		ns, m, ok := strings.Cut(kv, "=")
+		mode, err := admission.ParseMode(m)
+		if !ok || ns == "" || err != nil {
+			return nil, cmdutil.Usagef("--namespace-mode %q: want NAMESPACE=enforce or NAMESPACE=audit", kv)
+		}
+		out[ns] = mode
+	}
+	return out, nil
+}
+
+func (o *Options) policy() verifier.Policy {
+	p := verifier.Policy{MinLevel: o.MinLevel, GitHubServer: o.GitHub.Server()}
+	o.Identity.Apply(&p)
+	return p
+}
+
+// osFS reads the certificate, key and revocation files from disk.
+type osFS struct{}
+
+func (osFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
+func (osFS) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
+
+// Run serves until the context ends.
+func Run(o *Options) error {
+	log := o.f.Logger("provenant admission serve", false)
+	roots, warnings, err := o.Trust.LoadRoots(o.f, nil)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	if err != nil {
+		return cmdutil.Failed(err)
+	}
+	read := func(path string) ([]byte, error) {
+		if path == "" {
+			return nil, nil
+		}
+		return inputfile.Read(o.ctx, path, maxPolicyFileSize)
+	}
+	policyFile, err := read(o.PolicyPath)
+	if err != nil {
+		return cmdutil.Usagef("--policy: %w", err)
+	}
+	pins, err := read(o.PinsPath)
+	if err != nil {
+		return cmdutil.Usagef("--pins: %w", err)
+	}
+	var vsa *verifier.Policy
+	if o.VSAVerifierID != "" {
+		vsa = &verifier.Policy{VerifierID: o.VSAVerifierID, SignerWorkflow: o.VSASignerWorkflow, GitHubServer: o.GitHub.Server()}
+		o.Identity.Apply(vsa)
+		vsa.SignerWorkflow = o.VSASignerWorkflow
+	}
+	sum := sha256.New()
+	for _, r := range roots {
+		fmt.Fprintf(sum, "%s\n%v\n", r.Name, r.Root)
+	}
+	registry := o.f.OCI()
+	checker, err := admission.NewChecker(admission.CheckerOptions{Registry: registry, TrustedRoots: roots,
+		RootDigest: hex.EncodeToString(sum.Sum(nil)), Policy: o.policy(), PolicyFile: policyFile, Pins: pins, VSA: vsa})
+	if err != nil {
+		return cmdutil.Usage(err)
+	}
+	mode, _ := admission.ParseMode(o.Mode)
+	nsModes, _ := o.namespaceModes()
+	err = admission.Serve(o.ctx, admission.Config{
+		Addr: o.Addr, TLSCertFile: o.TLSCertFile, TLSKeyFile: o.TLSKeyFile, Budget: o.Budget,
+		DefaultMode: mode, NamespaceModes: nsModes, RevocationFile: o.RevocationFile, FS: osFS{},
+		Cache:         admission.CacheOptions{MaxEntries: o.CacheEntries, TTL: o.CacheTTL, NegativeTTL: o.NegativeCacheTTL},
+		VerifyTimeout: o.VerifyTimeout, Checker: checker, Resolver: registry,
+		Logger: slog.New(slog.NewJSONHandler(o.f.Stderr, nil)),
+	})
+	if err != nil && o.ctx.Err() == nil {
+		return cmdutil.Failed(err)
+	}
+	return nil
+}

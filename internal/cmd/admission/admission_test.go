@@ -1,0 +1,127 @@
+package admission
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/provenant/provenant/internal/cmdutil/cmdtest"
+)
+
+const root = "../../../testdata/fixtures/trusted-roots/public-good-cli.json"
+
+// TestNewCmdServe: the flags go into Options; what cannot serve is a usage
+// error before anything is loaded.
+func TestNewCmdServe(t *testing.T) {
+	tests := []struct {
+		name, args, wantErr string
+	}{
+		{"minimal", "--tls-cert-file c --tls-private-key-file k --repo o/r --trusted-root r.json", ""},
+		{"no TLS", "--repo o/r", "--tls-cert-file and --tls-private-key-file are required"},
+		{"no identity", "--tls-cert-file c --tls-private-key-file k", "names no signer"},
+		{"two signer flags", "--tls-cert-file c --tls-private-key-file k --repo o/r -i .* --signer-repo a/b", "given together"},
+		{"bad mode", "--tls-cert-file c --tls-private-key-file k --repo o/r --mode loose", "loose"},
+		{"bad namespace mode", "--tls-cert-file c --tls-private-key-file k --repo o/r --namespace-mode dev", "NAMESPACE=enforce"},
+		{"VSA trust half given", "--tls-cert-file c --tls-private-key-file k --repo o/r --vsa-verifier-id v", "go together"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got *Options
+			cmd := NewCmdServe(cmdtest.Factory(), func(o *Options) error { got = o; return nil })
+			if cmdtest.Execute(t, cmd, tc.args, tc.wantErr) && (got == nil || got.Identity.Repo != "o/r" || got.Addr != ":8443") {
+				t.Errorf("options %+v", got)
+			}
+		})
+	}
+}
+
+// TestServe: the command serves over TLS with verify's trust: /healthz
+// answers, and a review with an image no registry serves is denied with a
+// reason, within the budget, never a timeout.
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	f := cmdtest.Factory()
+	var logs bytes.Buffer
+	f.Stderr = &logs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cmd := NewCmdServe(f, nil)
+	cmd.SetArgs([]string{"--addr", addr, "--tls-cert-file", cert, "--tls-private-key-file", key, "--repo", "octo-org/app",
+		"--trusted-root", root, "--budget", "3s"})
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // a test's own self-signed certificate
+	var up bool
+	for i := 0; i < 100 && !up; i++ {
+		if resp, err := client.Get("https://" + addr + "/healthz"); err == nil {
+			up = resp.StatusCode == http.StatusOK
+			resp.Body.Close()
+		}
+		if !up {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !up {
+		cancel()
+		t.Fatalf("/healthz never answered 200: %v\n%s", <-done, logs.String())
+	}
+	review := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},
+"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"default","operation":"CREATE",
+"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"127.0.0.1:1/octo-org/app@sha256:` + strings.Repeat("a", 64) + `"}]}}}}`
+	resp, err := client.Post("https://"+addr+"/validate", "application/json", strings.NewReader(review))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), `"allowed":false`) || !strings.Contains(body.String(), `"uid":"u1"`) {
+		t.Errorf("review answer %d: %s", resp.StatusCode, body.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve ended with %v", err)
+	}
+}
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
+	return certFile, keyFile
+}
