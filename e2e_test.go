@@ -55,13 +55,34 @@ func needStack(t *testing.T) *stack {
 	return s
 }
 
+// stackWrites reports whether the running stack writes the signing config
+// file config, by its mode (scripts/sigstore-stack exports
+// SIGSTORE_STACK_REKOR: v1, v2 or both).
+func stackWrites(config string) bool {
+	mode := os.Getenv("SIGSTORE_STACK_REKOR")
+	switch config {
+	case "signing_config-rekor-v1.json":
+		return mode == "v1" || mode == "both"
+	case "signing_config-rekor-v2.json":
+		return mode == "v2" || mode == "both"
+	}
+	return true // signing_config.json, signing_config-tsa-only.json: every mode
+}
+
 // instanceDir makes a folder with the stack's trusted root and the named
 // signing config (optionally rewritten) as signing_config.json.
 func (s *stack) instanceDir(t *testing.T, config string, rewrite func(map[string]any)) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(s.dir, config))
-	if err != nil {
-		t.Skipf("this stack has no %s: %v", config, err)
+	switch {
+	case err != nil && stackWrites(config):
+		// The stack's mode writes this file: without it the tests that need
+		// it would skip and the run stay green, so it is fatal.
+		t.Fatalf("the stack (SIGSTORE_STACK_REKOR=%s) must write %s: %v", os.Getenv("SIGSTORE_STACK_REKOR"), config, err)
+	case err != nil:
+		// By design: this stack's mode has no such instance (a Rekor v1 run
+		// has no Rekor v2 config, and back).
+		t.Skipf("this stack (SIGSTORE_STACK_REKOR=%s) has no %s by design", os.Getenv("SIGSTORE_STACK_REKOR"), config)
 	}
 	if rewrite != nil {
 		var sc map[string]any
