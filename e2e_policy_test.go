@@ -35,7 +35,7 @@ const (
 func releaseClaims(changes map[string]any) map[string]any {
 	c := map[string]any{
 		"ref":              policyTag,
-		"job_workflow_ref": platformWorkflow + "@refs/tags/v1",
+		"job_workflow_ref": platformWorkflow + "@refs/tags/v1.0.0",
 		"job_workflow_sha": "1111111111111111111111111111111111111111",
 	}
 	for k, v := range changes {
@@ -170,7 +170,7 @@ func TestE2EPolicyPins(t *testing.T) {
 	p := newPolicyStack(t)
 	l3 := p.attest(t, releaseClaims(nil), "", "")
 	l2 := p.attest(t, releaseClaims(map[string]any{"runner_environment": "self-hosted"}), "", "")
-	moved := p.attest(t, releaseClaims(map[string]any{"job_workflow_ref": "octo-org/other-platform/.github/workflows/slsa-build.yml@refs/tags/v1"}), "", "")
+	moved := p.attest(t, releaseClaims(map[string]any{"job_workflow_ref": "octo-org/other-platform/.github/workflows/slsa-build.yml@refs/tags/v1.0.0"}), "", "")
 
 	t.Run("downgrade", func(t *testing.T) {
 		pins := filepath.Join(t.TempDir(), "pins.json")

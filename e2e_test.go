@@ -480,7 +480,7 @@ func TestE2EVerifyLevels(t *testing.T) {
 	s := needStack(t)
 	inst := s.instanceDir(t, "signing_config.json", nil)
 	reusable := map[string]any{
-		"job_workflow_ref": "octo-org/build-platform/.github/workflows/slsa-build.yml@refs/tags/v1",
+		"job_workflow_ref": "octo-org/build-platform/.github/workflows/slsa-build.yml@refs/tags/v1.0.0",
 		"job_workflow_sha": "1111111111111111111111111111111111111111",
 	}
 	editRepo := func(p map[string]any) {
@@ -504,8 +504,8 @@ func TestE2EVerifyLevels(t *testing.T) {
 		{"own bundle asked for L3: fails on level", nil, nil, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 3}, false, 2, verifier.CheckLevel},
 		{"reusable workflow of another repository: L3", reusable, nil,
 			verifier.Policy{Repo: oidctest.DefaultRepository, SignerRepo: "octo-org/build-platform", MinLevel: 3}, true, 3, ""},
-		{"predicate repository edited before signing", nil, editRepo, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, false, 0, verifier.CheckPredicate},
-		{"predicate commit edited before signing", nil, editCommit, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, false, 0, verifier.CheckPredicate},
+		{"predicate repository edited before signing", nil, editRepo, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, false, 1, verifier.CheckPredicate},
+		{"predicate commit edited before signing", nil, editCommit, verifier.Policy{Repo: oidctest.DefaultRepository, MinLevel: 2}, false, 1, verifier.CheckPredicate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -557,8 +557,10 @@ func TestE2EVerifyLevels(t *testing.T) {
 			if rep.Verified != tt.wantOK {
 				t.Fatalf("verified = %v, want %v\n%s", rep.Verified, tt.wantOK, text.String())
 			}
-			if tt.wantOK && a.Level != tt.wantLevel {
-				t.Errorf("level = %d, want %d\n%s", a.Level, tt.wantLevel, text.String())
+			// The level the bundle reached, verified or not (a failing
+			// case's level is asserted too: it says how far the bundle got).
+			if len(a.Bundles) != 1 || a.Bundles[0].Level != tt.wantLevel || tt.wantOK && a.Level != tt.wantLevel {
+				t.Errorf("levels: artifact %d, %d bundle(s); want the bundle at L%d\n%s", a.Level, len(a.Bundles), tt.wantLevel, text.String())
 			}
 			if tt.wantFailed != "" {
 				var ce *verifier.CheckError
