@@ -147,6 +147,14 @@ func TestE2EKyverno(t *testing.T) {
 	tagsOnly := writePolicy("tags.yaml", "--ref", "refs/tags/v*")
 	// Admission on the gate's VSA (signed by the stack job's workflow).
 	onVSA := writePolicy("vsa.yaml", "--verifier-id", verifier.VerifierID, "--signer-workflow", strings.Split(oidctest.DefaultWorkflowRef, "@")[0])
+	if rekorV2 {
+		// By design: Kyverno 1.15.2 parses bundles with sigstore-go v0.6.2,
+		// which refuses a Rekor v2 entry (no integrated time), so no image
+		// can be admitted on this run, and refusals without an admission in
+		// the same run would pass vacuously. Admission is tested on the
+		// Rekor v1 run; provenant admission serve admits Rekor v2 bundles.
+		t.Skip("Kyverno 1.15.2 cannot read Rekor v2 entries: admission through Kyverno is tested on the Rekor v1 run only")
+	}
 	apply := func(policy, pod string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
@@ -176,8 +184,6 @@ func TestE2EKyverno(t *testing.T) {
 			passed := !strings.Contains(out, "pass: 0,") && strings.Contains(out, "fail: 0,") && strings.Contains(out, "error: 0,")
 			failed := !strings.Contains(out, "fail: 0,") && strings.Contains(out, "pass: 0,")
 			switch {
-			case c.admit && !passed && rekorV2 && strings.Contains(out, "nil value in transaction log entry"):
-				t.Skipf("Kyverno 1.15.2 (sigstore-go v0.6.2) cannot read a Rekor v2 log entry (no integrated time): %s", firstLines(out, 3))
 			case c.admit && (!passed || err != nil):
 				t.Fatalf("kyverno apply refused the attested image %s: %v\n%s", c.image, err, out)
 			case !c.admit && (!failed || err == nil):
