@@ -44,19 +44,25 @@ func releaseClaims(changes map[string]any) map[string]any {
 	return c
 }
 
-// issuePolicy is the issue's example policy with the stack's ids: source
-// ids, tag refs, the reusable signer, L3, provenance + SBOM + a passed test
-// result from one run.
-const issuePolicy = `source: {repo: octo-org/octo-repo, repository-id: ` + oidctest.DefaultRepositoryID + `, owner-id: ` + oidctest.DefaultRepositoryOwnerID + `, refs: ["refs/tags/v*"]}
-signer: {workflow: ` + platformWorkflow + `}
-level: 3
-require:
-  - predicate-type: https://slsa.dev/provenance/v1
-  - predicate-type: https://cyclonedx.org/bom
-  - predicate-type: https://in-toto.io/attestation/test-result/v0.1
-    where: {result: PASSED}
-same-run: true
-`
+// issuePolicy is the example policy of docs/policy.md, read from the doc
+// (so the test runs what the doc shows), with the stack's ids in place of
+// the example's 101 and 202: source ids, tag refs, the reusable signer, L3,
+// provenance + SBOM + a passed test result from one run.
+var issuePolicy = docPolicyExample()
+
+func docPolicyExample() string {
+	doc, err := os.ReadFile("docs/policy.md")
+	if err != nil {
+		panic(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "\n```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "\n```")
+	if !ok || !ok2 || !strings.Contains(example, "repository-id: 101, owner-id: 202") || !strings.Contains(example, platformWorkflow) {
+		panic("docs/policy.md: the first yaml block is not the example policy this test runs (ids 101 and 202, signer " + platformWorkflow + ")")
+	}
+	return strings.NewReplacer("repository-id: 101", "repository-id: "+oidctest.DefaultRepositoryID,
+		"owner-id: 202", "owner-id: "+oidctest.DefaultRepositoryOwnerID).Replace(example) + "\n"
+}
 
 const sbomJSON = `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"left-pad","version":"1.3.0"}]}`
 
