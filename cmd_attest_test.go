@@ -1064,3 +1064,42 @@ func TestAttest_LocalNoSignRecordsTheRealRemote(t *testing.T) {
 		})
 	}
 }
+
+// TestAttest_OutsideActions: a folder the user names in --out is not made
+// (a typo would hide the attestation), exit 2; signing outside Actions says
+// how to go on here, not to add a workflow permission; --dry-run needs no
+// token.
+func TestAttest_OutsideActions(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("app", []byte("the artifact"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout
+		err  string // in stderr
+	}{
+		{"--out in a missing folder", []string{"attest", "--no-sign", "--subject-path", "app", "--out", filepath.Join(dir, "typo", "app.intoto.json")}, exitUsage, "",
+			"does not exist (provenant makes no folder you name: create it first)"},
+		{"--out in a folder that exists", []string{"attest", "--no-sign", "--subject-path", "app", "--out", filepath.Join(dir, "app.intoto.json")}, exitOK, "", "wrote"},
+		{"signing outside Actions", []string{"attest", "--subject-path", "app"}, exitFailed, "",
+			"not in a GitHub Actions job (GITHUB_ACTIONS is not true), so there is no job OIDC token to sign with: sign in a workflow step with permissions id-token: write, or attest here with --no-sign"},
+		{"--dry-run outside Actions", []string{"attest", "--dry-run", "--subject-path", "app"}, exitOK, `"predicateType":"https://slsa.dev/provenance/v1"`, "--dry-run without a job token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := run(context.Background(), tc.args, env{stdout: &out, stderr: &errOut, getenv: noEnv})
+			if code != tc.code || !strings.Contains(out.String(), tc.out) || !strings.Contains(errOut.String(), tc.err) {
+				t.Errorf("exit %d, want %d (stdout %q, stderr %q)\n%s\n%s", code, tc.code, tc.out, tc.err, out.String(), errOut.String())
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); err == nil {
+		t.Error("the missing folder was made")
+	}
+}

@@ -6,6 +6,7 @@ package attest
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,11 @@ func prepareOutput(o *Options, subjects []provenance.Subject, ext string) (*outp
 	default:
 		if fi, err := os.Stat(o.Out); (err == nil && fi.IsDir()) || strings.HasSuffix(o.Out, string(filepath.Separator)) {
 			dst.path = filepath.Join(o.Out, defaultName(subjects, ext))
+		}
+		// A folder the user named is not made: a typo in it would otherwise
+		// put the attestation where nobody looks for it.
+		if _, err := os.Stat(filepath.Dir(dst.path)); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("bundle-path %q: the folder %q does not exist (provenant makes no folder you name: create it first)", o.Out, filepath.Dir(dst.path))
 		}
 	}
 	if err := cmdutil.CheckFileName(filepath.Base(dst.path)); err != nil {

@@ -64,15 +64,24 @@ func (r *run) inputs() (subjects []provenance.Subject, custom []byte, err error)
 // job finds out who is building: the verified token's claims, or with
 // --no-sign the environment (or the local checkout).
 func (r *run) job() (*builder.Job, error) {
-	if r.o.NoSign {
+	noToken := r.o.f.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL") == ""
+	if !r.o.NoSign && !r.o.DryRun && noToken && !r.o.f.InActions() {
+		// Outside Actions there is no job token: say how to go on here,
+		// not to add a workflow permission.
+		return nil, errors.New("not in a GitHub Actions job (GITHUB_ACTIONS is not true), so there is no job OIDC token to sign with: " +
+			"sign in a workflow step with permissions id-token: write, or attest here with --no-sign (unsigned, SLSA Build L1), " +
+			"or see the statement with --dry-run")
+	}
+	if r.o.NoSign || r.o.DryRun && noToken {
+		// --dry-run without a token shows the statement of the environment.
 		job, err := builder.FromEnvironment(r.o.f.Getenv, localFacts(r.dir))
 		if err != nil {
 			return nil, err
 		}
 		if job.Local {
-			r.log.Infof("--no-sign outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", job.BuilderID())
+			r.log.Infof("%s outside GitHub Actions: provenance of a local build (builder %s), unsigned: SLSA Build L1 at most", r.unsignedFlag(), job.BuilderID())
 		} else {
-			r.log.Infof("--no-sign: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)")
+			r.log.Infof("%s: provenance from the GITHUB_* environment, unsigned: SLSA Build L1 (provenance exists, nothing proves who made it)", r.unsignedFlag())
 		}
 		return job, nil
 	}
@@ -222,4 +231,12 @@ func localFacts(dir string) builder.LocalFacts {
 		}
 	}
 	return facts
+}
+
+// unsignedFlag names the flag that made the run unsigned.
+func (r *run) unsignedFlag() string {
+	if r.o.NoSign {
+		return "--no-sign"
+	}
+	return "--dry-run without a job token"
 }
