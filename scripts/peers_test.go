@@ -359,6 +359,9 @@ func TestPeers(t *testing.T) {
 				t.Errorf("verdicts differ:\n  %s\n  %s: exit %d: %s\n  provenant %s: exit %d: %s",
 					cmdline, r.Peer, peer.code, peer.firstLine(), short(provArgs), got.code, got.firstLine())
 			}
+			if t.Failed() && r.Note != "" {
+				t.Log("note: " + r.Note)
+			}
 			if t.Failed() || gotVerdict != "pass" || peerVerdict != "pass" || (r.Pending != "" && emulate) {
 				return
 			}
