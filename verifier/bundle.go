@@ -148,7 +148,7 @@ func LoadAttestations(path string) ([]Attestation, error) {
 // returns a shallow copy of the bundle to verify: sigstore-go's Bundle
 // caches flags as it is read, and one parsed bundle may serve many
 // artifacts at once (the protobuf message itself is only read).
-func checkBundle(att Attestation, res *BundleResult, r *run) (*bundle.Bundle, bool) {
+func (v *Verifier) checkBundle(att Attestation, res *BundleResult, r *run) (*bundle.Bundle, bool) {
 	if att.Err != nil {
 		r.set(fail(CheckBundle, att.Err))
 		return nil, false
@@ -162,6 +162,10 @@ func checkBundle(att Attestation, res *BundleResult, r *run) (*bundle.Bundle, bo
 	}
 	if version != "v0.1" && version != "v0.2" && version != "v0.3" {
 		r.set(fail(CheckBundle, fmt.Errorf("bundle version %s is not one of v0.1, v0.2, v0.3", version)))
+		return nil, false
+	}
+	if version == "v0.1" && v.noV01 {
+		r.set(fail(CheckBundle, errors.New("bundle version v0.1: refused, as gh attestation verify refuses it (its line was given); provenant verify reads it")))
 		return nil, false
 	}
 	res.MediaType = b.MediaType

@@ -141,7 +141,7 @@ func (c *bundleCache) get(v *Verifier, att Attestation) *verifiedAttestation {
 func (va *verifiedAttestation) verify(v *Verifier, att Attestation) {
 	va.res = BundleResult{Source: att.Source}
 	r := &run{checks: map[CheckName]CheckResult{}}
-	b, ok := checkBundle(att, &va.res, r)
+	b, ok := v.checkBundle(att, &va.res, r)
 	if !ok {
 		return
 	}

@@ -299,6 +299,10 @@ func (c *collector) load(path string) ([]Attestation, error) { return c.files.lo
 // add pairs an artifact with the shared attestations and those of the
 // bundle directory for asset (every attestation file when asset is "").
 func (c *collector) add(art Artifact, asset string) error {
+	if alg := c.opts.DigestAlgorithm; alg != "" && art.Digests[alg] != nil && len(art.Digests) > 1 {
+		// Compared in that one algorithm only, as the peer whose line it is.
+		art.Digests = map[string][]byte{alg: art.Digests[alg]}
+	}
 	it := Item{Artifact: art, Attestations: append([]Attestation(nil), c.shared...)}
 	for _, alg := range []string{"sha256", "sha512"} {
 		if d, ok := art.Digests[alg]; ok {

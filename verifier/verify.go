@@ -48,6 +48,13 @@ type Options struct {
 	// JSON shape; off by default, since a release's worth of bundles is
 	// memory a report does not need.
 	KeepEvidence bool
+	// DigestAlgorithm, when set, is the one algorithm file artifacts are
+	// compared in (gh's --digest-alg, cosign's sha256): a subject only in
+	// another algorithm does not match. Empty: every algorithm the
+	// subjects use.
+	DigestAlgorithm string
+	// RefuseBundleV01 refuses bundles of media type v0.1, as gh does.
+	RefuseBundleV01 bool
 }
 
 // Verify verifies every artifact of opts against its attestations. It
@@ -66,7 +73,7 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	v.keep = opts.KeepEvidence
+	v.keep, v.noV01 = opts.KeepEvidence, opts.RefuseBundleV01
 	items, err := collectItems(opts)
 	if err != nil {
 		return nil, err
@@ -121,6 +128,7 @@ type Verifier struct {
 	policy    Policy
 	identity  *identityMatcher
 	keep      bool // keep each verified bundle's Evidence
+	noV01     bool // refuse bundles v0.1 (gh's line)
 }
 
 // New builds a Verifier: one sigstore-go verifier per trusted root, and the
@@ -253,7 +261,7 @@ func assemble(res BundleResult, r *run) BundleResult {
 }
 
 func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult, r *run) {
-	b, ok := checkBundle(att, res, r)
+	b, ok := v.checkBundle(att, res, r)
 	if !ok {
 		return
 	}

@@ -31,11 +31,13 @@ type Result struct {
 	VerificationResult *verify.VerificationResult `json:"verificationResult"`
 }
 
-// Attestation is the attestation as gh's api.Attestation: the bundle, and
-// the URL GitHub's API served it from (empty for a local file).
+// Attestation is the attestation as gh's api.Attestation: the bundle, the
+// URL GitHub's API served it from and its initiator (both empty for a local
+// file, as gh prints them).
 type Attestation struct {
 	Bundle    *bundle.Bundle `json:"bundle"`
 	BundleURL string         `json:"bundle_url"`
+	Initiator string         `json:"initiator"`
 }
 
 // ErrNoEvidence is returned by Results for a verified bundle whose evidence
@@ -85,7 +87,9 @@ func Write(w io.Writer, results []Result, o Options) error {
 	}
 	switch {
 	case o.JQ != "":
-		if err := jq.EvaluateFormatted(&buf, w, o.JQ, "  ", false); err != nil {
+		// gh indents only on a terminal; its output piped to a script is
+		// compact, which is how a script reads it.
+		if err := jq.EvaluateFormatted(&buf, w, o.JQ, "", false); err != nil {
 			return fmt.Errorf("--jq: %w", err)
 		}
 		return nil

@@ -138,6 +138,12 @@ type Options struct {
 	f     *cmdutil.Factory
 	ctx   context.Context
 	cmd   *cobra.Command
+	// peer is the verifier whose line this is, by the command name it was
+	// called with ("gh", "cosign", or ""), and what that peer's verdict
+	// asks of the verification (see peerRules).
+	peer            string
+	digestAlgorithm string
+	refuseBundleV01 bool
 }
 
 // NewCmdVerify is "provenant verify"; runF, when not nil, runs instead of
@@ -258,6 +264,9 @@ func (o *Options) Validate(args []string) error {
 	// without a predicate type accepts SLSA provenance v1 or v0.2.
 	if p.SourceURI != "" && !o.given("predicate-type") && !o.given("type") {
 		p.DetectProvenanceType = true
+	}
+	if err := o.peerRules(); err != nil {
+		return err
 	}
 	// cosign's verify-attestation and verify-image take image references.
 	if o.cmd != nil && (o.cmd.CalledAs() == "verify-image" || o.cmd.CalledAs() == "verify-attestation") {
@@ -389,4 +398,36 @@ func verifyError(err error) error {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// cosignCustomType is the predicate type cosign's --type defaults to
+// ("custom").
+const cosignCustomType = "https://cosign.sigstore.dev/attestation/v1"
+
+// peerRules gives a peer's line the peer's verdict where provenant would
+// otherwise accept more: gh ("provenant attestation verify") compares the
+// artifact in --digest-alg only, refuses bundles v0.1 and bundle files not
+// named .json or .jsonl; cosign (verify-blob-attestation,
+// verify-attestation) compares in sha256 only and, without --type, asks
+// for its "custom" predicate type. docs/verify.md lists them; the
+// differential test (scripts/peers_test.go) checks them against the peers.
+func (o *Options) peerRules() error {
+	if o.cmd == nil {
+		return nil
+	}
+	switch {
+	case o.cmd.Parent() != nil && o.cmd.Parent().Name() == "attestation":
+		o.peer, o.digestAlgorithm, o.refuseBundleV01 = "gh", o.DigestAlg, true
+		for _, b := range o.Bundles {
+			if !strings.HasSuffix(b, ".json") && !strings.HasSuffix(b, ".jsonl") {
+				return fmt.Errorf("--bundle %s: gh attestation verify reads only .json and .jsonl bundle files (provenant verify reads any)", b)
+			}
+		}
+	case o.cmd.CalledAs() == "verify-blob-attestation" || o.cmd.CalledAs() == "verify-attestation":
+		o.peer, o.digestAlgorithm = "cosign", "sha256"
+		if !o.given("type") && !o.given("predicate-type") {
+			o.Policy.PredicateType = cosignCustomType
+		}
+	}
+	return nil
 }
