@@ -339,7 +339,7 @@ func (c *OCI) Each(ctx context.Context, img name.Digest, o FetchOptions, fn func
 		if !maybeBundle(desc) {
 			continue
 		}
-		if pt := desc.Annotations[AnnotationPredicateType]; pt != "" && len(o.PredicateTypes) > 0 && !slices.Contains(o.PredicateTypes, pt) {
+		if pt := desc.Annotations[AnnotationPredicateType]; skipByAnnotation(pt, o.PredicateTypes) {
 			notes = append(notes, fmt.Sprintf("oci://%s: skipped: its predicateType annotation is %q, not one asked for", repo.Digest(desc.Digest.String()), pt))
 			continue
 		}
@@ -400,7 +400,7 @@ func (c *OCI) fetchOne(opts []remote.Option, img name.Digest, ref name.Digest, o
 	if m.ArtifactType != BundleMediaType {
 		return OCIBundle{}, "", nil // another kind of referrer (a signature, an SBOM): not ours to read
 	}
-	if pt := m.Annotations[AnnotationPredicateType]; pt != "" && len(o.PredicateTypes) > 0 && !slices.Contains(o.PredicateTypes, pt) {
+	if pt := m.Annotations[AnnotationPredicateType]; skipByAnnotation(pt, o.PredicateTypes) {
 		return OCIBundle{}, fmt.Sprintf("%s: skipped: its predicateType annotation is %q, not one asked for", source, pt), nil
 	}
 	if m.Subject == nil || m.Subject.Digest.String() != img.DigestStr() {
@@ -514,4 +514,16 @@ func registryReason(terr *transport.Error) string {
 		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
+}
+
+// cosignSignType is the predicateType annotation cosign (v2.6, new bundle
+// format) writes on every referrer it pushes, attestations included: it
+// says nothing of the attested predicate type.
+const cosignSignType = "https://sigstore.dev/cosign/sign/v1"
+
+// skipByAnnotation reports whether a referrer's predicateType annotation
+// names a type that none of wanted is, so it need not be read. An empty
+// annotation, or cosign's, which names no attested type, is read.
+func skipByAnnotation(annotation string, wanted []string) bool {
+	return annotation != "" && annotation != cosignSignType && len(wanted) > 0 && !slices.Contains(wanted, annotation)
 }

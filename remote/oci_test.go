@@ -500,3 +500,26 @@ func TestOCIReferrerFlood_OneBundleAtATime(t *testing.T) {
 		t.Errorf("Fetch of %d referrers: the live heap grew by %d MiB only (%v): the measurement cannot tell", n, held>>20, err)
 	}
 }
+
+// TestOCI_CosignAnnotationIsNotAType: cosign v2.6 annotates every referrer
+// it pushes, attestations included, with its sign type; skipping on it hid
+// cosign's attestations from verify oci:// (seen on the local stack).
+func TestOCI_CosignAnnotationIsNotAType(t *testing.T) {
+	want := []string{"https://slsa.dev/provenance/v1"}
+	for _, tc := range []struct {
+		annotation string
+		skip       bool
+	}{
+		{"", false},
+		{"https://slsa.dev/provenance/v1", false},
+		{"https://sigstore.dev/cosign/sign/v1", false},
+		{"https://example.test/other/v1", true},
+	} {
+		if got := skipByAnnotation(tc.annotation, want); got != tc.skip {
+			t.Errorf("skipByAnnotation(%q) = %v, want %v", tc.annotation, got, tc.skip)
+		}
+	}
+	if skipByAnnotation("https://example.test/other/v1", nil) {
+		t.Error("skipped with no type asked for")
+	}
+}
