@@ -296,3 +296,31 @@ func TestVerifyAsActionStep_PolicyPinsAndExcludeInputs(t *testing.T) {
 		t.Errorf("without the exclude input NOTES.txt (no attestation) must fail the run: exit %d", code)
 	}
 }
+
+// TestVerifyPrintProvenance: slsa-verifier's --print-provenance prints the
+// verified statement, predicate included, one JSON a line; a failed
+// verification prints none.
+func TestVerifyPrintProvenance(t *testing.T) {
+	args := []string{"--provenance-path", npmBundle, "--source-uri", "github.com/sigstore/sigstore-js", "--trusted-root", pgRoot, "--print-provenance", npmTgz}
+	code, out, errOut := runVerifyIn(t, nil, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var st struct {
+		Type          string         `json:"_type"`
+		PredicateType string         `json:"predicateType"`
+		Subject       []any          `json:"subject"`
+		Predicate     map[string]any `json:"predicate"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Type != "https://in-toto.io/Statement/v1" || len(st.Subject) != 1 || st.Predicate["buildDefinition"] == nil {
+		t.Errorf("not the verified statement with its predicate (%v):\n%s", err, out)
+	}
+	wrongSource := []string{"--provenance-path", npmBundle, "--source-uri", "github.com/sigstore/cosign", "--trusted-root", pgRoot, "--print-provenance", npmTgz}
+	code, out, errOut = runVerifyIn(t, nil, wrongSource...)
+	if code != exitFailed || strings.TrimSpace(out) != "" || !strings.Contains(errOut, "FAILED") {
+		t.Errorf("a failed verification: exit %d, printed %q, stderr %q (want the failure on stderr, nothing on stdout)", code, out, errOut)
+	}
+	if code, _, errOut := runVerifyIn(t, nil, append(args, "--format", "json")...); code != exitUsage || !strings.Contains(errOut, "--print-provenance") {
+		t.Errorf("--print-provenance with --format: exit %d, %s", code, errOut)
+	}
+}

@@ -4,8 +4,10 @@ package verify
 // report file and, in GitHub Actions, the step outputs and summary.
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,21 +16,29 @@ import (
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/internal/ghformat"
 	"github.com/provenant/provenant/verifier"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // writeReport prints the report and writes the report file, outputs and
 // summary.
 func writeReport(o *Options, rep *verifier.Report) error {
 	var err error
-	switch o.Format {
-	case "json":
+	switch {
+	case o.PrintProvenance:
+		err = printProvenance(o.f.Stdout, rep)
+		if err == nil && !rep.Verified {
+			// What failed, where slsa-verifier says it: stdout holds only
+			// verified statements.
+			err = rep.WriteText(o.f.Stderr, false)
+		}
+	case o.Format == "json":
 		// gh attestation verify's shape: the verified attestations, with
 		// gh's own --jq and --template over them.
 		var results []ghformat.Result
 		if results, err = ghformat.Results(rep); err == nil {
 			err = ghformat.Write(o.f.Stdout, results, ghformat.Options{JQ: o.JQ, Template: o.Template})
 		}
-	case "report":
+	case o.Format == "report":
 		err = rep.WriteJSON(o.f.Stdout)
 	default:
 		err = rep.WriteText(o.f.Stdout, o.Verbose)
@@ -87,4 +97,38 @@ func capSummary(md string, max int) string {
 		}
 	}
 	return md[:cut] + fmt.Sprintf("\n… %d more rows left out: GitHub refuses a step summary over 1 MiB. The JSON report (output report-path) has every artifact and check.\n", left)
+}
+
+// printProvenance writes each verified bundle's in-toto statement, as
+// sigstore-go verified it, one JSON a line (slsa-verifier's
+// --print-provenance).
+func printProvenance(w io.Writer, rep *verifier.Report) error {
+	for _, a := range rep.Artifacts {
+		for _, b := range a.Bundles {
+			if !b.Verified || b.Evidence == nil || b.Evidence.Result == nil || b.Evidence.Result.Statement == nil {
+				continue
+			}
+			// The statement as sigstore-go verified it; its predicate, which
+			// the verifier keeps apart (BundleResult.Predicate), put back.
+			raw, err := protojson.Marshal(b.Evidence.Result.Statement)
+			var st map[string]json.RawMessage
+			if err == nil {
+				err = json.Unmarshal(raw, &st)
+			}
+			if err == nil && len(b.Predicate) > 0 {
+				st["predicate"] = json.RawMessage(b.Predicate)
+			}
+			var line []byte
+			if err == nil {
+				line, err = json.Marshal(st)
+			}
+			if err != nil {
+				return fmt.Errorf("printing the provenance of %s: %w", b.Source, err)
+			}
+			if _, err := w.Write(append(line, '\n')); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

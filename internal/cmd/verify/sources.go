@@ -57,7 +57,7 @@ func gatherSources(ctx context.Context, o *Options, log *cmdutil.Logger, p verif
 	s := &sources{opts: verifier.Options{
 		Artifacts: rest, Digests: o.Digests, BundleFiles: o.Bundles, BundleDir: o.BundleDir,
 		Exclude: o.Exclude, Parallelism: o.Parallelism, Policy: p, TrustedRoots: roots,
-		KeepEvidence:    o.Format == "json", // gh's shape prints the bundles and sigstore-go's results
+		KeepEvidence:    o.Format == "json" || o.PrintProvenance, // gh's shape and --print-provenance print what sigstore-go verified
 		DigestAlgorithm: o.digestAlgorithm, RefuseBundleV01: o.refuseBundleV01,
 	}}
 	if o.Release != "" {

@@ -116,6 +116,9 @@ type Options struct {
 	// NewBundleFormat is cosign's --new-bundle-format: accepted, since
 	// provenant reads Sigstore bundles always.
 	NewBundleFormat bool
+	// PrintProvenance is slsa-verifier's --print-provenance: the verified
+	// statements on stdout, one JSON a line, in place of the report.
+	PrintProvenance bool
 	// UseSignedTimestamps is cosign's --use-signed-timestamps: accepted,
 	// since every timestamp a bundle carries is verified.
 	UseSignedTimestamps bool
@@ -197,6 +200,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.JQ, "jq", "q", "", "with --format json, filter the JSON with this jq `EXPRESSION`, as gh does")
 	fs.StringVarP(&o.Template, "template", "t", "", "with --format json, format the JSON with this Go `TEMPLATE`, as gh does")
 	fs.BoolVar(&o.NewBundleFormat, "new-bundle-format", false, "accepted as cosign has it: provenant always reads Sigstore bundles")
+	fs.BoolVar(&o.PrintProvenance, "print-provenance", false, "as slsa-verifier: print each verified in-toto statement (JSON, one a line) on stdout instead of the report")
 	fs.BoolVar(&o.UseSignedTimestamps, "use-signed-timestamps", false, "accepted as cosign has it: every timestamp a bundle carries (log or RFC 3161) is verified")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text output: every check of every artifact, not only of failures")
 	fs.StringVar(&o.ReportPath, "report", "", "also write the JSON report to this `FILE`")
@@ -253,6 +257,9 @@ func (o *Options) Validate(args []string) error {
 	}
 	if o.Format != "text" && o.Format != "json" && o.Format != "report" {
 		return fmt.Errorf("--format %q: want text, json (gh's shape) or report (provenant's report)", o.Format)
+	}
+	if o.PrintProvenance && o.Format != "text" {
+		return errors.New("--print-provenance prints the statements: give no --format")
 	}
 	if (o.JQ != "" || o.Template != "") && o.Format != "json" {
 		return errors.New("--jq and --template work on --format json (as in gh): give --format json")
