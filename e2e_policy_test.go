@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +52,10 @@ func releaseClaims(changes map[string]any) map[string]any {
 var issuePolicy = docPolicyExample()
 
 func docPolicyExample() string {
-	doc, err := os.ReadFile("docs/policy.md")
+	// By this file's own path: the package's test binary is also run from
+	// other folders (the resource tests' child processes).
+	_, self, _, _ := runtime.Caller(0)
+	doc, err := os.ReadFile(filepath.Join(filepath.Dir(self), "docs", "policy.md"))
 	if err != nil {
 		panic(err)
 	}

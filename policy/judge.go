@@ -25,18 +25,18 @@ func (pf *File) MergeInto(p *verifier.Policy) error {
 		owner, _, _ := strings.Cut(r, "/")
 		switch {
 		case p.Repo != "" && !strings.EqualFold(p.Repo, r):
-			return fmt.Errorf("source.repo %s and the policy's repo %s name two repositories: give one", r, p.Repo)
+			return fmt.Errorf("source.repo %s and --repo %s name two repositories: give one", r, p.Repo)
 		case p.Owner != "" && !strings.EqualFold(p.Owner, owner):
-			return fmt.Errorf("source.repo %s is not owned by the policy's owner %s", r, p.Owner)
+			return fmt.Errorf("source.repo %s is not owned by --owner %s", r, p.Owner)
 		case p.SourceURI != "" && !SameSourceRepo(p.SourceURI, r):
-			return fmt.Errorf("source.repo %s and the policy's source URI %s name two repositories: give one", r, p.SourceURI)
+			return fmt.Errorf("source.repo %s and --source-uri %s name two repositories: give one", r, p.SourceURI)
 		case p.Repo == "" && p.SourceURI == "":
 			p.Repo = r
 		}
 	}
 	if w := pf.SignerWorkflow; w != "" {
 		if p.SignerWorkflow != "" && p.SignerWorkflow != w {
-			return fmt.Errorf("signer.workflow %s and the policy's signer workflow %s name two signers: give one", w, p.SignerWorkflow)
+			return fmt.Errorf("signer.workflow %s and --signer-workflow %s name two signers: give one", w, p.SignerWorkflow)
 		}
 		if p.SignerWorkflow == "" {
 			p.SignerWorkflow = w
@@ -90,8 +90,41 @@ type VerifyFunc func(context.Context, verifier.Options) (*verifier.Report, error
 // rep.Verified is recomputed.
 func (pf *File) Judge(ctx context.Context, verify VerifyFunc, opts verifier.Options, rep *verifier.Report) error {
 	primary := opts.Policy.PredicateType
-	for _, r := range pf.Require {
-		if r.PredicateType == primary {
+	if err := AddRequired(ctx, verify, opts, pf.Require, rep); err != nil {
+		return err
+	}
+	for i := range rep.Artifacts {
+		if a := &rep.Artifacts[i]; len(a.Bundles) > 0 {
+			FailArtifact(a, pf.Apply(a, primary))
+		}
+	}
+	rep.Verified = len(rep.Artifacts) > 0
+	for _, a := range rep.Artifacts {
+		rep.Verified = rep.Verified && a.Verified
+	}
+	return nil
+}
+
+// FailArtifact marks the artifact failed for err, when there is one, and
+// adds err to its Error.
+func FailArtifact(a *verifier.ArtifactResult, err error) {
+	if err == nil {
+		return
+	}
+	a.Verified = false
+	if a.Error != "" {
+		a.Error += "; "
+	}
+	a.Error += err.Error()
+}
+
+// AddRequired verifies the artifacts of rep again for each predicate type
+// of reqs other than the one opts asks for, with verify and the same
+// sources (the identity stays; the level applies to SLSA provenance only),
+// and puts each bundle that verifies so in place of its result in rep.
+func AddRequired(ctx context.Context, verify VerifyFunc, opts verifier.Options, reqs []Requirement, rep *verifier.Report) error {
+	for _, r := range reqs {
+		if r.PredicateType == opts.Policy.PredicateType {
 			continue
 		}
 		o := opts
@@ -120,27 +153,5 @@ func (pf *File) Judge(ctx context.Context, verify VerifyFunc, opts verifier.Opti
 			}
 		}
 	}
-	for i := range rep.Artifacts {
-		if a := &rep.Artifacts[i]; len(a.Bundles) > 0 {
-			FailArtifact(a, pf.Apply(a, primary))
-		}
-	}
-	rep.Verified = len(rep.Artifacts) > 0
-	for _, a := range rep.Artifacts {
-		rep.Verified = rep.Verified && a.Verified
-	}
 	return nil
-}
-
-// FailArtifact marks the artifact failed for err, when there is one, and
-// adds err to its Error.
-func FailArtifact(a *verifier.ArtifactResult, err error) {
-	if err == nil {
-		return
-	}
-	a.Verified = false
-	if a.Error != "" {
-		a.Error += "; "
-	}
-	a.Error += err.Error()
 }

@@ -45,43 +45,7 @@ func Artifacts(f *cmdutil.Factory, args []string) ([]string, error) {
 	return out, nil
 }
 
-// IsProvenanceType reports whether a predicate type is SLSA provenance.
-func IsProvenanceType(t string) bool { return strings.HasPrefix(t, "https://slsa.dev/provenance/") }
-
-// AddRequiredBundles verifies the artifacts again for each predicate type
-// of reqs other than the one opts asks for (the identity stays the same;
-// the level applies to SLSA provenance only), and puts each bundle that
-// verifies so in place of its result in the report.
+// AddRequiredBundles is policy.AddRequired with verifier.Verify.
 func AddRequiredBundles(ctx context.Context, opts verifier.Options, reqs []policy.Requirement, rep *verifier.Report) error {
-	for _, r := range reqs {
-		if r.PredicateType == opts.Policy.PredicateType {
-			continue
-		}
-		o := opts
-		o.Policy.PredicateType = r.PredicateType
-		if !IsProvenanceType(r.PredicateType) {
-			o.Policy.MinLevel = 0
-		}
-		other, err := verifier.Verify(ctx, o)
-		if err != nil {
-			return fmt.Errorf("verifying the %s attestations: %w", r.PredicateType, err)
-		}
-		if len(other.Artifacts) != len(rep.Artifacts) {
-			return fmt.Errorf("verifying the %s attestations: %d artifacts, not %d", r.PredicateType, len(other.Artifacts), len(rep.Artifacts))
-		}
-		for i, oa := range other.Artifacts {
-			a := &rep.Artifacts[i]
-			for _, ob := range oa.Bundles {
-				if !ob.Verified {
-					continue
-				}
-				for j := range a.Bundles {
-					if a.Bundles[j].Source == ob.Source {
-						a.Bundles[j] = ob
-					}
-				}
-			}
-		}
-	}
-	return nil
+	return policy.AddRequired(ctx, verifier.Verify, opts, reqs, rep)
 }

@@ -147,7 +147,7 @@ func typesSeen(rep *verifier.Report) []policyfile.Requirement {
 		}
 	}
 	slices.SortStableFunc(types, func(a, b string) int {
-		switch pa, pb := verification.IsProvenanceType(a), verification.IsProvenanceType(b); {
+		switch pa, pb := policyfile.IsProvenanceType(a), policyfile.IsProvenanceType(b); {
 		case pa && !pb:
 			return -1
 		case pb && !pa:
@@ -192,7 +192,7 @@ func observeArtifacts(arts []verifier.ArtifactResult, order []policyfile.Require
 			addOnce(&s.refs, refGlob(ext.SourceRepositoryRef))
 			wf, _, _ := strings.Cut(ext.BuildSignerURI, "@")
 			addOnce(&s.signers, wf)
-			if verification.IsProvenanceType(b.PredicateType) {
+			if policyfile.IsProvenanceType(b.PredicateType) {
 				best = max(best, b.Level)
 			}
 			has[b.PredicateType] = true

@@ -12,11 +12,9 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strings"
 
 	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/internal/inputfile"
-	"github.com/provenant/provenant/internal/verification"
 	"github.com/provenant/provenant/policy"
 	"github.com/provenant/provenant/verifier"
 )
@@ -40,7 +38,7 @@ type policyFile struct {
 }
 
 // loadPolicy reads --policy and returns the flags' policy with what the
-// file adds (see mergePolicyFile), then checks the command line whole
+// file adds (policy.File.MergeInto), then checks the command line whole
 // (checkUsage). A bad file or command line is a *cmdutil.UsageError.
 func loadPolicy(o *Options) (verifier.Policy, *policyFile, error) {
 	p := o.Policy
@@ -56,13 +54,13 @@ func loadPolicy(o *Options) (verifier.Policy, *policyFile, error) {
 			pf.file, err = policy.ParseFile(data)
 		}
 		if err == nil {
-			err = mergePolicyFile(&p, pf.file)
+			err = pf.file.MergeInto(&p)
 		}
 		if err != nil {
 			return p, nil, cmdutil.Usagef("--policy %s: %w", pf.flags.Path, err)
 		}
 		if len(pf.file.Require) > 0 && !o.given("predicate-type") && !o.given("type") {
-			p.PredicateType = primaryType(pf.file.Require)
+			p.PredicateType = policy.PrimaryType(pf.file.Require)
 		}
 	}
 	return p, pf, checkUsage(o, p)
@@ -86,61 +84,6 @@ func checkUsage(o *Options, p verifier.Policy) error {
 	}
 	return cmdutil.Usage(verifier.CheckOptions(verifier.Options{Artifacts: o.Artifacts, Digests: o.Digests,
 		BundleFiles: o.Bundles, BundleDir: o.BundleDir, Exclude: o.Exclude, Parallelism: o.Parallelism, Policy: p}))
-}
-
-// mergePolicyFile adds the policy file's source repository, signer
-// workflow and level to the flags'. Both apply: when they disagree the
-// stricter wins (the higher level), and a repository or signer workflow
-// named differently by both is an error, since one of them would be
-// silently dropped.
-func mergePolicyFile(p *verifier.Policy, file *policy.File) error {
-	if r := file.Source.Repo; r != "" {
-		owner, _, _ := strings.Cut(r, "/")
-		switch {
-		case p.Repo != "" && !strings.EqualFold(p.Repo, r):
-			return fmt.Errorf("source.repo %s and --repo %s name two repositories: give one", r, p.Repo)
-		case p.Owner != "" && !strings.EqualFold(p.Owner, owner):
-			return fmt.Errorf("source.repo %s is not owned by --owner %s", r, p.Owner)
-		case p.SourceURI != "" && !sameSourceRepo(p.SourceURI, r):
-			return fmt.Errorf("source.repo %s and --source-uri %s name two repositories: give one", r, p.SourceURI)
-		case p.Repo == "" && p.SourceURI == "":
-			p.Repo = r
-		}
-	}
-	if w := file.SignerWorkflow; w != "" {
-		if p.SignerWorkflow != "" && p.SignerWorkflow != w {
-			return fmt.Errorf("signer.workflow %s and --signer-workflow %s name two signers: give one", w, p.SignerWorkflow)
-		}
-		if p.SignerWorkflow == "" {
-			p.SignerWorkflow = w
-		}
-	}
-	p.MinLevel = max(p.MinLevel, file.Level)
-	return nil
-}
-
-// sameSourceRepo reports whether a --source-uri (github.com/o/r,
-// git+https://github.com/o/r@ref) names the repository owner/name.
-func sameSourceRepo(uri, repo string) bool {
-	u := strings.TrimPrefix(uri, "git+")
-	if _, rest, ok := strings.Cut(u, "://"); ok {
-		u = rest
-	}
-	u, _, _ = strings.Cut(u, "@")
-	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
-	_, path, _ := strings.Cut(u, "/")
-	return strings.EqualFold(path, repo)
-}
-
-// primaryType is the predicate type verify's report is about: the first
-// SLSA provenance of require, else its first entry.
-func primaryType(reqs []policy.Requirement) string {
-	for _, r := range reqs {
-		if verification.IsProvenanceType(r.PredicateType) {
-			return r.PredicateType
-		}
-	}
-	return reqs[0].PredicateType
 }
 
 // types are the predicate types verify asks its sources for, one query
@@ -186,13 +129,8 @@ func (pf *policyFile) judge(ctx context.Context, opts verifier.Options, rep *ver
 	}
 	primary := opts.Policy.PredicateType
 	if pf.file != nil {
-		if err := verification.AddRequiredBundles(ctx, opts, pf.file.Require, rep); err != nil {
+		if err := pf.file.Judge(ctx, verifier.Verify, opts, rep); err != nil {
 			return fmt.Errorf("--policy %s: %w", pf.flags.Path, err)
-		}
-		for i := range rep.Artifacts {
-			if a := &rep.Artifacts[i]; len(a.Bundles) > 0 {
-				failArtifact(a, pf.file.Apply(a, primary))
-			}
 		}
 	}
 	if pf.flags.PinsPath != "" {
@@ -205,18 +143,6 @@ func (pf *policyFile) judge(ctx context.Context, opts verifier.Options, rep *ver
 		rep.Verified = rep.Verified && a.Verified
 	}
 	return nil
-}
-
-// failArtifact marks the artifact failed for err, when there is one.
-func failArtifact(a *verifier.ArtifactResult, err error) {
-	if err == nil {
-		return
-	}
-	a.Verified = false
-	if a.Error != "" {
-		a.Error += "; "
-	}
-	a.Error += err.Error()
 }
 
 // checkPins holds each verified artifact's bundles of the primary
@@ -245,7 +171,7 @@ func (pf *policyFile) checkPins(rep *verifier.Report, primary string, log *cmdut
 		}
 		c, err := pins.Check(only, pf.flags.UpdatePins)
 		changed = changed || c
-		failArtifact(a, err)
+		policy.FailArtifact(a, err)
 	}
 	if !changed {
 		return nil
