@@ -308,3 +308,17 @@ func TestVerifyCmd_UsageErrorsBeforeTrust(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyCmd_CustomProvenanceNameSaysHowToNameIt: a release whose
+// provenance file has a name of its own (myproject.intoto.jsonl) fails
+// --bundle-dir with a line saying how to name it or give it.
+func TestVerifyCmd_CustomProvenanceNameSaysHowToNameIt(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, npmTgz, filepath.Join(dir, "sigstore-js-2.1.0.tgz"))
+	copyFile(t, npmBundle, filepath.Join(dir, "myproject.intoto.jsonl"))
+	code, out, errOut := runVerifyIn(t, nil, "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle-dir", dir)
+	if code != exitFailed || !strings.Contains(out, "myproject.intoto.jsonl") || !strings.Contains(out, "read under the name multiple.intoto.jsonl") ||
+		!strings.Contains(out, "give it with --bundle") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}

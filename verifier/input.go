@@ -189,7 +189,7 @@ func assetsIn(dir string, exclude []string) (assets []string, skipped []dirEntry
 	}
 	for _, name := range attestations {
 		if name != MultipleAttestations && !names[assetOfAttestation(name)] {
-			skipped = append(skipped, dirEntry{filepath.Join(dir, name), fmt.Sprintf("not verified: named like an attestation of %s, which is not an asset in %s (--exclude it)", assetOfAttestation(name), dir)})
+			skipped = append(skipped, dirEntry{filepath.Join(dir, name), fmt.Sprintf("not verified: named like an attestation of %s, which is not an asset in %s: a provenance file for several assets is read under the name %s, one for one asset as <asset>.intoto.jsonl or <asset>.sigstore.json; rename it, give it with --bundle, or --exclude it", assetOfAttestation(name), dir, MultipleAttestations)})
 		}
 	}
 	return assets, skipped, nil
