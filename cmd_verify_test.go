@@ -324,3 +324,17 @@ func TestVerifyPrintProvenance(t *testing.T) {
 		t.Errorf("--print-provenance with --format: exit %d, %s", code, errOut)
 	}
 }
+
+// TestVerifyGHJSONOnFailure: as gh, a failed verification under --format
+// json prints no JSON (a script reading stdout sees nothing, not an empty
+// array that looks like success) and says what failed on stderr.
+func TestVerifyGHJSONOnFailure(t *testing.T) {
+	code, out, errOut := runVerifyIn(t, nil, "--trusted-root", pgRoot, "--repo", "sigstore/cosign", "--bundle", npmBundle, "--format", "json", npmTgz)
+	if code != exitFailed || out != "" || !strings.Contains(errOut, "FAILED") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, _ = runVerifyIn(t, nil, "--trusted-root", pgRoot, "--repo", "sigstore/sigstore-js", "--bundle", npmBundle, "--format", "json", "-q", "length", npmTgz)
+	if code != exitOK || out != "1\n" {
+		t.Errorf("verified: exit %d, --jq length = %q, want 1", code, out)
+	}
+}

@@ -31,6 +31,10 @@ func writeReport(o *Options, rep *verifier.Report) error {
 			// verified statements.
 			err = rep.WriteText(o.f.Stderr, false)
 		}
+	case o.Format == "json" && !rep.Verified:
+		// As gh: a failed verification prints no JSON; what failed goes to
+		// stderr.
+		err = rep.WriteText(o.f.Stderr, false)
 	case o.Format == "json":
 		// gh attestation verify's shape: the verified attestations, with
 		// gh's own --jq and --template over them.
