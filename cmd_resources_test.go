@@ -189,6 +189,11 @@ func firstLine(s string) string {
 // PROVENANT_BENCH_RSS=1, as scripts/bench-rss and scripts/test do.
 func TestResources_BundleDirRSS(t *testing.T) {
 	if os.Getenv("PROVENANT_BENCH_RSS") != "1" {
+		// scripts/test sets it: in CI a missing variable would make the
+		// memory claim untested while the run stays green.
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but PROVENANT_BENCH_RSS is not 1: scripts/test sets it for the unit tests")
+		}
 		t.Skip("set PROVENANT_BENCH_RSS=1 (scripts/bench-rss)")
 	}
 	const fx = "testdata/fixtures/github-attest/"
@@ -230,6 +235,9 @@ func TestResources_BundleDirRSS(t *testing.T) {
 // (scripts/test sets it), as it reads 4 GiB.
 func TestResources_FourGiBFile(t *testing.T) {
 	if os.Getenv("PROVENANT_BENCH_RSS") != "1" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but PROVENANT_BENCH_RSS is not 1: scripts/test sets it for the unit tests")
+		}
 		t.Skip("set PROVENANT_BENCH_RSS=1 (scripts/test does)")
 	}
 	dir := t.TempDir()
