@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/provenant/provenant/admission/admissiontest"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/trust"
 	"github.com/provenant/provenant/verifier"
@@ -108,13 +109,13 @@ func TestServeReload(t *testing.T) {
 		}
 		return c
 	}
-	certFile, keyFile, pool := writeCert(t)
+	certFile, keyFile, pool := admissiontest.ServingCert(t)
 	reload := make(chan *Checker)
 	addr := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile, FS: osFS{},
+		done <- Serve(ctx, Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile, FS: OSFileSystem{},
 			Checker: checkerFor("provenant/demo"), Resolver: &fakeResolver{}, Reload: reload, Ready: func(a net.Addr) { addr <- a }})
 	}()
 	defer func() {

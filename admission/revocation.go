@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +95,16 @@ type FileSystem interface {
 	Stat(name string) (fs.FileInfo, error)
 	ReadFile(name string) ([]byte, error)
 }
+
+// OSFileSystem is the FileSystem of the real files, the one the command
+// gives Serve.
+type OSFileSystem struct{}
+
+// Stat is os.Stat.
+func (OSFileSystem) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
+
+// ReadFile is os.ReadFile.
+func (OSFileSystem) ReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
 
 // RevocationWatcher serves the revocation file's current content: each
 // Current stats the file and reads it again when its size or modification

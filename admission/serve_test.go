@@ -3,16 +3,9 @@ package admission
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -23,54 +16,16 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/provenant/provenant/admission/admissiontest"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/verifier"
 )
-
-// writeCert writes a self-signed serving certificate for 127.0.0.1 and
-// its key, and returns their paths and a pool trusting it.
-func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "provenant-admission"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
-// osFS is the FileSystem the command layer gives: the real files.
-type osFS struct{}
-
-func (osFS) Stat(name string) (os.FileInfo, error) { return os.Stat(name) }
-func (osFS) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
 
 // TestServe: Serve answers over TLS with the certificate given, denies a
 // revoked digest from the revocation file, and stops when its context
 // ends; what it cannot start with is an error naming the flag.
 func TestServe(t *testing.T) {
-	certFile, keyFile, pool := writeCert(t)
+	certFile, keyFile, pool := admissiontest.ServingCert(t)
 	revFile := filepath.Join(t.TempDir(), "revoked.yaml")
 	d := digestOf("9")
 	if err := os.WriteFile(revFile, []byte("digests: ["+d+"]\n"), 0o600); err != nil {
@@ -80,7 +35,7 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile, RevocationFile: revFile, FS: osFS{},
+	base := Config{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile, RevocationFile: revFile, FS: OSFileSystem{},
 		Checker: checker, Resolver: &fakeResolver{}}
 	tests := []struct {
 		name    string
@@ -165,8 +120,8 @@ func TestServe(t *testing.T) {
 // from the next handshake on, without a restart; a broken pair written
 // meanwhile keeps the one before in use.
 func TestCertReload(t *testing.T) {
-	certFile, keyFile, _ := writeCert(t)
-	r, err := newCertReloader(certFile, keyFile, osFS{})
+	certFile, keyFile, _ := admissiontest.ServingCert(t)
+	r, err := newCertReloader(certFile, keyFile, OSFileSystem{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +135,7 @@ func TestCertReload(t *testing.T) {
 	}
 	first := serial()
 	renewed := func() {
-		c2, k2, _ := writeCert(t)
+		c2, k2, _ := admissiontest.ServingCert(t)
 		for _, p := range [][2]string{{c2, certFile}, {k2, keyFile}} {
 			data, err := os.ReadFile(p[0])
 			if err != nil {

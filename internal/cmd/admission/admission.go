@@ -10,9 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -142,12 +140,6 @@ func (o *Options) policy() verifier.Policy {
 	return p
 }
 
-// osFS reads the certificate, key and revocation files from disk.
-type osFS struct{}
-
-func (osFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
-func (osFS) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
-
 // Run serves until the context ends.
 func Run(o *Options) error {
 	log := o.f.Logger("provenant admission serve", false)
@@ -192,7 +184,7 @@ func Run(o *Options) error {
 	nsModes, _ := o.namespaceModes()
 	err = admission.Serve(o.ctx, admission.Config{
 		Addr: o.Addr, TLSCertFile: o.TLSCertFile, TLSKeyFile: o.TLSKeyFile, Budget: o.Budget,
-		DefaultMode: mode, NamespaceModes: nsModes, RevocationFile: o.RevocationFile, FS: osFS{},
+		DefaultMode: mode, NamespaceModes: nsModes, RevocationFile: o.RevocationFile, FS: admission.OSFileSystem{},
 		Cache:         admission.CacheOptions{MaxEntries: o.CacheEntries, TTL: o.CacheTTL, NegativeTTL: o.NegativeCacheTTL},
 		VerifyTimeout: o.VerifyTimeout, Checker: checker, Resolver: registry,
 		Logger: slog.New(slog.NewJSONHandler(o.f.Stderr, nil)),

@@ -3,22 +3,14 @@ package admission
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/provenant/provenant/admission/admissiontest"
 	"github.com/provenant/provenant/internal/cmdutil/cmdtest"
 )
 
@@ -53,8 +45,7 @@ func TestNewCmdServe(t *testing.T) {
 // answers, and a review with an image no registry serves is denied with a
 // reason, within the budget, never a timeout.
 func TestServe(t *testing.T) {
-	dir := t.TempDir()
-	cert, key := selfSigned(t, dir)
+	cert, key, pool := admissiontest.ServingCert(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +61,7 @@ func TestServe(t *testing.T) {
 	cmd.SetArgs([]string{"--addr", addr, "--tls-cert-file", cert, "--tls-private-key-file", key, "--repo", "octo-org/app",
 		"--trusted-root", root, "--budget", "3s"})
 	go func() { done <- cmd.ExecuteContext(ctx) }()
-	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // a test's own self-signed certificate
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	var up bool
 	for i := 0; i < 100 && !up; i++ {
 		if resp, err := client.Get("https://" + addr + "/healthz"); err == nil {
@@ -102,26 +93,4 @@ func TestServe(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve ended with %v", err)
 	}
-}
-
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kd, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
-	return certFile, keyFile
 }
