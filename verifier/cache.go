@@ -137,46 +137,17 @@ func (c *bundleCache) get(v *Verifier, att Attestation) *verifiedAttestation {
 	return va
 }
 
-// verify runs checks 1–4 and 6–9 once, for no artifact in particular.
+// verify runs the chain once for no artifact in particular (checks 1–4
+// and 6–9) and indexes the verified statement's subjects.
 func (va *verifiedAttestation) verify(v *Verifier, att Attestation) {
-	va.res = BundleResult{Source: att.Source}
-	r := &run{checks: map[CheckName]CheckResult{}}
-	b, ok := v.checkBundle(att, &va.res, r)
-	if !ok {
+	c := v.chain(att, nil)
+	va.res = c.res
+	va.bundle, va.leaf, va.first = c.b, c.leaf, c.first
+	if !c.complete {
 		return
 	}
-	leaf, candidates, ok := v.certificateOf(b, r)
-	if !ok {
-		return
-	}
-	st, err := readStatement(b)
-	if err != nil {
-		return
-	}
-	va.bundle, va.leaf, va.first = b, leaf, candidates[0]
-	policy := verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe())
-	var vr *verify.VerificationResult
-	for _, c := range candidates {
-		if vr, err = c.verifier.Verify(b, policy); err == nil {
-			va.res.Instance = c.name
-			r.set(pass(CheckCertificate, certificateReason(c, leaf)))
-			break
-		}
-	}
-	if err != nil || vr.Statement == nil {
-		return
-	}
-	for _, t := range vr.VerifiedTimestamps {
-		va.res.Timestamps = append(va.res.Timestamps, Timestamp{Kind: t.Type, URI: t.URI, Time: t.Timestamp})
-	}
-	r.set(pass(CheckTimestamps, timestampReason(b, va.res.Timestamps)))
-	r.set(pass(CheckSignature, signatureReason))
-	v.checkContent(st, vr, &va.res, r)
-	if v.keep {
-		va.res.Evidence = &Evidence{Bundle: b, Result: vr}
-	}
-	va.signed, va.signedOK = signedDigests(vr)
-	va.st, va.index, va.checks, va.ok = st, subjectIndex(st), r.checks, true
+	va.signed, va.signedOK = signedDigests(c.vr)
+	va.st, va.index, va.checks, va.ok = c.st, subjectIndex(c.st), c.r.checks, true
 }
 
 // result is the verification of the attestation for one artifact: the
@@ -402,33 +373,6 @@ func (f *attestationFiles) load(path string) ([]Attestation, error) {
 	f.mu.Unlock()
 	lf.once.Do(func() { lf.atts, lf.err = LoadAttestations(path) })
 	return lf.atts, lf.err
-}
-
-// hashAll hashes the artifact files in parallel (opts.Parallelism
-// workers): a release of a thousand assets is otherwise read and hashed
-// one file at a time before verification starts. Errors are returned by
-// index, for collectItems to report the first in order.
-func hashAll(c *collector, paths []string) ([]Artifact, []error) {
-	arts, errs := make([]Artifact, len(paths)), make([]error, len(paths))
-	workers := c.opts.Parallelism
-	if workers < 1 {
-		workers = 4
-	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(paths)) {
-		wg.Go(func() {
-			for i := range jobs {
-				arts[i], errs[i] = ArtifactFromFile(paths[i])
-			}
-		})
-	}
-	for i := range paths {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	return arts, errs
 }
 
 // canonicalValues keeps one copy of each value that the results of many

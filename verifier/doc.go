@@ -26,10 +26,14 @@
 // The entry points are New and (*Verifier).VerifyBundle for callers that hold
 // parsed bundles, and Verify for callers that hold file names.
 //
-// Layout: verify.go holds the orchestration (Options, Verify, New,
-// VerifyBundle, VerifyItems); each check lives in the file named for it
-// (bundle.go, certificate.go, timestamps.go, signature.go, subject.go,
-// identity.go, predicate.go, provenance.go, level.go), the policy and its
-// completeness rule in policy.go, file collection in input.go, pass/fail
-// helpers in check.go and rendering alone in report.go.
+// Layout: verify.go holds the entry points (Options, Verify, New,
+// VerifyBundle) and chain, the one orchestrator, which calls each link in
+// order from the file named for it (bundle.go, certificate.go,
+// sigstore.go for checks 2–5 as sigstore-go runs them, timestamps.go,
+// signature.go, subject.go, identity.go, predicate.go, provenance.go,
+// level.go, and vsa.go for a VSA's checks 7–9). items.go verifies many
+// artifacts at once, and cache.go lets them share one run of the chain per
+// attestation; the policy and its completeness rule are in policy.go, file
+// collection in input.go, pass/fail helpers in check.go and rendering
+// alone in report.go.
 package verifier

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -337,4 +338,31 @@ func allAttestationFiles(dir string) []string {
 		}
 	}
 	return out
+}
+
+// hashAll hashes the artifact files in parallel (opts.Parallelism
+// workers): a release of a thousand assets is otherwise read and hashed
+// one file at a time before verification starts. Errors are returned by
+// index, for collectItems to report the first in order.
+func hashAll(c *collector, paths []string) ([]Artifact, []error) {
+	arts, errs := make([]Artifact, len(paths)), make([]error, len(paths))
+	workers := c.opts.Parallelism
+	if workers < 1 {
+		workers = 4
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(paths)) {
+		wg.Go(func() {
+			for i := range jobs {
+				arts[i], errs[i] = ArtifactFromFile(paths[i])
+			}
+		})
+	}
+	for i := range paths {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return arts, errs
 }

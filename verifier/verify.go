@@ -5,13 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/verify"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 )
 
 // Options is everything Verify needs: where the artifacts and attestations
@@ -227,10 +224,8 @@ func (v *Verifier) VerifyBundle(att Attestation, art Artifact) BundleResult {
 // from the start: the path of a bundle that does not verify for every
 // artifact alike, which names the failing link.
 func (v *Verifier) verifyBundleFull(att Attestation, art Artifact) BundleResult {
-	res := BundleResult{Source: att.Source}
-	r := &run{checks: map[CheckName]CheckResult{}}
-	v.verifyBundle(att, art, &res, r)
-	return assemble(res, r)
+	c := v.chain(att, &art)
+	return assemble(c.res, c.r)
 }
 
 // assemble lists the checks of r in order in res, a check that did not
@@ -260,92 +255,86 @@ func assemble(res BundleResult, r *run) BundleResult {
 	return res
 }
 
-func (v *Verifier) verifyBundle(att Attestation, art Artifact, res *BundleResult, r *run) {
-	b, ok := v.checkBundle(att, res, r)
+// chained is what the chain found for one attestation: the result and
+// checks so far, and what the links read, for bundleCache to reuse.
+type chained struct {
+	res BundleResult
+	r   *run
+	// complete is set when every link ran: for no artifact in particular
+	// (art nil), checks 1–4 and 6–9 passed their sigstore-go part and the
+	// statement was read.
+	complete bool
+	b        *bundle.Bundle
+	leaf     *x509.Certificate
+	first    *instance // the leaf's first candidate instance
+	st       *statement
+	vr       *verify.VerificationResult
+}
+
+// chain is the one orchestrator: it runs the links on one attestation in
+// order, each in the file named for it (doc.go lists them). With an
+// artifact it runs all nine and, when sigstore-go refuses the bundle,
+// re-runs sigstore-go's steps to name the failing link (sigstore.go). With
+// art nil it verifies what every artifact of the attestation shares
+// (checks 1–4 and 6–9, sigstore-go without an artifact) and stops at the
+// first failure without diagnosing: bundleCache then matches artifacts to
+// the verified statement (check 5) or takes the path with the artifact.
+func (v *Verifier) chain(att Attestation, art *Artifact) chained {
+	c := chained{res: BundleResult{Source: att.Source}, r: &run{checks: map[CheckName]CheckResult{}}}
+	res, r := &c.res, c.r
+	b, ok := v.checkBundle(att, res, r) // 1: bundle.go
 	if !ok {
-		return
+		return c
 	}
-	leaf, candidates, ok := v.certificateOf(b, r)
+	leaf, candidates, ok := v.certificateOf(b, r) // 2: certificate.go (the instance)
 	if !ok {
-		return
+		return c
 	}
-	in := candidates[0]
-	res.Instance = in.name
+	c.b, c.leaf, c.first = b, leaf, candidates[0]
+	if art != nil {
+		res.Instance = c.first.name
+	}
 
 	// The statement, read before the signature is checked only to find the
 	// artifact's subject; it is trusted only once sigstore-go verified it.
-	st, stErr := readStatement(b)
+	st, stErr := readStatement(b) // signature.go
+	if stErr != nil {
+		if art != nil && v.diagnose(c.first, b, leaf, nil, r, CheckSignature) {
+			r.set(fail(CheckSignature, stErr))
+		}
+		return c
+	}
 	var subj *subject
 	var digests []verify.ArtifactDigest
-	var subjErr error
-	if stErr == nil {
-		subj, digests, subjErr = matchSubject(st, art)
-	}
-	if stErr != nil || subjErr != nil {
-		// sigstore-go cannot be asked about this bundle as an attestation
-		// of this artifact; its certificate and timestamps are still
-		// checked, to report every link that holds.
-		if stErr != nil {
-			if v.diagnose(in, b, leaf, nil, r, CheckSignature) {
-				r.set(fail(CheckSignature, stErr))
+	if art != nil {
+		var subjErr error
+		if subj, digests, subjErr = matchSubject(st, *art); subjErr != nil { // 5: subject.go
+			// sigstore-go cannot be asked about this bundle as an
+			// attestation of this artifact; its certificate and timestamps
+			// are still checked, to report every link that holds.
+			if v.diagnose(c.first, b, leaf, nil, r, CheckSubject) {
+				r.set(fail(CheckSubject, subjErr))
 			}
-			return
+			return c
 		}
-		if v.diagnose(in, b, leaf, nil, r, CheckSubject) {
-			r.set(fail(CheckSubject, subjErr))
-		}
-		return
 	}
-	vr, ok := v.verifyCrypto(candidates, b, leaf, digests, res, r)
-	if !ok {
-		return
+	vr, ok := v.verifyCrypto(candidates, b, leaf, digests, art != nil, res, r) // 2–4 (and 5): sigstore.go
+	if !ok || (art == nil && vr.Statement == nil) {
+		return c
 	}
-	r.set(pass(CheckSubject, subjectReason(subj, art, digests)))
-	v.checkContent(st, vr, res, r)
-	if v.keep {
-		res.Evidence = &Evidence{Bundle: b, Result: vr}
+	if art != nil {
+		r.set(pass(CheckSubject, subjectReason(subj, *art, digests)))
 	}
-}
+	c.st, c.vr, c.complete = st, vr, true
 
-// verifyCrypto runs checks 2–5 at once with sigstore-go, with each
-// instance whose CA names match the leaf's issuer (two instances may use
-// the same names) until one verifies the bundle; when none does, it
-// re-runs sigstore-go's steps to name the failing link.
-func (v *Verifier) verifyCrypto(candidates []*instance, b *bundle.Bundle, leaf *x509.Certificate, digests []verify.ArtifactDigest, res *BundleResult, r *run) (*verify.VerificationResult, bool) {
-	policy := verify.NewPolicy(verify.WithArtifactDigests(digests), verify.WithoutIdentitiesUnsafe())
-	in := candidates[0]
-	var vr *verify.VerificationResult
-	var err error
-	for _, c := range candidates {
-		if vr, err = c.verifier.Verify(b, policy); err == nil {
-			in = c
-			res.Instance = c.name
-			break
-		}
-	}
-	if err != nil {
-		if v.diagnose(in, b, leaf, digests, r, "") {
-			r.set(fail(CheckSignature, err))
-		}
-		return nil, false
-	}
-	for _, t := range vr.VerifiedTimestamps {
-		res.Timestamps = append(res.Timestamps, Timestamp{Kind: t.Type, URI: t.URI, Time: t.Timestamp})
-	}
-	r.set(pass(CheckCertificate, certificateReason(in, leaf)))
-	r.set(pass(CheckTimestamps, timestampReason(b, res.Timestamps)))
-	r.set(pass(CheckSignature, signatureReason))
-	return vr, true
-}
-
-// checkContent runs checks 6–9, which judge verified content; each runs on
-// its own, so a forged bundle reports every link it breaks.
-func (v *Verifier) checkContent(st *statement, vr *verify.VerificationResult, res *BundleResult, r *run) {
 	summary := *vr.Signature.Certificate
 	res.Signer = &summary
 	res.PredicateType = st.PredicateType
 	res.Predicate = st.Predicate
-	r.set(v.identity.check(summary))
+	if v.keep {
+		res.Evidence = &Evidence{Bundle: b, Result: vr}
+	}
+	r.set(v.identity.check(summary)) // 6: identity.go
 	if st.PredicateType == VSAPredicateType {
 		// A VSA: its own checks 7–9 (vsa.go); the provenance checks do not apply.
 		pred, facts := checkVSA(st, &v.policy)
@@ -354,212 +343,16 @@ func (v *Verifier) checkContent(st *statement, vr *verify.VerificationResult, re
 		lvl, lc := vsaLevel(facts, pred, &v.policy)
 		res.Level = lvl
 		r.set(lc)
-		return
+		return c
 	}
-	pc := checkPredicate(st, summary.Extensions)
+	pc := checkPredicate(st, summary.Extensions) // 7: predicate.go
 	if pc.prov != nil {
 		res.BuildType = pc.prov.BuildType
 	}
 	r.set(pc.result)
-	r.set(v.policy.checkProvenance(st, pc.prov, summary.Extensions))
-	lvl, lc := level(summary, st, pc.result, &v.policy)
+	r.set(v.policy.checkProvenance(st, pc.prov, summary.Extensions)) // 8: provenance.go
+	lvl, lc := level(summary, st, pc.result, &v.policy)              // 9: level.go
 	res.Level = lvl
 	r.set(lc)
-}
-
-// diagnose re-runs sigstore-go's verification steps one by one, in
-// sigstore-go's order, recording each check that passes and the first that
-// fails. It stops before check `until` (CheckSignature or CheckSubject; ""
-// runs every step); it returns true when every step it ran passed.
-func (v *Verifier) diagnose(in *instance, b *bundle.Bundle, leaf *x509.Certificate, digests []verify.ArtifactDigest, r *run, until CheckName) bool {
-	tlogTimes, err := in.verifier.VerifyTransparencyLogInclusion(b)
-	if err != nil {
-		r.set(fail(CheckTimestamps, fmt.Errorf("transparency log entry does not verify: %w", err)))
-		r.set(skipped(CheckCertificate, "not run: no verified signature time to check the certificate at (check 3 failed)"))
-		return false
-	}
-	times, err := in.verifier.VerifyObserverTimestamps(b, tlogTimes)
-	if err != nil {
-		r.set(fail(CheckTimestamps, fmt.Errorf("no verified signature time: %w", err)))
-		r.set(skipped(CheckCertificate, "not run: no verified signature time to check the certificate at (check 3 failed)"))
-		return false
-	}
-	var ts []Timestamp
-	for _, t := range times {
-		ts = append(ts, Timestamp{Kind: t.Type, URI: t.URI, Time: t.Timestamp})
-	}
-	r.set(pass(CheckTimestamps, timestampReason(b, ts)))
-
-	// As sigstore-go does, ignore an OtherName SAN marked critical, which
-	// crypto/x509 does not handle.
-	cert := *leaf
-	cert.UnhandledCriticalExtensions = nil
-	for _, oid := range leaf.UnhandledCriticalExtensions {
-		if !oid.Equal(cryptoutils.SANOID) {
-			cert.UnhandledCriticalExtensions = append(cert.UnhandledCriticalExtensions, oid)
-		}
-	}
-	for _, t := range times {
-		chains, err := verify.VerifyLeafCertificate(t.Timestamp, &cert, in.material)
-		if err != nil {
-			r.set(fail(CheckCertificate, fmt.Errorf("certificate does not chain to the %s Fulcio CA at %s: %w", in.name, t.Timestamp.UTC().Format(time.RFC3339), err)))
-			return false
-		}
-		if in.sct {
-			if err := verify.VerifySignedCertificateTimestamp(chains, 1, in.material); err != nil {
-				r.set(fail(CheckCertificate, fmt.Errorf("certificate transparency: %w", err)))
-				return false
-			}
-		}
-	}
-	r.set(pass(CheckCertificate, certificateReason(in, leaf)))
-	if until == CheckSignature {
-		return true
-	}
-
-	sc, err := b.SignatureContent()
-	if err != nil {
-		r.set(fail(CheckSignature, err))
-		return false
-	}
-	vc, err := b.VerificationContent()
-	if err != nil {
-		r.set(fail(CheckSignature, err))
-		return false
-	}
-	if err := verify.VerifySignature(sc, vc, in.material); err != nil {
-		r.set(fail(CheckSignature, fmt.Errorf("DSSE signature does not verify with the certificate's key: %w", err)))
-		return false
-	}
-	r.set(pass(CheckSignature, signatureReason))
-	if until == CheckSubject {
-		return true
-	}
-	if err := verify.VerifySignatureWithArtifactDigests(sc, vc, in.material, digests); err != nil {
-		r.set(fail(CheckSubject, fmt.Errorf("no subject of the statement has %s: %w", digestList(digests, " and "), err)))
-		return false
-	}
-	return true
-}
-
-// Item is one artifact with the attestations that may cover it.
-type Item struct {
-	Artifact     Artifact
-	Attestations []Attestation
-	// Missing, when set, explains why no attestation was found.
-	Missing string
-	// files are bundle files whose attestations are the item's too,
-	// loaded when it is verified (a bundle directory's, see collectItems).
-	files []string
-}
-
-// ArtifactResult is the verification of one artifact: it is verified when
-// at least one of its bundles is.
-type ArtifactResult struct {
-	Artifact string `json:"artifact"`
-	Digest   string `json:"digest"`
-	Verified bool   `json:"verified"`
-	// Level is the highest SLSA Build level among verified bundles.
-	Level   int            `json:"level"`
-	Error   string         `json:"error,omitempty"`
-	Bundles []BundleResult `json:"bundles"`
-}
-
-// VerifyItems verifies many artifacts in parallel, at most parallelism at a
-// time (parallelism < 1 means 4). Results keep the order of items.
-func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism int) []ArtifactResult {
-	out, _ := v.verifyItems(ctx, items, parallelism, false)
-	return out
-}
-
-// verifyItems is VerifyItems; with release (for a caller that is done with
-// items, as Verify is) each item is cleared once verified (its artifact's
-// digests, its attestations and its files),
-// so that memory follows the items in flight, not the whole release.
-//
-// A bundle file of an item's files that cannot be read stops the run: the
-// error (an *InputError) of the first such item is returned, and the
-// results are then incomplete.
-func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism int, release bool) ([]ArtifactResult, error) {
-	if parallelism < 1 {
-		parallelism = 4
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make([]ArtifactResult, len(items))
-	errs := make([]error, len(items))
-	cache, files := newBundleCache(), newAttestationFiles()
-	cache.expect(items)
-	files.expect(items)
-	sem := make(chan struct{}, parallelism)
-	var wg sync.WaitGroup
-	for i, it := range items {
-		out[i] = ArtifactResult{Artifact: it.Artifact.Name, Digest: it.Artifact.String()}
-		if ctx.Err() != nil {
-			out[i].Error = "not verified: " + ctx.Err().Error()
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			out[i].Error = "not verified: " + ctx.Err().Error()
-			continue
-		case sem <- struct{}{}:
-		}
-		wg.Add(1)
-		go func(i int, it Item) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if out[i], errs[i] = v.verifyItem(cache, files, it); errs[i] != nil {
-				cancel()
-			}
-			if release {
-				items[i] = Item{}
-			}
-		}(i, it)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}
-
-// verifyItem verifies one artifact against each of its attestations, each
-// attestation verified once per run (cache) and each of its files loaded
-// once while items use it (files). The error is a file that cannot be read.
-func (v *Verifier) verifyItem(cache *bundleCache, files *attestationFiles, it Item) (ArtifactResult, error) {
-	ar := ArtifactResult{Artifact: it.Artifact.Name, Digest: it.Artifact.String()}
-	defer func() {
-		for _, p := range it.files {
-			cache.forget(files.done(p))
-		}
-	}()
-	atts := it.Attestations
-	for _, p := range it.files {
-		a, err := files.load(p)
-		if err != nil {
-			return ar, err
-		}
-		atts = append(atts[:len(atts):len(atts)], a...)
-	}
-	if len(atts) == 0 {
-		ar.Error = it.Missing
-		if ar.Error == "" {
-			ar.Error = "no attestation found for this artifact"
-		}
-		return ar, nil
-	}
-	for _, att := range atts {
-		br := cache.get(v, att).result(v, att, it.Artifact)
-		cache.done(att)
-		br.BundleSHA256 = cache.values.canonicalString(att.SHA256)
-		if br.Verified {
-			ar.Verified = true
-			ar.Level = max(ar.Level, br.Level)
-		}
-		ar.Bundles = append(ar.Bundles, br)
-	}
-	return ar, nil
+	return c
 }
