@@ -285,11 +285,12 @@ func TestVerifyOCI_ReferrerFloodOfOtherTypesNotHeld(t *testing.T) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	base := m.HeapAlloc
-	res, err := homes.ReadOCI(context.Background(), fac.OCI(), fac.Logger("provenant verify", false), []string{x.String()}, []string{ociTestPredicate})
+	regs := &homes.Registries{F: fac, Log: fac.Logger("provenant verify", false), Refs: []string{x.String()}}
+	res, err := regs.Gather(context.Background(), homes.Want{PredicateTypes: []string{ociTestPredicate}})
 	if res == nil {
-		res = &homes.OCIAttestations{}
+		res = &homes.Found{}
 	}
-	got, digests, code := res.ByDigest, res.Digests, cli.ExitCode(err)
+	got, digests, code := res.Attestations, res.Digests, cli.ExitCode(err)
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	held := int64(m.HeapAlloc) - int64(base)

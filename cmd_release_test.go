@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provenant/provenant/internal/homes"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 	"github.com/provenant/provenant/verifier"
@@ -75,7 +76,7 @@ func TestUploadToRelease(t *testing.T) {
 				"GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": tt.token}
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-			code := reported(e, publisher(e, "", tt.overwrite).ToRelease(context.Background(), tt.tag, bundlePath, subjects))
+			code := reported(e, publisher(e, "", tt.overwrite).Release(tt.tag, subjects).Publish(context.Background(), homes.Signed{Path: bundlePath, JSON: signed}))
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/provenant/provenant/internal/homes"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 	"github.com/provenant/provenant/verifier"
@@ -256,7 +257,7 @@ func TestPublishToGitHub(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-			code := reported(e, publisher(e, tt.flag, false).ToGitHub(context.Background(), bundlePath, tt.bundle))
+			code := reported(e, publisher(e, tt.flag, false).GitHubAPI().Publish(context.Background(), homes.Signed{Path: bundlePath, JSON: tt.bundle}))
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)
@@ -405,12 +406,12 @@ func TestGitHubToken_NotSentOnCrossHostRedirect_Commands(t *testing.T) {
 		{"attest's upload", func(t *testing.T, api string) {
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
 			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
-			reported(e, publisher(e, "", false).ToGitHub(context.Background(), "b.json", readFixture(t, npmBundle)))
+			reported(e, publisher(e, "", false).GitHubAPI().Publish(context.Background(), homes.Signed{Path: "b.json", JSON: readFixture(t, npmBundle)}))
 		}},
 		{"attest's upload-to-release", func(t *testing.T, api string) {
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": npmRepo, "GITHUB_API_URL": api, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_TOKEN": token}
 			e := env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
-			reported(e, publisher(e, "", false).ToRelease(context.Background(), "v1", npmBundle, []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}}))
+			reported(e, publisher(e, "", false).Release("v1", []provenance.Subject{{Name: "a.bin", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}, Source: "a.bin"}}).Publish(context.Background(), homes.Signed{Path: npmBundle}))
 		}},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,7 @@ import (
 	"testing"
 
 	"github.com/provenant/provenant/internal/faultproxy"
+	"github.com/provenant/provenant/internal/homes"
 	"github.com/provenant/provenant/remote/githubtest"
 )
 
@@ -326,7 +327,7 @@ func TestPublishFaults_GitHubAPI(t *testing.T) {
 				"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "GITHUB_TOKEN": tt.token}
 			var stdout, stderr bytes.Buffer
 			e := env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-			code := reported(e, publisher(e, "", false).ToGitHub(context.Background(), bundlePath, bundle))
+			code := reported(e, publisher(e, "", false).GitHubAPI().Publish(context.Background(), homes.Signed{Path: bundlePath, JSON: bundle}))
 			log := stdout.String() + stderr.String()
 			if code != tt.code || !strings.Contains(log, tt.want) {
 				t.Fatalf("exit %d, want %d with %q\n%s", code, tt.code, tt.want, log)

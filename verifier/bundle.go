@@ -137,11 +137,17 @@ const MaxBundleFileSize = 64 << 20
 // The error is for an unreadable file only: missing, not a regular file
 // (a folder, a device, a named pipe) or larger than MaxBundleFileSize.
 func LoadAttestations(path string) ([]Attestation, error) {
+	return loadAttestations(path, DisplayName(path))
+}
+
+// loadAttestations is LoadAttestations, the attestations and errors
+// naming the file name.
+func loadAttestations(path, name string) ([]Attestation, error) {
 	data, err := inputfile.Read(context.Background(), path, MaxBundleFileSize)
 	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("reading bundle %s: %w", DisplayName(path), err)}
+		return nil, &InputError{Err: fmt.Errorf("reading bundle %s: %w", name, err)}
 	}
-	return ParseAttestations(DisplayName(path), data), nil
+	return ParseAttestations(name, data), nil
 }
 
 // checkBundle runs check 1: the entry is a bundle of a known version. It

@@ -313,9 +313,11 @@ func (va *verifiedAttestation) signedHas(digests []verify.ArtifactDigest) bool {
 // (expect, done): memory then follows the items in flight, not the size
 // of the release.
 type attestationFiles struct {
-	mu   sync.Mutex
-	m    map[string]*loadedFile
-	uses map[string]int // the uses still to come, from expect
+	// display names a file's attestations (Options.displayName).
+	display func(path string) string
+	mu      sync.Mutex
+	m       map[string]*loadedFile
+	uses    map[string]int // the uses still to come, from expect
 }
 
 type loadedFile struct {
@@ -324,8 +326,13 @@ type loadedFile struct {
 	err  error
 }
 
-func newAttestationFiles() *attestationFiles {
-	return &attestationFiles{m: map[string]*loadedFile{}, uses: map[string]int{}}
+// newAttestationFiles names each file's attestations by display (nil:
+// DisplayName).
+func newAttestationFiles(display func(string) string) *attestationFiles {
+	if display == nil {
+		display = DisplayName
+	}
+	return &attestationFiles{display: display, m: map[string]*loadedFile{}, uses: map[string]int{}}
 }
 
 // expect counts the uses items will make of each of their files.
@@ -371,7 +378,7 @@ func (f *attestationFiles) load(path string) ([]Attestation, error) {
 		f.m[path] = lf
 	}
 	f.mu.Unlock()
-	lf.once.Do(func() { lf.atts, lf.err = LoadAttestations(path) })
+	lf.once.Do(func() { lf.atts, lf.err = loadAttestations(path, f.display(path)) })
 	return lf.atts, lf.err
 }
 

@@ -51,18 +51,23 @@ func ArtifactFromReader(name string, r io.Reader) (Artifact, error) {
 // else (a folder, a device such as /dev/zero that never ends, a named pipe
 // that blocks its reader) is refused before it is read.
 func ArtifactFromFile(path string) (Artifact, error) {
-	name := DisplayName(path)
+	return artifactFromFile(path, DisplayName(path))
+}
+
+// artifactFromFile is ArtifactFromFile, the artifact and errors naming the
+// file name.
+func artifactFromFile(path, name string) (Artifact, error) {
 	// Stat first: opening a named pipe would block until a writer comes.
 	fi, err := os.Stat(path)
 	if err != nil {
-		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact: %w", err)}
+		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact %s: %w", name, unwrapPath(err))}
 	}
 	if !fi.Mode().IsRegular() {
 		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact %s: %w (%s)", name, inputfile.ErrNotRegular, fileKind(fi.Mode()))}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact: %w", err)}
+		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact %s: %w", name, unwrapPath(err))}
 	}
 	defer f.Close()
 	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
@@ -149,6 +154,20 @@ func attestationFilesFor(dir, asset string) []string {
 	return out
 }
 
+// displayName is how reports name a file: under BundleDir, by
+// BundleDirName when set; as DisplayName says.
+func (o Options) displayName(path string) string {
+	if o.BundleDirName != "" && o.BundleDir != "" {
+		if path == o.BundleDir {
+			return DisplayName(o.BundleDirName)
+		}
+		if rest, ok := strings.CutPrefix(path, o.BundleDir+string(filepath.Separator)); ok {
+			return DisplayName(o.BundleDirName + "/" + filepath.ToSlash(rest))
+		}
+	}
+	return DisplayName(path)
+}
+
 // dirEntry is an entry of a bundle directory that is not verified, and why.
 type dirEntry struct {
 	path   string
@@ -160,7 +179,7 @@ type dirEntry struct {
 // link, a folder, an attestation file for no asset) is returned in skipped
 // with the reason it is not verified. exclude holds doublestar patterns
 // matched against entry names.
-func assetsIn(dir string, exclude []string) (assets []string, skipped []dirEntry, err error) {
+func assetsIn(dir, dirName string, exclude []string) (assets []string, skipped []dirEntry, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, &InputError{Err: fmt.Errorf("reading bundle directory: %w", err)}
@@ -190,7 +209,7 @@ func assetsIn(dir string, exclude []string) (assets []string, skipped []dirEntry
 	}
 	for _, name := range attestations {
 		if name != MultipleAttestations && !names[assetOfAttestation(name)] {
-			skipped = append(skipped, dirEntry{filepath.Join(dir, name), fmt.Sprintf("not verified: named like an attestation of %s, which is not an asset in %s: a provenance file for several assets is read under the name %s, one for one asset as <asset>.intoto.jsonl or <asset>.sigstore.json; rename it, give it with --bundle, or --exclude it", assetOfAttestation(name), dir, MultipleAttestations)})
+			skipped = append(skipped, dirEntry{filepath.Join(dir, name), fmt.Sprintf("not verified: named like an attestation of %s, which is not an asset in %s: a provenance file for several assets is read under the name %s, one for one asset as <asset>.intoto.jsonl or <asset>.sigstore.json; rename it, give it with --bundle, or --exclude it", assetOfAttestation(name), dirName, MultipleAttestations)})
 		}
 	}
 	return assets, skipped, nil
@@ -237,7 +256,7 @@ func (e *InputError) Unwrap() error { return e.Err }
 // directory's are only listed (Item.files), to be read when their items
 // are verified.
 func collectItems(opts Options) ([]Item, error) {
-	c := &collector{opts: opts, files: newAttestationFiles()}
+	c := &collector{opts: opts, files: newAttestationFiles(opts.displayName)}
 	for _, f := range opts.BundleFiles {
 		a, err := c.load(f)
 		if err != nil {
@@ -252,11 +271,11 @@ func collectItems(opts Options) ([]Item, error) {
 			return nil, &InputError{Err: errors.New("nothing to verify: give artifacts, --digest, or --bundle-dir")}
 		}
 		var err error
-		if paths, skipped, err = assetsIn(opts.BundleDir, opts.Exclude); err != nil {
+		if paths, skipped, err = assetsIn(opts.BundleDir, opts.displayName(opts.BundleDir), opts.Exclude); err != nil {
 			return nil, err
 		}
 		if len(paths) == 0 && len(skipped) == 0 {
-			return nil, &InputError{Err: fmt.Errorf("no release asset in %s", opts.BundleDir)}
+			return nil, &InputError{Err: fmt.Errorf("no release asset in %s", opts.displayName(opts.BundleDir))}
 		}
 	}
 	if len(c.shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
@@ -281,7 +300,7 @@ func collectItems(opts Options) ([]Item, error) {
 		}
 	}
 	for _, e := range skipped {
-		c.items = append(c.items, Item{Artifact: Artifact{Name: DisplayName(e.path)}, Missing: e.reason})
+		c.items = append(c.items, Item{Artifact: Artifact{Name: opts.displayName(e.path)}, Missing: e.reason})
 	}
 	return c.items, nil
 }
@@ -321,7 +340,7 @@ func (c *collector) add(art Artifact, asset string) error {
 		}
 		it.files = files
 		if len(it.Attestations) == 0 && len(files) == 0 {
-			it.Missing = fmt.Sprintf("no attestation found in %s (looked for %s<%s> and %s)", dir, asset, strings.Join(attestationSuffixes, "|"), MultipleAttestations)
+			it.Missing = fmt.Sprintf("no attestation found in %s (looked for %s<%s> and %s)", c.opts.displayName(dir), asset, strings.Join(attestationSuffixes, "|"), MultipleAttestations)
 		}
 	}
 	c.items = append(c.items, it)
@@ -355,7 +374,7 @@ func hashAll(c *collector, paths []string) ([]Artifact, []error) {
 	for range min(workers, len(paths)) {
 		wg.Go(func() {
 			for i := range jobs {
-				arts[i], errs[i] = ArtifactFromFile(paths[i])
+				arts[i], errs[i] = artifactFromFile(paths[i], c.opts.displayName(paths[i]))
 			}
 		})
 	}
@@ -365,4 +384,15 @@ func hashAll(c *collector, paths []string) ([]Artifact, []error) {
 	close(jobs)
 	wg.Wait()
 	return arts, errs
+}
+
+// unwrapPath is err without the path a *fs.PathError names: the message
+// names the file as reports name it (a release's asset by the release,
+// not by the temporary folder it was downloaded to).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

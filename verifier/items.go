@@ -34,7 +34,7 @@ type ArtifactResult struct {
 // VerifyItems verifies many artifacts in parallel, at most parallelism at a
 // time (parallelism < 1 means 4). Results keep the order of items.
 func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism int) []ArtifactResult {
-	out, _ := v.verifyItems(ctx, items, parallelism, false)
+	out, _ := v.verifyItems(ctx, items, parallelism, newAttestationFiles(nil), false)
 	return out
 }
 
@@ -46,7 +46,7 @@ func (v *Verifier) VerifyItems(ctx context.Context, items []Item, parallelism in
 // A bundle file of an item's files that cannot be read stops the run: the
 // error (an *InputError) of the first such item is returned, and the
 // results are then incomplete.
-func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism int, release bool) ([]ArtifactResult, error) {
+func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism int, files *attestationFiles, release bool) ([]ArtifactResult, error) {
 	if parallelism < 1 {
 		parallelism = 4
 	}
@@ -54,7 +54,7 @@ func (v *Verifier) verifyItems(ctx context.Context, items []Item, parallelism in
 	defer cancel()
 	out := make([]ArtifactResult, len(items))
 	errs := make([]error, len(items))
-	cache, files := newBundleCache(), newAttestationFiles()
+	cache := newBundleCache()
 	cache.expect(items)
 	files.expect(items)
 	sem := make(chan struct{}, parallelism)

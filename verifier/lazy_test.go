@@ -29,7 +29,7 @@ func TestAttestationFiles_DroppedAfterLastUse(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f := newAttestationFiles()
+	f := newAttestationFiles(nil)
 	f.expect([]Item{{files: []string{p1}}, {files: []string{p1, p2}}, {}})
 	first, err := f.load(p1)
 	if err != nil || len(first) != 1 || first[0].Bundle == nil {

@@ -27,6 +27,10 @@ type Options struct {
 	// every other entry (a symbolic link, a folder, an attestation for no
 	// asset) is reported as not verified unless Exclude matches its name.
 	BundleDir string
+	// BundleDirName, when set, is the name reports give BundleDir and its
+	// entries ("release v1.2.3" for a release downloaded into a temporary
+	// folder: "release v1.2.3/app.tar.gz"); empty: the path itself.
+	BundleDirName string
 	// Exclude are doublestar patterns (e.g. "*.txt", "docs") of BundleDir
 	// entries to leave out on purpose.
 	Exclude []string
@@ -75,7 +79,7 @@ func Verify(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	results, err := v.verifyItems(ctx, items, opts.Parallelism, true)
+	results, err := v.verifyItems(ctx, items, opts.Parallelism, newAttestationFiles(opts.displayName), true)
 	if err != nil {
 		return nil, err
 	}
@@ -327,13 +331,20 @@ func (v *Verifier) chain(att Attestation, art *Artifact) chained {
 	}
 	c.st, c.vr, c.complete = st, vr, true
 
+	if v.keep {
+		res.Evidence = &Evidence{Bundle: b, Result: vr}
+	}
+	v.checkContent(st, vr, res, r) // 6–9
+	return c
+}
+
+// checkContent runs checks 6–9, which judge verified content; each runs on
+// its own, so a forged bundle reports every link it breaks.
+func (v *Verifier) checkContent(st *statement, vr *verify.VerificationResult, res *BundleResult, r *run) {
 	summary := *vr.Signature.Certificate
 	res.Signer = &summary
 	res.PredicateType = st.PredicateType
 	res.Predicate = st.Predicate
-	if v.keep {
-		res.Evidence = &Evidence{Bundle: b, Result: vr}
-	}
 	r.set(v.identity.check(summary)) // 6: identity.go
 	if st.PredicateType == VSAPredicateType {
 		// A VSA: its own checks 7–9 (vsa.go); the provenance checks do not apply.
@@ -343,7 +354,7 @@ func (v *Verifier) chain(att Attestation, art *Artifact) chained {
 		lvl, lc := vsaLevel(facts, pred, &v.policy)
 		res.Level = lvl
 		r.set(lc)
-		return c
+		return
 	}
 	pc := checkPredicate(st, summary.Extensions) // 7: predicate.go
 	if pc.prov != nil {
@@ -354,5 +365,4 @@ func (v *Verifier) chain(att Attestation, art *Artifact) chained {
 	lvl, lc := level(summary, st, pc.result, &v.policy)              // 9: level.go
 	res.Level = lvl
 	r.set(lc)
-	return c
 }

@@ -7,9 +7,15 @@ package homes
 import (
 	"context"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/provenant/provenant/builder"
+	"github.com/provenant/provenant/internal/cmdutil"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/verifier"
 )
@@ -93,4 +99,130 @@ func ToVerifierAttestations(a remote.Attestation) []verifier.Attestation {
 		out[i].Source = source
 	}
 	return out
+}
+
+// GitHubAPI is GitHub's attestations API: attest uploads a bundle as an
+// attestation of the workflow's repository (POST
+// /repos/{owner}/{repo}/attestations), where gh attestation verify and
+// provenant verify --repo find it by digest; verify asks it by digest.
+type GitHubAPI struct {
+	// F is the factory (clients, environment); Log the command's log.
+	F   *cmdutil.Factory
+	Log *cmdutil.Logger
+	// Token is what attest uploads with (masked in the log); "" uploads
+	// nothing.
+	Token string
+	// Repo is OWNER/NAME, the repository attest uploads to
+	// (GITHUB_REPOSITORY).
+	Repo string
+	// Hostname and Query are what verify reads: the GitHub host
+	// (--hostname) and the repository or owner and limit to ask.
+	Hostname string
+	Query    remote.Query
+}
+
+// Name names the home.
+func (h *GitHubAPI) Name() string { return "GitHub's attestations API" }
+
+// Check refuses a token without a repository to upload to.
+func (h *GitHubAPI) Check() error {
+	if h.Token != "" && h.Repo == "" {
+		return errors.New("github-token given but GITHUB_REPOSITORY is not set: which repository's attestations? (set github-token: false to sign without publishing)")
+	}
+	return nil
+}
+
+// Publish uploads the bundle and sets the step outputs attestation-id and
+// attestation-url. Without a token it does nothing.
+func (h *GitHubAPI) Publish(ctx context.Context, s Signed) error {
+	if h.Token == "" {
+		return nil
+	}
+	h.Log.Mask(h.Token)
+	if err := h.Check(); err != nil {
+		return cmdutil.Failedf("%w: not uploaded; the bundle is at %s", err, s.Path)
+	}
+	err := h.upload(ctx, s.JSON)
+	if err == nil {
+		return nil
+	}
+	return cmdutil.Failedf("%w; the signed bundle is kept at %s (output bundle-path); to publish it, re-run the job, or: jq '{bundle: .}' %s | gh api -X POST repos/%s/attestations --input -; or set github-token: false to sign without publishing",
+		err, s.Path, s.Path, h.Repo)
+}
+
+// upload is Publish's upload and step outputs.
+func (h *GitHubAPI) upload(ctx context.Context, bundleJSON []byte) error {
+	g, err := h.F.WorkflowGitHub(h.Token)
+	if err != nil {
+		return err
+	}
+	up, err := g.Upload(ctx, h.Repo, bundleJSON)
+	if err != nil {
+		return err
+	}
+	h.Log.Plainf("uploaded to GitHub as attestation %d: %s", up.ID, up.URL)
+	if !h.F.InActions() {
+		return nil
+	}
+	// The same safe writer as every other output (a random delimiter per
+	// value), never go-githubactions' SetOutput.
+	files := &builder.FileCommands{Getenv: h.F.Getenv}
+	err = files.SetOutputs(map[string]string{"attestation-id": strconv.FormatInt(up.ID, 10), "attestation-url": up.URL})
+	if err == nil || errors.Is(err, builder.ErrNoCommandFile) {
+		return nil
+	}
+	return fmt.Errorf("uploaded as attestation %d, but writing the step outputs failed: %w", up.ID, err)
+}
+
+// Gather asks GitHub for the attestations of w's digests, for every
+// predicate type of w. GitHub's own release attestation is left out
+// unless asked for: it is never a workflow's provenance.
+func (h *GitHubAPI) Gather(ctx context.Context, w Want) (*Found, error) {
+	found := &Found{Attestations: map[string][]verifier.Attestation{}}
+	if len(w.Digests) == 0 {
+		return found, nil
+	}
+	g, err := h.F.GitHub(h.Hostname)
+	if err != nil {
+		return nil, cmdutil.Usage(err)
+	}
+	types := w.PredicateTypes
+	if len(types) == 0 {
+		types = []string{""}
+	}
+	q := h.Query
+	got := map[string][]remote.Attestation{}
+	for _, t := range types {
+		q.PredicateType = t
+		some, notes, err := FetchByDigest(ctx, g, q, w.Digests)
+		if err != nil {
+			return nil, cmdutil.Failed(err)
+		}
+		for _, n := range notes {
+			h.Log.Printf("%s", n)
+		}
+		for d, atts := range some {
+			for _, a := range atts {
+				if len(types) > 1 {
+					// The answers of two queries must not share a name
+					// (judge matches bundles by it).
+					a.Source = WithPredicateFilter(a.Source, t)
+				}
+				got[d] = append(got[d], a)
+			}
+		}
+	}
+	n := 0
+	for d, atts := range got {
+		for _, a := range atts {
+			if a.Initiator == remote.InitiatorGitHub && !slices.Contains(types, ReleasePredicate) {
+				h.Log.Printf("%s: skipped: GitHub's release attestation (initiator github), not build provenance; ask for it with --predicate-type %s", a.Source, ReleasePredicate)
+				continue
+			}
+			found.Attestations[d] = append(found.Attestations[d], ToVerifierAttestations(a)...)
+			n++
+		}
+	}
+	h.Log.Printf("%d attestation(s) for %d digest(s) from GitHub", n, len(w.Digests))
+	return found, nil
 }

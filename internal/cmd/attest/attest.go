@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provenant/provenant/internal/cmdutil"
+	"github.com/provenant/provenant/internal/homes"
 	"github.com/provenant/provenant/provenance"
 )
 
@@ -159,8 +160,8 @@ func (r *run) attest() error {
 		// Before the token is asked for: Sign would refuse it too.
 		return cmdutil.Usagef("%d subjects: %w", len(subjects), provenance.ErrTooManySubjects)
 	}
-	images, err := ociImages(o.PushToRegistry, o.NoSign, subjects, allowedRegistries(o.f, o.AllowedRegistries))
-	if err != nil {
+	hs := homesOf(o, r.log, subjects)
+	if err := checkHomes(o, hs); err != nil {
 		return cmdutil.Usage(err)
 	}
 	job, err := r.job()
@@ -194,5 +195,5 @@ func (r *run) attest() error {
 	if o.NoSign {
 		return nil
 	}
-	return r.publish(abs, content, st, images, subjects)
+	return r.publish(hs, homes.Signed{Path: abs, JSON: content, PredicateType: st.PredicateType})
 }

@@ -107,9 +107,6 @@ func (r *run) statement(subjects []provenance.Subject, custom []byte, job *build
 // preflight settles where to write and checks that the attestation and the
 // step's outputs can be written, before anything is signed.
 func (r *run) preflight(subjects []provenance.Subject) (*output, error) {
-	if err := checkReleaseUpload(r.o, subjects); err != nil {
-		return nil, err
-	}
 	ext := ".sigstore.json"
 	if r.o.NoSign {
 		ext = ".intoto.json"
