@@ -1,7 +1,9 @@
 package verifier
 
 import (
+	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,5 +70,36 @@ func TestArtifactFromDigest(t *testing.T) {
 		if _, err := ArtifactFromDigest(bad); !errors.As(err, &ie) {
 			t.Errorf("%q: %v, want *InputError", bad, err)
 		}
+	}
+}
+
+// TestBundleDirName: with BundleDirName, every name a report gives the
+// folder's entries (asset, bundle source, a missing attestation, an entry
+// not verified, an unreadable bundle) is the given name, never the folder's
+// path: a release downloaded into a temporary folder is reported as
+// "release TAG/ASSET" where it is read, with nothing relabelled after.
+func TestBundleDirName(t *testing.T) {
+	dir := t.TempDir()
+	tgz := mustRead(t, fx("npm/sigstore-js-2.1.0.tgz"))
+	mustWrite(t, filepath.Join(dir, "sigstore-2.1.0.tgz"), tgz)
+	mustWrite(t, filepath.Join(dir, "sigstore-2.1.0.tgz.sigstore.json"), mustRead(t, fx("npm/sigstore-js-2.1.0-bundle.json")))
+	mustWrite(t, filepath.Join(dir, "notes.txt"), []byte("no attestation"))
+	mustWrite(t, filepath.Join(dir, "sub", "x"), []byte("a folder"))
+	mustWrite(t, filepath.Join(dir, "other.intoto.jsonl"), []byte("{not json\n"))
+	rep, err := Verify(context.Background(), Options{
+		BundleDir: dir, BundleDirName: "release v1", TrustedRoots: mustLoadRoots(t, fx("trusted-roots/public-good-2023.json")),
+		Policy: Policy{SourceURI: "github.com/sigstore/sigstore-js"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := text(rep)
+	for _, want := range []string{"release v1/sigstore-2.1.0.tgz", "release v1/sigstore-2.1.0.tgz.sigstore.json", "release v1/notes.txt", "no attestation found in release v1", "release v1/sub", "release v1/other.intoto.jsonl"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, dir) {
+		t.Errorf("the report names the folder's path %s:\n%s", dir, out)
 	}
 }
