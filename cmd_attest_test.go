@@ -18,6 +18,7 @@ import (
 
 	"github.com/provenant/provenant/builder/oidctest"
 	"github.com/provenant/provenant/internal/cmd/attest"
+	"github.com/provenant/provenant/internal/otheruser"
 	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/provenance/provenancetest"
 )
@@ -27,6 +28,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if name := otheruser.Case(); name != "" { // a child of otheruser.Run
+		os.Exit(runOtherUserCase(name))
+	}
 	if os.Getenv(rssLauncherEnv) != "" {
 		os.Exit(launchForRSS(os.Args[1:]))
 	}

@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/provenant/provenant/internal/otheruser"
 )
 
 // Bad input through the command, in process: each gives a clear error that
@@ -41,7 +45,21 @@ func runBadInputs(t *testing.T, vars func(t *testing.T, dir string) map[string]s
 				out, err string
 			}
 			done := make(chan result, 1)
+			_, other := otherUserCases.LoadAndDelete(t)
 			go func() {
+				if other && otheruser.Needed() {
+					// Root reads any file: the case runs in a child
+					// process as another user, the command line and
+					// environment being the same.
+					otheruser.Traversable(t, dir)
+					var list []string
+					for k, v := range env {
+						list = append(list, k+"="+v)
+					}
+					r := otheruser.Run(t, otherUserProvenant, dir, list, args...)
+					done <- result{r.Code, r.Stdout, r.Stderr}
+					return
+				}
 				code, out, errOut := runIn(t, env, args...)
 				done <- result{code, out, errOut}
 			}()
@@ -71,6 +89,36 @@ func runBadInputs(t *testing.T, vars func(t *testing.T, dir string) map[string]s
 			}
 		})
 	}
+}
+
+// otherUserCases holds the running cases (by their *testing.T) whose point
+// is a permission root does not lack, such as an unreadable file: as root
+// (otheruser.Needed) runBadInputs runs them in a child process as another
+// user, as the non-root tests run them in process.
+var otherUserCases sync.Map
+
+// asOtherUser marks the running case as one of otherUserCases; its setup
+// calls it. The case's files must be readable by the other user (under
+// dir, or copied there), but for the one it must not read.
+func asOtherUser(t *testing.T) {
+	t.Helper()
+	otheruser.NeedModeBits(t)
+	otherUserCases.Store(t, true)
+}
+
+// otherUserProvenant is the child's case that runs the command line of its
+// arguments (TestMain runs it: runOtherUserCase).
+const otherUserProvenant = "provenant"
+
+// runOtherUserCase runs a child's case of otheruser.Run and returns its exit
+// code: the command line of its arguments, as runIn runs it, with the
+// process's streams and environment.
+func runOtherUserCase(name string) int {
+	if name != otherUserProvenant {
+		fmt.Fprintf(os.Stderr, "unknown case %q\n", name)
+		return 3
+	}
+	return run(context.Background(), os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 }
 
 // listTree lists the names under dir (without following symbolic links).
@@ -161,14 +209,18 @@ func TestVerifyBadInput(t *testing.T) {
 			return verifyArgs(mustSymlink(t, filepath.Join(d, "a"), filepath.Join(d, "b")), tgz(t))
 		}, exitUsage, []string{"too many levels of symbolic links"}},
 		{"bundle is unreadable", func(t *testing.T, d string) []string {
-			if os.Getuid() == 0 {
-				// Left (issue 26): CI runs as root, which reads any file, so
-				// this case runs only for a developer who is not root.
-				t.Skip("root reads any file")
-			}
+			asOtherUser(t)
+			// The trusted root and the artifact are copies in d, which
+			// the other user can read.
+			root := writeFile(t, filepath.Join(d, "trusted_root.json"), mustRead(t, pgRoot))
+			artifact := writeFile(t, filepath.Join(d, "app.tgz"), mustRead(t, npmTgz))
 			p := writeFile(t, filepath.Join(d, "b.json"), []byte("{}"))
-			os.Chmod(p, 0)
-			return verifyArgs(p, tgz(t))
+			if err := os.Chmod(p, 0); err != nil {
+				t.Fatal(err)
+			}
+			args := verifyArgs(p, artifact)
+			args[2] = root // after --trusted-root
+			return args
 		}, exitUsage, []string{"b.json", "permission denied"}},
 		{"empty bundle", func(t *testing.T, d string) []string {
 			return verifyArgs(writeFile(t, filepath.Join(d, "empty.json"), nil), tgz(t))

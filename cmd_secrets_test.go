@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -18,12 +19,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/provenant/provenant/internal/faultproxy"
 	"github.com/provenant/provenant/internal/homes"
+	"github.com/provenant/provenant/provenance"
 	"github.com/provenant/provenant/remote/githubtest"
 )
 
@@ -138,8 +142,9 @@ func TestSecrets_LeakCheckFindsPlantedTokens(t *testing.T) {
 // echoFulcio is a Fulcio that refuses every request with status, echoing
 // the bearer token it was sent in its error body, as a careless server
 // might; it records the tokens it saw.
-func echoFulcio(t *testing.T, status int, sec *secrets) *httptest.Server {
+func echoFulcio(t *testing.T, status int, sec *secrets, requests *atomic.Int32) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
 		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sec.add(tok)
 		w.Header().Set("Content-Type", "application/json")
@@ -181,6 +186,11 @@ func tokenCapture(sec *secrets) func(*http.Request, int, http.Header, []byte) (i
 	}
 }
 
+// fulcio500Error is the error of a Fulcio that answers 500 to every try:
+// the status and the attempts, provenance.DefaultAttempts, as
+// docs/hardening.md quotes it (TestHardeningDocFulcioAttempts).
+var fulcio500Error = fmt.Sprintf("answered 500 Internal Server Error (after %d attempts)", provenance.DefaultAttempts)
+
 // TestAttestFaults_TokenEndpointAndFulcio runs attest, as a workflow step,
 // with each fault in front of the token endpoint and with a Fulcio that
 // refuses and echoes the token: each ends non-zero with a one-line error
@@ -191,7 +201,12 @@ func TestAttestFaults_TokenEndpointAndFulcio(t *testing.T) {
 		token    []faultproxy.Fault // in front of the token endpoint
 		fulcio   int                // the status Fulcio answers
 		wantErr  string
-		tokenReq int // token requests the proxy must have seen
+		says     string // a further text of the line that says wantErr
+		tokenReq int    // token requests the proxy must have seen
+		// fulcioReq is the requests Fulcio must have seen: none when the
+		// token fails, one for a 4xx,
+		// provenance.DefaultAttempts for a 5xx (docs/hardening.md).
+		fulcioReq int32
 	}{
 		{name: "token endpoint down", token: []faultproxy.Fault{{Mode: faultproxy.Status, Status: 503}}, wantErr: "requesting the job's OIDC token", tokenReq: 3},
 		{name: "token endpoint 401", token: []faultproxy.Fault{{Mode: faultproxy.Status, Status: 401}}, wantErr: "refused the request token (HTTP 401)", tokenReq: 1},
@@ -202,9 +217,9 @@ func TestAttestFaults_TokenEndpointAndFulcio(t *testing.T) {
 			return 500, b // the token in an error answer's body
 		}}}, wantErr: "HTTP 500 (after 3 attempts)", tokenReq: 3},
 		{name: "429 then a 503 burst, then Fulcio refuses", token: []faultproxy.Fault{{Mode: faultproxy.TooMany, Times: 1}, {Mode: faultproxy.Status, Times: 1}},
-			fulcio: 401, wantErr: "Fulcio at", tokenReq: 3},
-		{name: "Fulcio 400 echoing the token", fulcio: 400, wantErr: "Fulcio at", tokenReq: 1},
-		{name: "Fulcio 500 echoing the token", fulcio: 500, wantErr: "Fulcio at", tokenReq: 1},
+			fulcio: 401, wantErr: "Fulcio at", tokenReq: 3, fulcioReq: 1},
+		{name: "Fulcio 400 echoing the token", fulcio: 400, wantErr: "Fulcio at", tokenReq: 1, fulcioReq: 1},
+		{name: "Fulcio 500 echoing the token", fulcio: 500, wantErr: "Fulcio at", says: fulcio500Error, tokenReq: 1, fulcioReq: provenance.DefaultAttempts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,7 +243,8 @@ func TestAttestFaults_TokenEndpointAndFulcio(t *testing.T) {
 			}
 			proxy.Add(faultproxy.Fault{Mode: faultproxy.Pass, Rewrite: capture})
 			s.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = proxy.URL + "/token?api-version=2.0"
-			fulcio := echoFulcio(t, max(tt.fulcio, 401), sec)
+			var fulcioReq atomic.Int32
+			fulcio := echoFulcio(t, max(tt.fulcio, 401), sec, &fulcioReq)
 			s.file("a.bin", "a")
 			stdout, stderr, code := s.runGuarded("attest", "--subject-path", "a.bin", "--sigstore", signingInstance(t, fulcio.URL, "http://127.0.0.1:1"))
 			for _, f := range proxy.Seen() {
@@ -239,6 +255,14 @@ func TestAttestFaults_TokenEndpointAndFulcio(t *testing.T) {
 			}
 			if n := proxy.Count("/token"); n != tt.tokenReq {
 				t.Errorf("%d token requests, want %d", n, tt.tokenReq)
+			}
+			if tt.says != "" && !slices.ContainsFunc(strings.Split(stdout+stderr, "\n"), func(l string) bool {
+				return strings.Contains(l, tt.wantErr) && strings.Contains(l, tt.says)
+			}) {
+				t.Errorf("no line says both %q and %q:\n%s\n%s", tt.wantErr, tt.says, stdout, stderr)
+			}
+			if n := fulcioReq.Load(); n != tt.fulcioReq {
+				t.Errorf("%d Fulcio requests, want %d", n, tt.fulcioReq)
 			}
 			checkFailedRun(t, s, stdout, stderr, tt.wantErr)
 			if l := sec.leaks(runOutputs(t, s, stdout, stderr)); len(l) > 0 {
@@ -363,5 +387,60 @@ func TestPublishFaults_GitHubAPI(t *testing.T) {
 				t.Errorf("secrets leaked: %v", l)
 			}
 		})
+	}
+}
+
+// hardeningDocFulcio checks docs/hardening.md's Fulcio row against what the
+// fault tests assert: the error text and the number of requests, both
+// provenance.DefaultAttempts.
+func hardeningDocFulcio(doc string) error {
+	var row string
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "| Fulcio |") {
+			row = line
+		}
+	}
+	if row == "" {
+		return errors.New("docs/hardening.md: no Fulcio row in the faults table")
+	}
+	n := provenance.DefaultAttempts
+	for _, want := range []string{
+		fmt.Sprintf("budget %d, `provenance.DefaultAttempts`", n),
+		"`" + fulcio500Error + "`",
+		fmt.Sprintf("exactly %d requests seen by Fulcio, asserted", n),
+	} {
+		if !strings.Contains(row, want) {
+			return fmt.Errorf("docs/hardening.md: the Fulcio row does not say %q, which the fault tests assert:\n%s", want, row)
+		}
+	}
+	if m := regexp.MustCompile(`\d+ attempts|budget \d+|exactly \d+`).FindAllString(row, -1); len(m) != 3 {
+		return fmt.Errorf("docs/hardening.md: the Fulcio row states %q, want the three figures above only", m)
+	}
+	return nil
+}
+
+// TestHardeningDocFulcioAttempts: docs/hardening.md's figure of Fulcio
+// attempts is provenance.DefaultAttempts, which
+// TestAttestFaults_TokenEndpointAndFulcio and TestE2EFaults/Fulcio count;
+// the check fails on a doc that says another figure.
+func TestHardeningDocFulcioAttempts(t *testing.T) {
+	doc := string(readFixture(t, "docs/hardening.md"))
+	if err := hardeningDocFulcio(doc); err != nil {
+		t.Fatal(err)
+	}
+	n := fmt.Sprint(provenance.DefaultAttempts)
+	for _, edit := range []struct{ from, to string }{
+		{"(after " + n + " attempts)", "(after 9 attempts)"},
+		{"exactly " + n + " requests seen by Fulcio", "exactly 9 requests seen by Fulcio"},
+		{"budget " + n + ", `provenance.DefaultAttempts`", "budget 9, `provenance.DefaultAttempts`"},
+		{"5xx for good (", "5xx for good (after 9 attempts; "},
+	} {
+		bad := strings.Replace(doc, edit.from, edit.to, 1)
+		if bad == doc {
+			t.Fatalf("the doc has no %q", edit.from)
+		}
+		if err := hardeningDocFulcio(bad); err == nil {
+			t.Errorf("the doc with %q in place of %q passed", edit.to, edit.from)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/provenant/provenant/internal/faultproxy"
+	"github.com/provenant/provenant/provenance"
 )
 
 // e2eService is one service of the stack a fault is put in front of.
@@ -115,6 +116,8 @@ func TestE2EFaults(t *testing.T) {
 		minFaults int    // requests the proxy must have faulted
 		// says is a further text the error line must hold, by service.
 		says map[string]string
+		// seen is the requests the proxy must have seen, by service.
+		seen map[string]int
 	}
 	modes := []mode{
 		{name: "5xx burst of 2, then up", faults: []faultproxy.Fault{{Mode: faultproxy.Status, Status: 502, Times: 2}}, recovers: true, minFaults: 2},
@@ -122,7 +125,10 @@ func TestE2EFaults(t *testing.T) {
 		{name: "dropped connection, then up", faults: []faultproxy.Fault{{Mode: faultproxy.Drop, Times: 1}}, recovers: true, minFaults: 1},
 		{name: "reset mid-answer for good", faults: []faultproxy.Fault{{Mode: faultproxy.Reset}}, minFaults: 1},
 		{name: "wrong content type for good", faults: []faultproxy.Fault{{Mode: faultproxy.WrongType}}, minFaults: 1},
-		{name: "5xx for good", faults: []faultproxy.Fault{{Mode: faultproxy.Status, Status: 500}}, minFaults: 1},
+		// Fulcio is tried provenance.DefaultAttempts times, as
+		// docs/hardening.md says (TestHardeningDocFulcioAttempts).
+		{name: "5xx for good", faults: []faultproxy.Fault{{Mode: faultproxy.Status, Status: 500}}, minFaults: 1,
+			says: map[string]string{"Fulcio": fulcio500Error}, seen: map[string]int{"Fulcio": provenance.DefaultAttempts}},
 		{name: "connection refused", refuse: true},
 		// JSON nesting ever deeper ends at the parsers' depth limit; one
 		// endless string at a size limit, not the timeout: ours for Rekor
@@ -166,6 +172,9 @@ func TestE2EFaults(t *testing.T) {
 				st := s.signedStep(t, inst)
 				stdout, stderr, code := st.run("attest")
 				faulted := 0
+				if want, ok := m.seen[svc.name]; ok && len(p.Seen()) != want {
+					t.Errorf("the proxy saw %d requests to %s, want %d", len(p.Seen()), svc.name, want)
+				}
 				for _, r := range p.Seen() {
 					if r.Mode != faultproxy.Pass {
 						faulted++

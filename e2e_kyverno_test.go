@@ -14,11 +14,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +76,10 @@ func podFile(t *testing.T, dir, podName string, image name.Digest) string {
 func TestE2EKyverno(t *testing.T) {
 	s := needStack(t)
 	kyverno := kyvernoPath(t)
+	doc, err := kyvernoDocCases(readKyvernoDoc(t)) // the cases, with the messages the doc quotes
+	if err != nil {
+		t.Fatal(err)
+	}
 	inst := s.instanceDir(t, "signing_config.json", nil)
 	trustedRoot, err := os.ReadFile(filepath.Join(inst, "trusted_root.json"))
 	if err != nil {
@@ -163,33 +171,157 @@ func TestE2EKyverno(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	for i, c := range []struct {
-		name   string
-		policy string
-		image  name.Digest
-		admit  bool
-	}{
-		{"attested by the source's workflow", anyRef, attested, true},
-		{"not attested", anyRef, unattested, false},
-		{"attested by another repository's workflow", anyRef, elsewhere, false},
-		{"attested from a branch, policy wants tags", tagsOnly, attested, false},
-		{"VSA mode: a PASSED VSA from the gate", onVSA, attested, true},
-		{"VSA mode: a FAILED VSA from the gate", onVSA, unattested, false},
-		{"VSA mode: no VSA", onVSA, elsewhere, false},
-	} {
+	images := map[string]name.Digest{"attested": attested, "unattested": unattested, "elsewhere": elsewhere}
+	policies := map[string]string{"any ref": anyRef, "`--ref 'refs/tags/v*'`": tagsOnly, "VSA": onVSA}
+	for i, c := range doc {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := apply(c.policy, podFile(t, work, fmt.Sprintf("pod-%d", i), c.image))
+			image, policy := images[c.image], policies[c.policy]
+			if policy == "" {
+				t.Fatalf("no policy %q", c.policy)
+			}
+			out, err := apply(policy, podFile(t, work, fmt.Sprintf("pod-%d", i), image))
 			// Kyverno also applies the rules it generates for Pod
 			// controllers; for a Pod only the Pod rule runs.
 			passed := !strings.Contains(out, "pass: 0,") && strings.Contains(out, "fail: 0,") && strings.Contains(out, "error: 0,")
 			failed := !strings.Contains(out, "fail: 0,") && strings.Contains(out, "pass: 0,")
 			switch {
 			case c.admit && (!passed || err != nil):
-				t.Fatalf("kyverno apply refused the attested image %s: %v\n%s", c.image, err, out)
+				t.Fatalf("kyverno apply refused the attested image %s: %v\n%s", image, err, out)
 			case !c.admit && (!failed || err == nil):
-				t.Fatalf("kyverno apply did not refuse %s (want pass: 0 and failures, exit 1): %v\n%s", c.image, err, out)
+				t.Fatalf("kyverno apply did not refuse %s (want pass: 0 and failures, exit 1): %v\n%s", image, err, out)
+			}
+			for _, q := range c.quotes {
+				if !strings.Contains(out, q) {
+					t.Errorf("docs/kyverno.md quotes %q for this case, which kyverno apply did not say:\n%s", q, out)
+				}
 			}
 			t.Logf("kyverno apply (%s): %s", c.name, firstLines(out, 12))
+		})
+	}
+}
+
+// kyvernoCase is one `kyverno apply` of TestE2EKyverno.
+type kyvernoCase struct {
+	name   string   // as docs/kyverno.md's table names it
+	policy string   // the policy, by the table's name for it
+	image  string   // the test's name for the image
+	admit  bool     // whether Kyverno admits it
+	quotes []string // Kyverno's messages the doc quotes (with docs)
+}
+
+// kyvernoE2ECases are TestE2EKyverno's cases, in order; docs/kyverno.md
+// lists the same in its table, with the messages Kyverno prints.
+var kyvernoE2ECases = []kyvernoCase{
+	{name: "attested by the source's workflow", policy: "any ref", image: "attested", admit: true},
+	{name: "not attested", policy: "any ref", image: "unattested"},
+	{name: "attested by another repository's workflow", policy: "any ref", image: "elsewhere"},
+	{name: "attested from a branch, policy wants tags", policy: "`--ref 'refs/tags/v*'`", image: "attested"},
+	{name: "VSA mode: a PASSED VSA from the gate", policy: "VSA", image: "attested", admit: true},
+	{name: "VSA mode: a FAILED VSA from the gate", policy: "VSA", image: "unattested"},
+	{name: "VSA mode: no VSA", policy: "VSA", image: "elsewhere"},
+}
+
+// kyvernoDocQuote is a message quoted in the table's Kyverno column.
+var kyvernoDocQuote = regexp.MustCompile(`"([^"]+)"`)
+
+// kyvernoDocCases is kyvernoE2ECases with the quotes of docs/kyverno.md's
+// table (section "Tested with the real Kyverno CLI", columns case, policy,
+// Kyverno: "admitted: " or "refused: " then the quoted messages). It is an
+// error unless the table lists exactly these cases, in order, with the same
+// policy and verdict, each with a quote.
+func kyvernoDocCases(doc string) ([]kyvernoCase, error) {
+	_, section, ok := strings.Cut(doc, "\n## Tested with the real Kyverno CLI\n")
+	if !ok {
+		return nil, errors.New(`docs/kyverno.md: no section "Tested with the real Kyverno CLI"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var rows [][]string
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| case |") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 3 {
+			return nil, fmt.Errorf("docs/kyverno.md: a table row of %d cells, want 3 (case, policy, Kyverno): %s", len(cells), line)
+		}
+		rows = append(rows, cells)
+	}
+	if len(rows) != len(kyvernoE2ECases) {
+		return nil, fmt.Errorf("docs/kyverno.md: %d cases in the table, TestE2EKyverno runs %d", len(rows), len(kyvernoE2ECases))
+	}
+	cases := make([]kyvernoCase, len(rows))
+	for i, r := range rows {
+		c := kyvernoE2ECases[i]
+		verdict := "refused: "
+		if c.admit {
+			verdict = "admitted: "
+		}
+		if r[0] != c.name || r[1] != c.policy || !strings.HasPrefix(r[2], verdict) {
+			return nil, fmt.Errorf("docs/kyverno.md: table row %d is %q, want case %q, policy %q, Kyverno %q…", i+1, r, c.name, c.policy, verdict)
+		}
+		for _, m := range kyvernoDocQuote.FindAllStringSubmatch(r[2], -1) {
+			c.quotes = append(c.quotes, m[1])
+		}
+		if len(c.quotes) == 0 {
+			return nil, fmt.Errorf("docs/kyverno.md: table row %d (%s) quotes no message", i+1, c.name)
+		}
+		cases[i] = c
+	}
+	return cases, nil
+}
+
+// readKyvernoDoc is docs/kyverno.md, by this file's own path.
+func readKyvernoDoc(t *testing.T) string {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0)
+	doc, err := os.ReadFile(filepath.Join(filepath.Dir(self), "docs", "kyverno.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
+}
+
+// TestKyvernoDocTable: docs/kyverno.md's table of TestE2EKyverno's cases
+// is the test's (which then checks each quote against Kyverno's output),
+// and the reading fails on a table that is not.
+func TestKyvernoDocTable(t *testing.T) {
+	doc := readKyvernoDoc(t)
+	cases, err := kyvernoDocCases(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The doc says "the verification did not pass" is the message of the
+	// policy's VSA condition: the policy provenant writes has it, and the
+	// FAILED VSA case quotes it after Kyverno's prefix.
+	const vsaMessage = "the verification did not pass"
+	code, out, errOut := runIn(t, nil, "policy", "kyverno", "--repo", "octo-org/octo-repo", "--image", "ghcr.io/octo-org/*",
+		"--verifier-id", verifier.VerifierID, "--signer-workflow", "octo-org/octo-repo/.github/workflows/gate.yml")
+	if code != exitOK || !strings.Contains(out, "message: "+vsaMessage+"\n") {
+		t.Errorf("policy kyverno --verifier-id: exit %d, no condition message %q\n%s\n%s", code, vsaMessage, out, errOut)
+	}
+	if !strings.Contains(doc, `"`+vsaMessage+`" is the message of the policy's`) {
+		t.Errorf("docs/kyverno.md no longer says %q is the policy's message: update this test", vsaMessage)
+	}
+	if got := cases[5].quotes; !slices.Contains(got, "predicate https://slsa.dev/verification_summary/v1: "+vsaMessage) {
+		t.Errorf("the FAILED VSA case quotes %q, want Kyverno's prefix and %q", got, vsaMessage)
+	}
+	for _, edit := range []struct{ name, from, to string }{
+		{"a case renamed", "| not attested |", "| unattested |"},
+		{"a verdict changed", "| VSA | admitted:", "| VSA | refused:"},
+		{"a policy changed", "| `--ref 'refs/tags/v*'` |", "| any ref |"},
+		{"a row without a quote", `| VSA | refused: "attestation checks failed", "predicate https://slsa.dev/verification_summary/v1: the verification did not pass", "unverified image" |`, "| VSA | refused: the verification did not pass |"},
+		{"a row missing", "| VSA mode: no VSA |", "VSA mode: no VSA |"},
+	} {
+		t.Run(edit.name, func(t *testing.T) {
+			bad := strings.Replace(doc, edit.from, edit.to, 1)
+			if bad == doc {
+				t.Fatalf("the doc has no %q", edit.from)
+			}
+			if _, err := kyvernoDocCases(bad); err == nil {
+				t.Errorf("the table with %s was read as the test's", edit.name)
+			} else {
+				t.Log(err)
+			}
 		})
 	}
 }

@@ -52,7 +52,7 @@ type SignOptions struct {
 	// Timeout bounds each call to a service; 0 means 30 seconds.
 	Timeout time.Duration
 	// Attempts is how many times a service call is tried on a server error
-	// (5xx, 429) or a failed connection; 0 means 4.
+	// (5xx, 429) or a failed connection; 0 means DefaultAttempts.
 	Attempts int
 	// Backoff is the wait before the second attempt, doubled each time;
 	// 0 means 500ms.
@@ -65,6 +65,12 @@ type SignOptions struct {
 	// Now is the clock for choosing valid services; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultAttempts is how many times a call to Fulcio, a timestamp
+// authority or Rekor is tried when SignOptions.Attempts is 0: the first try
+// and three retries (docs/hardening.md states it, and the fault tests count
+// the requests).
+const DefaultAttempts = 4
 
 // MaxServiceAnswerSize bounds one answer of Fulcio, the timestamp
 // authority or Rekor v1: 16 MiB. A certificate chain, a timestamp or a
@@ -164,7 +170,7 @@ func (opts SignOptions) withDefaults() SignOptions {
 		opts.Timeout = 30 * time.Second
 	}
 	if opts.Attempts <= 0 {
-		opts.Attempts = 4
+		opts.Attempts = DefaultAttempts
 	}
 	if opts.Backoff <= 0 {
 		opts.Backoff = 500 * time.Millisecond

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/provenant/provenant/internal/otheruser"
 )
 
 func sha(s string) string {
@@ -104,8 +106,6 @@ func TestCollectSubjectsErrors(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "loop2"), filepath.Join(dir, "loop1"))
 	os.Symlink(filepath.Join(dir, "loop1"), filepath.Join(dir, "loop2"))
 	mkfifo(filepath.Join(dir, "pipe"))
-	unreadable := filepath.Join(dir, "secret")
-	os.WriteFile(unreadable, []byte("s"), 0o000)
 
 	tests := []struct {
 		name    string
@@ -135,13 +135,6 @@ func TestCollectSubjectsErrors(t *testing.T) {
 		// process's memory at offset 0 is an I/O error.
 		{"read error", SubjectOptions{Paths: []string{"/proc/self/mem"}}, []string{"/proc/self/mem", "input/output error"}},
 	}
-	if os.Geteuid() != 0 { // root reads anything
-		tests = append(tests, struct {
-			name    string
-			opts    SubjectOptions
-			wantErr []string
-		}{"unreadable", SubjectOptions{Paths: []string{"secret"}}, []string{"secret", "permission denied"}})
-	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.Dir = dir
@@ -155,6 +148,73 @@ func TestCollectSubjectsErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// collectSubjectsCase is the child's case of otheruser.Run that collects
+// the subject paths of its arguments in its working folder.
+const collectSubjectsCase = "collect-subjects"
+
+// TestMain runs a child's case of otheruser.Run instead of the tests.
+func TestMain(m *testing.M) {
+	if name := otheruser.Case(); name != "" {
+		os.Exit(runOtherUserCase(name))
+	}
+	os.Exit(m.Run())
+}
+
+// runOtherUserCase runs collectSubjectsCase: exit 1 with the error on
+// stderr, or 0 when the subjects were collected.
+func runOtherUserCase(name string) int {
+	if name != collectSubjectsCase {
+		fmt.Fprintf(os.Stderr, "unknown case %q\n", name)
+		return 3
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	if _, err := CollectSubjects(context.Background(), SubjectOptions{Paths: os.Args[1:], Dir: wd}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// TestCollectSubjectsUnreadable: a subject file the process may not read is
+// an error naming the file and the reason. Root reads any file, so as root
+// (CI) the case runs in a child process as another user (otheruser), the
+// file being root's with mode 0000 in a folder that user can enter.
+func TestCollectSubjectsUnreadable(t *testing.T) {
+	otheruser.NeedModeBits(t)
+	dir := tree(t, map[string]string{"ok": "ok"})
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("s"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(secret, 0o000); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	var msg string
+	if otheruser.Needed() {
+		otheruser.Traversable(t, dir)
+		r := otheruser.Run(t, collectSubjectsCase, dir, nil, "ok", "secret")
+		if r.Code != 1 {
+			t.Fatalf("child as uid %d: exit %d, want 1 (an error)\nstdout:\n%s\nstderr:\n%s", otheruser.UID, r.Code, r.Stdout, r.Stderr)
+		}
+		msg = r.Stderr
+	} else {
+		_, err := CollectSubjects(context.Background(), SubjectOptions{Paths: []string{"ok", "secret"}, Dir: dir})
+		if err == nil {
+			t.Fatal("no error")
+		}
+		msg = err.Error()
+	}
+	for _, w := range []string{"secret", "permission denied"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q lacks %q", msg, w)
+		}
 	}
 }
 
