@@ -204,3 +204,29 @@ func (a Attestation) StatementPredicateType() (predicateType string, ok bool) {
 	}
 	return st.PredicateType, true
 }
+
+// mayUseSHA512 reports whether the attestation's statement may compare an
+// artifact's SHA-512: true unless its payload reads as an in-toto
+// statement none of whose subjects has a sha512 digest. A bundle that did
+// not parse never compares digests.
+func (a Attestation) mayUseSHA512() bool {
+	if a.Err != nil || a.Bundle == nil || a.Bundle.Bundle == nil {
+		return false
+	}
+	env := a.Bundle.Bundle.GetDsseEnvelope()
+	if env == nil || env.GetPayloadType() != InTotoPayloadType {
+		return false // readStatement refuses it before any subject is compared
+	}
+	var st struct {
+		Subject []subject `json:"subject"`
+	}
+	if err := json.Unmarshal(env.GetPayload(), &st); err != nil {
+		return true
+	}
+	for _, s := range st.Subject {
+		if _, ok := s.Digest["sha512"]; ok {
+			return true
+		}
+	}
+	return false
+}

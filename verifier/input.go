@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -40,23 +41,44 @@ func (a Artifact) String() string {
 
 // ArtifactFromReader digests an artifact with SHA-256 and SHA-512 in one pass.
 func ArtifactFromReader(name string, r io.Reader) (Artifact, error) {
-	h256, h512 := sha256.New(), sha512.New()
-	if _, err := io.Copy(io.MultiWriter(h256, h512), r); err != nil {
+	return digestReader(name, r, true, nil)
+}
+
+// digestReader digests r with SHA-256, and with SHA-512 when withSHA512,
+// through buf when given (a worker's buffer, not one per file).
+func digestReader(name string, r io.Reader, withSHA512 bool, buf []byte) (Artifact, error) {
+	h256 := sha256.New()
+	w := io.Writer(h256)
+	var h512 hash.Hash
+	if withSHA512 {
+		h512 = sha512.New()
+		w = io.MultiWriter(h256, h512)
+	}
+	if buf == nil {
+		buf = make([]byte, 32<<10)
+	}
+	// Only the hash's Write, not the file's WriteTo: io.Copy would use
+	// (*os.File).WriteTo, which allocates a buffer of its own each time.
+	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, buf); err != nil {
 		return Artifact{}, fmt.Errorf("digesting %s: %w", name, err)
 	}
-	return Artifact{Name: name, Digests: map[string][]byte{"sha256": h256.Sum(nil), "sha512": h512.Sum(nil)}}, nil
+	a := Artifact{Name: name, Digests: map[string][]byte{"sha256": h256.Sum(nil)}}
+	if withSHA512 {
+		a.Digests["sha512"] = h512.Sum(nil)
+	}
+	return a, nil
 }
 
 // ArtifactFromFile digests a regular file (see ArtifactFromReader). Anything
 // else (a folder, a device such as /dev/zero that never ends, a named pipe
 // that blocks its reader) is refused before it is read.
 func ArtifactFromFile(path string) (Artifact, error) {
-	return artifactFromFile(path, DisplayName(path))
+	return artifactFromFile(path, DisplayName(path), true, nil)
 }
 
 // artifactFromFile is ArtifactFromFile, the artifact and errors naming the
 // file name.
-func artifactFromFile(path, name string) (Artifact, error) {
+func artifactFromFile(path, name string, withSHA512 bool, buf []byte) (Artifact, error) {
 	// Stat first: opening a named pipe would block until a writer comes.
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -73,7 +95,7 @@ func artifactFromFile(path, name string) (Artifact, error) {
 	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return Artifact{}, &InputError{Err: fmt.Errorf("reading artifact %s: %w (replaced while opened)", name, inputfile.ErrNotRegular)}
 	}
-	a, err := ArtifactFromReader(name, f)
+	a, err := digestReader(name, f, withSHA512, buf)
 	if err != nil {
 		return Artifact{}, &InputError{Err: err}
 	}
@@ -281,7 +303,7 @@ func collectItems(opts Options) ([]Item, error) {
 	if len(c.shared) == 0 && opts.BundleDir == "" && opts.Attestations == nil {
 		return nil, &InputError{Err: errors.New("no attestation source: give --bundle or --bundle-dir")}
 	}
-	arts, errs := hashAll(c, paths)
+	arts, errs := hashAll(c, paths, needSHA512(opts, c.shared))
 	for i, p := range paths {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -360,10 +382,11 @@ func allAttestationFiles(dir string) []string {
 }
 
 // hashAll hashes the artifact files in parallel (opts.Parallelism
-// workers): a release of a thousand assets is otherwise read and hashed
-// one file at a time before verification starts. Errors are returned by
-// index, for collectItems to report the first in order.
-func hashAll(c *collector, paths []string) ([]Artifact, []error) {
+// workers, each with one read buffer): a release of a thousand assets is
+// otherwise read and hashed one file at a time before verification
+// starts. Errors are returned by index, for collectItems to report the
+// first in order.
+func hashAll(c *collector, paths []string, withSHA512 bool) ([]Artifact, []error) {
 	arts, errs := make([]Artifact, len(paths)), make([]error, len(paths))
 	workers := c.opts.Parallelism
 	if workers < 1 {
@@ -373,8 +396,9 @@ func hashAll(c *collector, paths []string) ([]Artifact, []error) {
 	var wg sync.WaitGroup
 	for range min(workers, len(paths)) {
 		wg.Go(func() {
+			buf := make([]byte, 32<<10)
 			for i := range jobs {
-				arts[i], errs[i] = artifactFromFile(paths[i], c.opts.displayName(paths[i]))
+				arts[i], errs[i] = artifactFromFile(paths[i], c.opts.displayName(paths[i]), withSHA512, buf)
 			}
 		})
 	}
@@ -384,6 +408,40 @@ func hashAll(c *collector, paths []string) ([]Artifact, []error) {
 	close(jobs)
 	wg.Wait()
 	return arts, errs
+}
+
+// needSHA512 reports whether artifact files must be hashed with SHA-512
+// as well as SHA-256 (the digest reports show). SHA-512 costs more than
+// SHA-256 with the CPU's SHA instructions, and most statements name
+// subjects by SHA-256 alone, so it is left out only when every
+// attestation is known before hashing and none can use it: no bundle
+// directory (its files are read later), no attestation fetched by a
+// sha512 digest, and every --bundle statement readable with no subject in
+// sha512 (an unreadable one fails before its subjects are compared). The
+// digest algorithm of a peer's line (gh's --digest-alg) decides alone.
+func needSHA512(opts Options, shared []Attestation) bool {
+	if opts.DigestAlgorithm != "" {
+		return opts.DigestAlgorithm == "sha512"
+	}
+	if opts.BundleDir != "" {
+		return true
+	}
+	for d, atts := range opts.Attestations {
+		if !strings.HasPrefix(d, "sha256:") {
+			return true
+		}
+		for _, a := range atts {
+			if a.mayUseSHA512() {
+				return true
+			}
+		}
+	}
+	for _, a := range shared {
+		if a.mayUseSHA512() {
+			return true
+		}
+	}
+	return false
 }
 
 // unwrapPath is err without the path a *fs.PathError names: the message

@@ -46,7 +46,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "barefloor:", err)
 		os.Exit(2)
 	}
-	v, err := verify.NewVerifier(tr, verify.WithSignedCertificateTimestamps(1), verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
+	// What the trusted root holds is required, as provenant requires it:
+	// an SCT when it has CT logs, a log entry when it has Rekor logs (a
+	// test instance may have neither), a verified time always.
+	opts := []verify.VerifierOption{verify.WithObserverTimestamps(1)}
+	if len(tr.CTLogs()) > 0 {
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+	}
+	if len(tr.RekorLogs()) > 0 {
+		opts = append(opts, verify.WithTransparencyLog(1))
+	}
+	v, err := verify.NewVerifier(tr, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "barefloor:", err)
 		os.Exit(2)
