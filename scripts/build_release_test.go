@@ -16,7 +16,7 @@ import (
 // binary names its source exactly. A fake go records the build; the real
 // build's reproducibility is scripts/check-reproducible's.
 func TestBuildReleaseStampsSourceDigest(t *testing.T) {
-	needTool(t, "bash")
+	needBash(t) // the fake go is a shell script
 	needTool(t, "git")
 	needTool(t, "sha256sum")
 	tmp := t.TempDir()
