@@ -114,18 +114,18 @@ func TestPolicyKyvernoRefusesUnboundOptions(t *testing.T) {
 		code int
 		want string // in the policy, or in stderr when refused
 	}{
-		{"ref bound to the SAN of the source's workflows", []string{"--ref", "refs/tags/v*"}, exitOK,
+		{"ref bound to the SAN of the source's workflows", []string{"--source-ref", "refs/tags/v*"}, exitOK,
 			`subjectRegExp: ^(?i:https://github\.com/octo-org/octo-repo/)\.github/workflows/[^@/]+@(?:refs/tags/v[^@]*)$`},
-		{"ref with a reusable builder of another repository", []string{"--ref", "refs/tags/v*", "--signer-workflow", "octo-org/builders/.github/workflows/build.yml"}, exitUsage,
-			"Kyverno cannot bind --ref"},
-		{"ref at L3", []string{"--ref", "refs/tags/v*", "--min-level", "3"}, exitUsage, "Kyverno cannot bind --ref"},
+		{"ref with a reusable builder of another repository", []string{"--source-ref", "refs/tags/v*", "--signer-workflow", "octo-org/builders/.github/workflows/build.yml"}, exitUsage,
+			"Kyverno cannot bind --source-ref"},
+		{"ref at L3", []string{"--source-ref", "refs/tags/v*", "--min-level", "3"}, exitUsage, "Kyverno cannot bind --source-ref"},
 		{"L3 builder at a branch", []string{"--min-level", "3", "--signer-workflow", "octo-org/builders/.github/workflows/build.yml@refs/heads/main"}, exitUsage,
 			"needs a released builder"},
 		{"signer naming an owner only", []string{"--signer-workflow", "octo-org/.github/workflows/build.yml"}, exitUsage, "not [host/]owner/name"},
 		{"VSA from a shared gate", []string{"--verifier-id", "https://provenant.dev/verifier", "--signer-workflow", "octo-org/gate/.github/workflows/verify.yml"}, exitUsage,
 			"shared gate outside octo-org/octo-repo"},
-		{"ref in VSA mode", []string{"--verifier-id", "https://provenant.dev/verifier", "--signer-workflow", "octo-org/octo-repo/.github/workflows/gate.yml", "--ref", "refs/tags/v*"}, exitUsage,
-			"--ref does not apply with --verifier-id"},
+		{"ref in VSA mode", []string{"--verifier-id", "https://provenant.dev/verifier", "--signer-workflow", "octo-org/octo-repo/.github/workflows/gate.yml", "--source-ref", "refs/tags/v*"}, exitUsage,
+			"--source-ref does not apply with --verifier-id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -152,7 +152,7 @@ func TestE2EKyverno(t *testing.T) {
 	// The stack's jobs run on refs/heads/main: a policy for release tags
 	// refuses them by the signer's SAN (workflow@refs/heads/main), the
 	// repository being right.
-	tagsOnly := writePolicy("tags.yaml", "--ref", "refs/tags/v*")
+	tagsOnly := writePolicy("tags.yaml", "--source-ref", "refs/tags/v*")
 	// Admission on the gate's VSA (signed by the stack job's workflow).
 	onVSA := writePolicy("vsa.yaml", "--verifier-id", verifier.VerifierID, "--signer-workflow", strings.Split(oidctest.DefaultWorkflowRef, "@")[0])
 	if rekorV2 {

@@ -12,8 +12,10 @@ import (
 )
 
 // ApplyInputs sets every flag of cmd not given on the command line from the
-// action input of the same name (INPUT_<NAME>), or of its rename, and names
-// the inputs it applied on stderr. It reads inputs only for a command that
+// action input of the same name (INPUT_<NAME>), or of its rename, or of one
+// of its hidden aliases (an action's deprecated input, such as verify's
+// summary for show-summary; two that disagree are refused), and names the
+// inputs it applied on stderr. It reads inputs only for a command that
 // takes them and only in a GitHub Actions step (GITHUB_ACTIONS=true):
 // elsewhere an INPUT_* variable left in a shell would silently loosen a
 // policy or swap the trust.
@@ -33,6 +35,17 @@ func ApplyInputs(cmd *cobra.Command, f *cmdutil.Factory) error {
 			name = n
 		}
 		v := strings.TrimSpace(f.Getenv("INPUT_" + strings.ToUpper(name)))
+		for _, alias := range cmdutil.AliasesOf(fl.Name) {
+			av := strings.TrimSpace(f.Getenv("INPUT_" + strings.ToUpper(alias)))
+			switch {
+			case av == "" || av == v:
+			case v == "":
+				name, v = alias, av
+			default:
+				err = fmt.Errorf("inputs %s and %s (its old name) disagree: give one", name, alias)
+				return
+			}
+		}
 		if v == "" {
 			return
 		}

@@ -6,6 +6,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,10 @@ slsa-github-generator, npm and cosign) link by link.`,
 		SilenceErrors: true,
 		// Without a subcommand: the help, on stderr, and a usage exit.
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := cmd.Flags().GetBool("v"); v {
+				fmt.Fprintf(f.Stdout, "provenant %s\n", cmd.Version)
+				return nil
+			}
 			cmd.SetOut(f.Stderr)
 			_ = cmd.Help()
 			return &cmdutil.SilentError{Code: cmdutil.ExitUsage}
@@ -68,6 +73,14 @@ slsa-github-generator, npm and cosign) link by link.`,
 	)
 	root.Version = cmdutil.VersionString(f.Build)
 	root.SetVersionTemplate("provenant {{.Version}}\n")
+	// --version, with no letter: -v is --verbose (verify). The root's -v,
+	// cobra's default until then, still prints the version, unlisted.
+	root.Flags().Bool("version", false, "print the version of provenant")
+	root.Flags().BoolP("v", "v", false, "the version, as --version")
+	_ = root.Flags().MarkHidden("v")
+	// One spelling per idea: every command takes the other spellings of its
+	// flags as hidden aliases (cmdutil.FlagIdeas).
+	root.SetGlobalNormalizationFunc(cmdutil.NormalizeFlagName)
 	// Made now rather than at Execute, so the generated docs list it.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

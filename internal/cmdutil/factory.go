@@ -39,8 +39,16 @@ const (
 type BuildInfo struct {
 	// Version is the version release builds stamp ("" otherwise).
 	Version string
-	// Commit is the commit release builds stamp ("" otherwise).
+	// Commit is the commit a build without VCS information may stamp (""
+	// otherwise; release builds cannot: see SourceDigest).
 	Commit string
+	// SourceDigest is the source digest release builds stamp (hex): the
+	// digest scripts/build-release writes to dist/source-digest, of every
+	// tracked file outside dist/ (scripts/install-binary --source-digest).
+	// A release commit cannot name itself in its binaries (its
+	// dist/checksums.txt holds their checksums), so this is what ties a
+	// release binary to its source exactly.
+	SourceDigest string
 }
 
 // Factory is what a command may take from the process: its streams, its

@@ -26,7 +26,7 @@ type TrustFlags struct {
 // AddFlags defines --trusted-root, --tuf-cache, --offline and
 // --no-public-good on fs, as verify has them.
 func (t *TrustFlags) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&t.TrustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF (alias --custom-trusted-root)")
+	fs.StringVar(&t.TrustedRoot, "trusted-root", "", "trusted_root.json (or JSON Lines) `FILE`; default: TUF")
 	fs.BoolVar(&t.NoPublicGood, "no-public-good", false, "do not trust the public-good Sigstore instance")
 	fs.StringVar(&t.TUFCache, "tuf-cache", "", "TUF cache `DIR`, yours and not writable by others (default: the user cache folder, e.g. ~/.cache or %LocalAppData%, /provenant/tuf)")
 	fs.BoolVar(&t.Offline, "offline", false, "do not contact TUF: use its cached metadata even past its expiry (the warning says how old)")
@@ -109,9 +109,9 @@ func (i *IdentityFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&i.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
 	fs.StringVar(&i.SignerRepo, "signer-repo", "", "repository of the signing workflow, `OWNER/NAME`")
 	fs.StringVar(&i.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml")
-	fs.StringVar(&i.CertIdentity, "cert-identity", "", "certificate `SAN`, exactly (alias --certificate-identity)")
-	fs.StringVarP(&i.CertIdentityRegexp, "cert-identity-regexp", "i", "", "certificate SAN, anchored `REGEXP` (aliases --cert-identity-regex, --certificate-identity-regexp)")
-	fs.StringVar(&i.CertOIDCIssuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "certificate OIDC `ISSUER` (alias --certificate-oidc-issuer)")
+	fs.StringVar(&i.CertIdentity, "cert-identity", "", "certificate `SAN`, exactly")
+	fs.StringVarP(&i.CertIdentityRegexp, "cert-identity-regexp", "i", "", "certificate SAN, anchored `REGEXP`")
+	fs.StringVar(&i.CertOIDCIssuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "certificate OIDC `ISSUER`")
 }
 
 // Apply sets the identity in p.

@@ -26,18 +26,6 @@ func (l *ListFlag) Set(v string) error {
 	return nil
 }
 
-// Aliases returns a flag-name normaliser that maps each alias to its flag,
-// so --provenance-path is --bundle to pflag: parsing, "was it given" and
-// completion all see one flag.
-func Aliases(m map[string]string) func(*pflag.FlagSet, string) pflag.NormalizedName {
-	return func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		if to, ok := m[name]; ok {
-			return pflag.NormalizedName(to)
-		}
-		return pflag.NormalizedName(name)
-	}
-}
-
 // Given reports whether the named flag of fs was set (on the command line
 // or as an action input).
 func Given(fs *pflag.FlagSet, name string) bool {

@@ -254,7 +254,7 @@ func (o *Options) defaults() error {
 		case o.SignerWorkflow == "":
 			return errors.New("--verifier-id needs --signer-workflow, the workflow that runs provenant verify and signs its verification summaries")
 		case len(o.Refs) > 0:
-			return errors.New("--ref does not apply with --verifier-id: a verification summary names no source ref; give --source-ref to the gate's provenant verify")
+			return errors.New("--source-ref does not apply with --verifier-id: a verification summary names no source ref; give --source-ref to the gate's provenant verify")
 		case o.BuilderID != "":
 			return errors.New("--builder-id does not apply with --verifier-id: a verification summary names no builder; give --builder-id to the gate's provenant verify")
 		}
@@ -314,9 +314,9 @@ func (o *Options) refsPattern() (string, error) {
 	for _, r := range o.Refs {
 		switch {
 		case strings.TrimSpace(r) == "":
-			return "", errors.New("--ref: an empty ref")
+			return "", errors.New("--source-ref: an empty ref")
 		case strings.ContainsAny(r, "@ \t\r\n"):
-			return "", fmt.Errorf("--ref %q: a ref with '@' or white space cannot be bound to the certificate's SAN (workflow@ref) unambiguously", r)
+			return "", fmt.Errorf("--source-ref %q: a ref with '@' or white space cannot be bound to the certificate's SAN (workflow@ref) unambiguously", r)
 		}
 		var b strings.Builder
 		for _, c := range r {
@@ -338,10 +338,10 @@ func (o *Options) refsPattern() (string, error) {
 // have signed, each a regexp over the certificate's SAN (workflow@ref):
 // the pinned workflow; else the source's own workflows (L1, L2) or GitHub's
 // reusable attestation workflows (L3). The ref part binds what the SAN can
-// bind: --ref where the signer is a workflow of the source (its SAN's ref
+// bind: --source-ref where the signer is a workflow of the source (its SAN's ref
 // is the run's), the pinned ref, and at L3 a builder release tag. Kyverno
 // cannot read the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14),
-// so --ref with a reusable workflow of another repository is refused.
+// so --source-ref with a reusable workflow of another repository is refused.
 func (o *Options) signers() ([]kyvernoEntry, error) {
 	rekor := kyvernoRekor{URL: o.RekorURL, IgnoreTlog: o.IgnoreTlog}
 	entry := func(re string) kyvernoEntry {
@@ -356,7 +356,7 @@ func (o *Options) signers() ([]kyvernoEntry, error) {
 		}
 	}
 	cannotBind := func(signer string) error {
-		return fmt.Errorf("--ref: Kyverno cannot bind --ref to %s: the signer's certificate names the source ref only in the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14), which Kyverno does not check, and the predicate's ref is the signer's word; sign with a workflow of %s, or gate with provenant verify --source-ref and admit on its VSA (--verifier-id)", signer, o.Repo)
+		return fmt.Errorf("--source-ref: Kyverno cannot bind --source-ref to %s: the signer's certificate names the source ref only in the Source Repository Ref extension (1.3.6.1.4.1.57264.1.14), which Kyverno does not check, and the predicate's ref is the signer's word; sign with a workflow of %s, or gate with provenant verify --source-ref and admit on its VSA (--verifier-id)", signer, o.Repo)
 	}
 	if o.SignerWorkflow == "" {
 		if o.MinLevel < 3 {
@@ -391,7 +391,7 @@ func (o *Options) signers() ([]kyvernoEntry, error) {
 	switch {
 	case pinned != "":
 		if len(o.Refs) > 0 && !regexp.MustCompile("^"+refs+"$").MatchString(pinned) {
-			return nil, fmt.Errorf("--signer-workflow is pinned at %s, which no --ref (%s) accepts: the policy would never admit an image", pinned, strings.Join(o.Refs, ", "))
+			return nil, fmt.Errorf("--signer-workflow is pinned at %s, which no --source-ref (%s) accepts: the policy would never admit an image", pinned, strings.Join(o.Refs, ", "))
 		}
 		ref = regexp.QuoteMeta(pinned)
 	case len(o.Refs) > 0:

@@ -294,13 +294,13 @@ func TestKyvernoPolicyRefuses(t *testing.T) {
 		"L3 builder at a pre-release":  {Options{Repo: "o/r", Images: []string{"*"}, MinLevel: 3, SignerWorkflow: "o/b/.github/workflows/a.yml@refs/tags/v1.2.3-rc.1"}, "refs/tags/vX.Y.Z"},
 		// Kyverno cannot read the Source Repository Ref extension: a ref
 		// is bound only where the SAN carries it.
-		"ref with a reusable signer": {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --ref"},
-		"ref at L3":                  {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, MinLevel: 3}, "cannot bind --ref"},
-		"ref in VSA mode":            {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--ref"},
+		"ref with a reusable signer": {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/b/.github/workflows/a.yml"}, "cannot bind --source-ref"},
+		"ref at L3":                  {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, MinLevel: 3}, "cannot bind --source-ref"},
+		"ref in VSA mode":            {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--source-ref"},
 		"builder id in VSA mode":     {Options{Repo: "o/r", Images: []string{"*"}, BuilderID: "b", VerifierID: "v", SignerWorkflow: "o/r/.github/workflows/gate.yml"}, "--builder-id"},
 		"ref with @":                 {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/heads/a@b"}}, "'@'"},
-		"empty ref":                  {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--ref"},
-		"pinned ref outside --ref":   {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
+		"empty ref":                  {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{""}}, "--source-ref"},
+		"pinned ref outside refs":    {Options{Repo: "o/r", Images: []string{"*"}, Refs: []string{"refs/tags/v*"}, SignerWorkflow: "o/r/.github/workflows/a.yml@refs/heads/main"}, "never"},
 		// A shared gate's VSA names no source repository.
 		"VSA from a shared gate": {Options{Repo: "o/r", Images: []string{"*"}, VerifierID: "v", SignerWorkflow: "o/gate/.github/workflows/v.yml"}, "shared gate"},
 		"VSA without signer":     {Options{Repo: "o/r", Images: []string{"*"}, VerifierID: "v"}, "needs --signer-workflow"},

@@ -79,6 +79,7 @@ Exit status: 0 stopped by a signal, 1 could not serve, 2 bad usage.`,
 		Args: cobra.NoArgs,
 		RunE: cmdutil.RunE(o, o.complete, Run, runF),
 	}
+	cmdutil.NormalizeFlags(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&o.Addr, "addr", ":8443", "`ADDRESS` to listen on")
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", "", "serving certificate `FILE` (PEM), re-read when it changes")

@@ -25,7 +25,7 @@ import (
 const attestLong = `Records how artifacts were built as a SLSA v1 in-toto statement and signs it
 keylessly with the job's OIDC token through Sigstore, writing a Sigstore
 bundle. In a GitHub Actions step every flag can also be given as the action
-input of the same name (INPUT_<NAME>; --out is the input bundle-path); a flag
+input of the same name (INPUT_<NAME>; --output is the input bundle-path); a flag
 on the command line wins. Inputs are read only when GITHUB_ACTIONS=true.
 
 Subjects come from at least one of --subject-path, --subject-name with
@@ -33,7 +33,7 @@ Subjects come from at least one of --subject-path, --subject-name with
 provenance of this workflow run unless --predicate-type names another.
 The default output is a fresh folder under $RUNNER_TEMP/provenant in a
 workflow (two steps never overwrite each other's bundle), the current folder
-elsewhere; an existing file at --out is replaced only with --overwrite.
+elsewhere; an existing file at --output is replaced only with --overwrite.
 --include-workflow-inputs records inputs only for a workflow_dispatch run, and
 they are only as trustworthy as the job (see the README).
 
@@ -51,7 +51,7 @@ const attestExample = `  # in a workflow step (id-token: write): sign provenance
   provenant attest --subject-path 'dist/*' --predicate-type https://cyclonedx.org/bom --predicate-path sbom.json`
 
 // InputNames maps flags to action inputs where the names differ.
-var InputNames = map[string]string{"out": "bundle-path"}
+var InputNames = map[string]string{"output": "bundle-path"}
 
 // Options are the flags and action inputs of "provenant attest".
 type Options struct {
@@ -90,6 +90,7 @@ func NewCmdAttest(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		},
 		RunE: cmdutil.RunE(o, o.complete, Run, runF),
 	}
+	cmdutil.NormalizeFlags(cmd)
 	o.AddFlags(cmd.Flags())
 	cmdutil.BindInputs(cmd, InputNames)
 	cmdutil.AnnotateErrors(cmd)
@@ -111,8 +112,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "get and verify the token, print the statement that would be signed; sign and write nothing")
 	fs.StringVar(&o.Sigstore, "sigstore", "auto", "Sigstore instance: auto, public-good, github, or a `FOLDER` with signing_config.json and trusted_root.json")
 	fs.StringVar(&o.OIDCIssuer, "oidc-issuer", "", "expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
-	fs.StringVar(&o.Out, "out", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path; default: a fresh folder under $RUNNER_TEMP/provenant in a workflow, the current folder elsewhere)")
-	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a file that exists at --out (refused otherwise)")
+	fs.StringVarP(&o.Out, "output", "O", "", "where to write the bundle: a `PATH` or a folder (action input: bundle-path; default: a fresh folder under $RUNNER_TEMP/provenant in a workflow, the current folder elsewhere)")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a file that exists at --output (refused otherwise)")
 	fs.StringVar(&o.GitHubToken, "github-token", "", "`TOKEN` to upload the bundle to GitHub's attestations API with (attestations: write); default in Actions: GITHUB_TOKEN; false: do not upload")
 	fs.BoolVar(&o.PushToRegistry, "push-to-registry", false, "push the signed bundle to each image subject's registry as an OCI 1.1 referrer (subjects named registry/repository, by sha256 digest)")
 	fs.Var(&o.AllowedRegistries, "allowed-registries", "with push-to-registry, the `REGISTRY/PATH` prefixes images may be pushed to (repeatable, or one a line; default in GitHub Actions: ghcr.io/<owner>/ of the repository)")

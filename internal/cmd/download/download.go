@@ -23,7 +23,7 @@ import (
 const downloadLong = `Downloads the attestations GitHub holds for artifacts, by digest, from a
 repository (--repo) or an owner (--owner), and writes them as JSON Lines, one
 bundle a line, to <digest>.jsonl (sha256:<hex>.jsonl, as gh attestation
-download names it) in --out-dir. Nothing is verified: verify the file
+download names it) in --output. Nothing is verified: verify the file
 offline later with provenant verify ARTIFACT --bundle sha256:<hex>.jsonl.
 
 Several artifacts of one owner cost a few requests (GitHub's bulk-list
@@ -65,6 +65,7 @@ func NewCmdDownload(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Example: downloadExample,
 		RunE:    cmdutil.RunE(o, o.complete, Run, runF),
 	}
+	cmdutil.NormalizeFlags(cmd)
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Repo, "repo", "R", "", "repository `OWNER/NAME` to ask")
 	fs.StringVarP(&o.Owner, "owner", "o", "", "organization or user `OWNER` to ask")
@@ -72,7 +73,7 @@ func NewCmdDownload(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	fs.StringVarP(&o.DigestAlg, "digest-alg", "d", "sha256", "digest `ALG` of the artifact files: sha256 or sha512")
 	o.GitHub.AddFlags(fs, "GitHub `HOST` (GitHub Enterprise)")
 	fs.StringVar(&o.PredicateType, "predicate-type", "", "only attestations of this predicate type `URI` (default: every type)")
-	fs.StringVar(&o.OutDir, "out-dir", ".", "`DIR` to write the .jsonl files to")
+	fs.StringVarP(&o.OutDir, "output", "O", ".", "`DIR` to write the .jsonl files to")
 	o.Fetch.AddFlags(fs)
 	return cmd
 }

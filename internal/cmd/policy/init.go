@@ -61,6 +61,7 @@ Exit status: 0 written, 1 no bundle verified, 2 bad usage or unreadable input.`,
 		Example: `  provenant policy init --repo octo-org/octo-repo --bundle-dir dist/ --output policy.yaml`,
 		RunE:    cmdutil.RunE(o, o.complete, RunInit, runF),
 	}
+	cmdutil.NormalizeFlags(cmd)
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
 	fs.StringVar(&o.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW` when it is not in the source repository, [host/]owner/name/.github/workflows/file.yml")

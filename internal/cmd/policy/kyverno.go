@@ -39,11 +39,11 @@ attest action), a SLSA v1 provenance bundle signed keylessly by a workflow of
           tag refs/tags/vX.Y.Z: the pinned --signer-workflow, or GitHub's
           artifact-attestations-workflows; on a GitHub-hosted runner
 
-Kyverno checks the certificate's issuer and subject only. --ref is bound in
-the subject (the SAN workflow@ref names the run's ref when the signer is a
+Kyverno checks the certificate's issuer and subject only. --source-ref is
+bound in the subject (the SAN workflow@ref names the run's ref when the signer is a
 workflow of --repo) as well as in the predicate; with a signer of another
 repository (--signer-workflow elsewhere, --min-level 3) the ref is only in
-the Source Repository Ref extension, which Kyverno cannot check, so --ref is
+the Source Repository Ref extension, which Kyverno cannot check, so --source-ref is
 refused there. The source repository and runner are checked in the
 predicate, which that pinned identity signed.
 
@@ -56,20 +56,21 @@ binds it to --repo (a shared gate elsewhere is refused).
 Exit status: 0 written, 2 bad usage.`,
 		Example: `  provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' > policy.yaml
   provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' \
-      --ref 'refs/tags/v*' --ref refs/heads/main
+      --source-ref 'refs/tags/v*' --source-ref refs/heads/main
   provenant policy kyverno --repo octo-org/octo-repo --image 'ghcr.io/octo-org/*' \
       --signer-workflow octo-org/builders/.github/workflows/build.yml --min-level 3`,
 		Args: cobra.NoArgs,
 		RunE: cmdutil.RunE(o, nil, RunKyverno, runF),
 	}
+	cmdutil.NormalizeFlags(cmd)
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Kyverno.Repo, "repo", "R", "", "source repository, `OWNER/NAME`")
 	fs.StringSliceVar(&o.Kyverno.Images, "image", nil, "image reference `PATTERN` the policy applies to, e.g. 'ghcr.io/octo-org/*' (repeatable)")
 	fs.StringVar(&o.Kyverno.SignerWorkflow, "signer-workflow", "", "signing `WORKFLOW`, [host/]owner/name/.github/workflows/file.yml[@ref] (the ref a full ref or commit; default any ref)")
-	fs.StringSliceVar(&o.Kyverno.Refs, "ref", nil, "source `REF` accepted, bound to the signer's SAN, Kyverno wildcards allowed, e.g. 'refs/tags/v*' (repeatable; default any; not with a signer of another repository)")
+	fs.StringSliceVar(&o.Kyverno.Refs, "source-ref", nil, "source `REF` accepted, bound to the signer's SAN, Kyverno wildcards allowed, e.g. 'refs/tags/v*' (repeatable; default any; not with a signer of another repository)")
 	fs.StringVar(&o.Kyverno.BuilderID, "builder-id", "", "the provenance's runDetails.builder.id, `ID` (Kyverno wildcards allowed)")
 	fs.IntVar(&o.Kyverno.MinLevel, "min-level", 2, "SLSA Build `LEVEL` required, 1-3")
-	fs.StringVar(&o.Kyverno.Issuer, "certificate-oidc-issuer", verifier.GitHubActionsIssuer, "OIDC `ISSUER` of the signing certificate")
+	fs.StringVar(&o.Kyverno.Issuer, "cert-oidc-issuer", verifier.GitHubActionsIssuer, "OIDC `ISSUER` of the signing certificate")
 	fs.StringVar(&o.Kyverno.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "transparency log `URL`")
 	fs.BoolVar(&o.Kyverno.IgnoreTlog, "ignore-tlog", false, "accept bundles without a log entry (GitHub's Sigstore instance for private repositories: TSA only)")
 	fs.StringVar(&o.Kyverno.VerifierID, "verifier-id", "", "VSA mode: require a PASSED verification summary from this verifier `ID` instead of the provenance")

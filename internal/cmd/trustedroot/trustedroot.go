@@ -35,8 +35,8 @@ func NewCmdTrustedRoot(f *cmdutil.Factory, runF func(*Options) error) *cobra.Com
 		Long: `Prints the trusted roots verify would use — through TUF for the public-good
 and GitHub instances, or the --trusted-root file — one trusted_root.json a
 line (JSON Lines), as gh attestation trusted-root does. The output is the
-file verify --trusted-root (gh's --custom-trusted-root) takes, for a later
-verification offline with exactly these roots.
+file verify --trusted-root takes (as gh attestation verify takes it), for a
+later verification offline with exactly these roots.
 
 Exit status: 0 printed, 1 the roots could not be loaded, 2 bad usage.`,
 		Example: `  provenant trusted-root > trusted_root.jsonl
@@ -44,6 +44,7 @@ Exit status: 0 printed, 1 the roots could not be loaded, 2 bad usage.`,
 		Args: cobra.NoArgs,
 		RunE: cmdutil.RunE(o, func(context.Context, []string) error { return nil }, Run, runF),
 	}
+	cmdutil.NormalizeFlags(cmd)
 	o.Trust.AddFlags(cmd.Flags())
 	return cmd
 }

@@ -31,10 +31,10 @@ link, and says which link failed: 1 bundle, 2 certificate, 3 timestamps,
 8 provenance expectations, 9 SLSA Build level.
 
 Flags follow gh attestation verify (--repo/-R, --owner/-o, --signer-workflow,
---custom-trusted-root, --format json), slsa-verifier verify-artifact
-(--provenance-path, --source-uri, --source-tag, --builder-id) and cosign
-(--certificate-identity, --certificate-oidc-issuer), so their command lines
-run unchanged.
+--format json), slsa-verifier verify-artifact (--source-uri, --source-tag,
+--builder-id) and cosign verify-blob-attestation (--type), and the names they
+spell differently are accepted too (docs/verify.md lists them), so their
+command lines run unchanged.
 
 A source repository is required: --owner, --repo or --source-uri, or
 --cert-identity naming a workflow of the source repository itself. A builder
@@ -64,24 +64,13 @@ const verifyExample = `  # as gh attestation verify
   provenant verify app.tgz --bundle app.sigstore.json --repo octo-org/octo-repo
 
   # as slsa-verifier verify-artifact
-  provenant verify app.tgz --provenance-path app.intoto.jsonl --source-uri github.com/octo-org/octo-repo --source-tag v1.2.3
+  provenant verify app.tgz --bundle app.intoto.jsonl --source-uri github.com/octo-org/octo-repo --source-tag v1.2.3
 
   # an image's attestations, from its registry
   provenant verify oci://ghcr.io/octo-org/app@sha256:<hex> --repo octo-org/octo-repo
 
   # a whole downloaded release, offline
   provenant verify --bundle-dir dist/ --repo octo-org/octo-repo --trusted-root trusted_root.jsonl`
-
-// verifyAliases are the names other verifiers give provenant's flags.
-var verifyAliases = map[string]string{
-	"custom-trusted-root":         "trusted-root",         // gh
-	"provenance-path":             "bundle",               // slsa-verifier
-	"build-workflow-input":        "workflow-input",       // slsa-verifier
-	"certificate-identity":        "cert-identity",        // cosign
-	"certificate-identity-regexp": "cert-identity-regexp", // cosign
-	"certificate-oidc-issuer":     "cert-oidc-issuer",     // cosign
-	"cert-identity-regex":         "cert-identity-regexp", // gh
-}
 
 // cosignTypes are the predicate types cosign's --type names.
 var cosignTypes = map[string]string{
@@ -106,10 +95,10 @@ type Options struct {
 	// WorkflowInputs and Extensions are --workflow-input and
 	// --cert-extension, KEY=VALUE each.
 	WorkflowInputs, Extensions cmdutil.ListFlag
-	// BundleDir, DigestAlg, CosignType, Format, ReportPath and Release are
-	// the flags of those names.
+	// BundleDir, DigestAlg, CosignType, Format and Release are the flags
+	// of those names; ReportPath is --output.
 	BundleDir, DigestAlg, CosignType, Format, ReportPath, Release string
-	// Verbose and Summary are --verbose and --summary.
+	// Verbose and Summary are --verbose and --show-summary.
 	Verbose, Summary bool
 	// JQ and Template are gh's --jq and --template, over --format json.
 	JQ, Template string
@@ -165,7 +154,9 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		RunE:    cmdutil.RunE(o, o.complete, Run, runF),
 	}
 	o.cmd = cmd
-	cmd.Flags().SetNormalizeFunc(cmdutil.Aliases(verifyAliases))
+	// The other verifiers' names of its flags (and provenant's earlier
+	// ones) are hidden aliases.
+	cmdutil.NormalizeFlags(cmd)
 	o.AddFlags(cmd.Flags())
 	cmdutil.BindInputs(cmd, nil)
 	return cmd
@@ -174,7 +165,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 // AddFlags defines the flags of "provenant verify" into o.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.flags = fs
-	fs.VarP(&o.Bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable; alias --provenance-path)")
+	fs.VarP(&o.Bundles, "bundle", "b", "bundle `FILE`, JSON or JSON Lines (repeatable)")
 	fs.StringVar(&o.BundleDir, "bundle-dir", "", "`DIR` of release assets with their attestations; without ARTIFACT, every asset in it")
 	fs.Var(&o.Exclude, "exclude", "with --bundle-dir, leave out entries whose name matches this `GLOB` (doublestar; repeatable); every other entry is verified or reported")
 	fs.Var(&o.Digests, "digest", "an artifact by digest, `ALG:HEX` (sha256 or sha512; repeatable)")
@@ -193,18 +184,18 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Policy.SourceTag, "source-tag", "", "expected `TAG`")
 	fs.StringVar(&o.Policy.SourceVersionedTag, "source-versioned-tag", "", "expected semver tag `PREFIX`, e.g. v1 or v1.2")
 	fs.StringVar(&o.Policy.SourceBranch, "source-branch", "", "expected `BRANCH`")
-	fs.Var(&o.WorkflowInputs, "workflow-input", "expected workflow input `K=V` (repeatable; alias --build-workflow-input)")
+	fs.Var(&o.WorkflowInputs, "workflow-input", "expected workflow input `K=V` (repeatable)")
 	fs.IntVar(&o.Policy.MinLevel, "min-level", 0, "SLSA Build `LEVEL` required (default 2 for SLSA provenance, else 1)")
 	o.Trust.AddFlags(fs)
-	fs.StringVar(&o.Format, "format", "text", "output `FORMAT`: text; json, gh attestation verify's JSON (the verified attestations, with sigstore-go's verification results); report, provenant's JSON report (every artifact and check, as --report writes it)")
+	fs.StringVar(&o.Format, "format", "text", "output `FORMAT`: text; json, gh attestation verify's JSON (the verified attestations, with sigstore-go's verification results); report, provenant's JSON report (every artifact and check, as --output writes it)")
 	fs.StringVarP(&o.JQ, "jq", "q", "", "with --format json, filter the JSON with this jq `EXPRESSION`, as gh does")
 	fs.StringVarP(&o.Template, "template", "t", "", "with --format json, format the JSON with this Go `TEMPLATE`, as gh does")
 	fs.BoolVar(&o.NewBundleFormat, "new-bundle-format", false, "accepted as cosign has it: provenant always reads Sigstore bundles")
 	fs.BoolVar(&o.PrintProvenance, "print-provenance", false, "as slsa-verifier: print each verified in-toto statement (JSON, one a line) on stdout instead of the report")
 	fs.BoolVar(&o.UseSignedTimestamps, "use-signed-timestamps", false, "accepted as cosign has it: every timestamp a bundle carries (log or RFC 3161) is verified")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text output: every check of every artifact, not only of failures")
-	fs.StringVar(&o.ReportPath, "report", "", "also write the JSON report to this `FILE`")
-	fs.BoolVar(&o.Summary, "summary", true, "in GitHub Actions, write a step summary")
+	fs.StringVarP(&o.ReportPath, "output", "O", "", "also write the JSON report (as --format report prints it) to `FILE`; standard output keeps --format's")
+	fs.BoolVar(&o.Summary, "show-summary", true, "in GitHub Actions, write a step summary")
 	fs.IntVar(&o.Parallelism, "parallel", 4, "artifacts verified at `N` at once")
 	o.Fetch.AddFlags(fs)
 	fs.StringVar(&o.PolicyFile.Path, "policy", "", "policy `FILE` (YAML, docs/policy.md): source ids and refs, signer, level, the attestations every artifact needs; flags given override it")
@@ -215,8 +206,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.VSA.Sigstore, "sigstore", "auto", "with --vsa-out and signing: Sigstore instance, auto, public-good, github, or a `FOLDER` with signing_config.json and trusted_root.json")
 	fs.StringVar(&o.VSA.OIDCIssuer, "oidc-issuer", "", "with --vsa-out and signing: expected token issuer `URL` (default: from GITHUB_SERVER_URL)")
 	fs.BoolVar(&o.VSA.Push, "push-vsa", false, "with --vsa-out and signing: push each signed VSA of an oci:// image to its registry as a referrer of the image (for admission on the VSA: provenant policy kyverno --verifier-id)")
-	fs.StringVar(&o.Policy.VerifierID, "verifier-id", "", "with --predicate-type "+verifier.VSAPredicateType+": the verifier.id a VSA must name, e.g. "+verifier.VerifierID)
-	fs.StringVar(&o.Policy.ResourceURI, "resource-uri", "", "with a VSA predicate type: the resourceUri the VSA must name, exactly (default: any; the subject digest is always checked)")
+	fs.StringVar(&o.Policy.VerifierID, "verifier-id", "", "with --predicate-type "+verifier.VSAPredicateType+": the verifier.id a VSA must name, `ID`, e.g. "+verifier.VerifierID)
+	fs.StringVar(&o.Policy.ResourceURI, "resource-uri", "", "with a VSA predicate type: the `URI` the VSA's resourceUri must be, exactly (default: any; the subject digest is always checked)")
 	fs.StringVar(&o.Release, "release", "", "verify every asset of the GitHub release tagged `TAG` of --repo, with the attestations beside them (<asset>.sigstore.json, *.intoto.jsonl), as --bundle-dir does")
 }
 
