@@ -327,4 +327,3 @@ func procStat(t testing.TB, pid int) (cpu float64, peakRSS int64) {
 	}
 	return (ut + st) / 100, peakRSS
 }
-
