@@ -118,7 +118,7 @@ func (h *handler) review(pathMode Mode) http.Handler {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(r.Context(), h.budget(r))
 		defer cancel()
-		review, status := h.answer(ctx, w, r, pathMode)
+		review, status := h.answer(ctx, w, r, pathMode, start)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(review)
@@ -151,7 +151,7 @@ func (h *handler) modeOf(pathMode Mode, req *admissionv1.AdmissionRequest) Mode 
 // answer reads the review and judges it. The review returned always has
 // a Response (its Request is kept for the metrics and the log); a body
 // that is no AdmissionReview is a denial with status 400.
-func (h *handler) answer(ctx context.Context, w http.ResponseWriter, r *http.Request, pathMode Mode) (out *admissionv1.AdmissionReview, status int) {
+func (h *handler) answer(ctx context.Context, w http.ResponseWriter, r *http.Request, pathMode Mode, start time.Time) (out *admissionv1.AdmissionReview, status int) {
 	out = &admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}}
 	deny := func(code int, format string, a ...any) (*admissionv1.AdmissionReview, int) {
 		msg := "provenant: " + fmt.Sprintf(format, a...)
@@ -207,7 +207,7 @@ func (h *handler) answer(ctx context.Context, w http.ResponseWriter, r *http.Req
 	mode := h.modeOf(pathMode, req)
 	judged := h.o.Engine.Judge(ctx, imagesOf(spec, path))
 	h.respond(out.Response, mode, judged)
-	h.log(req, mode, out.Response, judged)
+	h.log(req, mode, out.Response, judged, time.Since(start))
 	return out, http.StatusOK
 }
 
@@ -260,8 +260,9 @@ func digestPart(ref string) string {
 	return ref
 }
 
-// log writes one line per request.
-func (h *handler) log(req *admissionv1.AdmissionRequest, mode Mode, resp *admissionv1.AdmissionResponse, judged []Judgement) {
+// log writes one line per request, with the seconds it took to judge
+// (from the request's arrival, before the answer is written).
+func (h *handler) log(req *admissionv1.AdmissionRequest, mode Mode, resp *admissionv1.AdmissionResponse, judged []Judgement, took time.Duration) {
 	images := make([]map[string]any, 0, len(judged))
 	for _, j := range judged {
 		images = append(images, map[string]any{"container": j.Image.Container, "image": j.Image.Ref, "digest": j.Digest,
@@ -276,5 +277,5 @@ func (h *handler) log(req *admissionv1.AdmissionRequest, mode Mode, resp *admiss
 		level, msg = slog.LevelWarn, "admitted in audit mode"
 	}
 	h.o.Logger.Log(context.Background(), level, msg, "uid", req.UID, "operation", req.Operation, "kind", req.Kind.Kind,
-		"namespace", req.Namespace, "name", req.Name, "mode", mode, "images", images)
+		"namespace", req.Namespace, "name", req.Name, "mode", mode, "images", images, "seconds", took.Seconds())
 }

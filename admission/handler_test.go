@@ -227,6 +227,7 @@ func TestLogLine(t *testing.T) {
 			var line struct {
 				Level, Msg, UID, Mode, Namespace string
 				Images                           []map[string]any
+				Seconds                          *float64
 			}
 			if err := json.Unmarshal(bytes.TrimSpace([]byte(buf.String())), &line); err != nil {
 				t.Fatalf("not one JSON line: %v\n%s", err, buf.String())
@@ -236,6 +237,9 @@ func TestLogLine(t *testing.T) {
 			}
 			if len(line.Images) != 1 || line.Images[0]["digest"] != "example.com/bad@"+digestOf("b") || line.Images[0]["check"] != "subject" {
 				t.Errorf("log line's images %v", line.Images)
+			}
+			if line.Seconds == nil || *line.Seconds <= 0 || *line.Seconds > 10 {
+				t.Errorf("log line's seconds %v, want the time judged", line.Seconds)
 			}
 		})
 	}

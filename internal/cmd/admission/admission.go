@@ -9,9 +9,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +36,7 @@ type Options struct {
 	Budget, VerifyTimeout, CacheTTL, NegativeCacheTTL   time.Duration
 	CacheEntries, MinLevel                              int
 	PolicyPath, PinsPath                                string
+	ReloadInterval                                      time.Duration
 	VSAVerifierID, VSASignerWorkflow                    string
 	Identity                                            cmdutil.IdentityFlags
 	GitHub                                              cmdutil.GitHubFlags
@@ -66,7 +71,8 @@ provenant verify oci://IMAGE would verify it, with the same identity, policy
 file, pins and trusted roots: each distinct digest once per request and once
 across concurrent requests; verdicts cached under a key of everything they
 depend on (digest, policy, trusted root, revocation list); a revocation file
-re-read when it changes; a signed VSA from a trusted verifier admits without
+re-read when it changes; --policy and --pins read again when they change
+(checked every --reload-interval, and at once on SIGHUP); a signed VSA from a trusted verifier admits without
 verifying the provenance again. Every answer comes within --budget: when
 verification cannot finish, the answer names what was slow (denied in
 enforce mode, admitted with a warning in audit mode). /healthz, /readyz and
@@ -95,6 +101,7 @@ Exit status: 0 stopped by a signal, 1 could not serve, 2 bad usage.`,
 	fs.IntVar(&o.MinLevel, "min-level", 0, "SLSA Build `LEVEL` required (default 2)")
 	fs.StringVar(&o.PolicyPath, "policy", "", "policy `FILE` (YAML, docs/policy.md), as verify --policy")
 	fs.StringVar(&o.PinsPath, "pins", "", "pins `FILE` (JSON), held read-only, as verify --pins")
+	fs.DurationVar(&o.ReloadInterval, "reload-interval", 10*time.Second, "check --policy and --pins for changes every `DURATION` (0: only on SIGHUP)")
 	fs.StringVar(&o.VSAVerifierID, "vsa-verifier-id", "", "admit on a signed VSA from this verifier `ID` (verify --vsa-out --push-vsa), without verifying the provenance")
 	fs.StringVar(&o.VSASignerWorkflow, "vsa-signer-workflow", "", "the `WORKFLOW` that signs those VSAs (the gate), [host/]owner/name/.github/workflows/file.yml")
 	o.Identity.AddFlags(fs)
@@ -119,7 +126,12 @@ func (o *Options) complete(ctx context.Context, _ []string) error {
 		return err
 	}
 	p := o.policy()
-	return cmdutil.Usage(p.Validate())
+	if err := p.Validate(); err != nil && !(o.PolicyPath != "" && errors.Is(err, verifier.ErrNoIdentity)) {
+		// A policy file may name the source itself: the checker judges
+		// the merged policy once the file is read.
+		return cmdutil.Usage(err)
+	}
+	return nil
 }
 
 func (o *Options) namespaceModes() (map[string]admission.Mode, error) {
@@ -157,14 +169,6 @@ func Run(o *Options) error {
 		}
 		return inputfile.Read(o.ctx, path, maxPolicyFileSize)
 	}
-	policyFile, err := read(o.PolicyPath)
-	if err != nil {
-		return cmdutil.Usagef("--policy: %w", err)
-	}
-	pins, err := read(o.PinsPath)
-	if err != nil {
-		return cmdutil.Usagef("--pins: %w", err)
-	}
 	var vsa *verifier.Policy
 	if o.VSAVerifierID != "" {
 		vsa = &verifier.Policy{VerifierID: o.VSAVerifierID, SignerWorkflow: o.VSASignerWorkflow, GitHubServer: o.GitHub.Server()}
@@ -175,12 +179,37 @@ func Run(o *Options) error {
 	for _, r := range roots {
 		fmt.Fprintf(sum, "%s\n%v\n", r.Name, r.Root)
 	}
+	rootDigest := hex.EncodeToString(sum.Sum(nil))
 	registry := o.f.OCI()
-	checker, err := admission.NewChecker(admission.CheckerOptions{Registry: registry, TrustedRoots: roots,
-		RootDigest: hex.EncodeToString(sum.Sum(nil)), Policy: o.policy(), PolicyFile: policyFile, Pins: pins, VSA: vsa})
-	if err != nil {
-		return cmdutil.Usage(err)
+	// load reads the policy file and the pins and builds a checker of
+	// them; digest names what was read, to tell a change.
+	load := func() (checker *admission.Checker, digest string, err error) {
+		policyFile, err := read(o.PolicyPath)
+		if err != nil {
+			return nil, "", cmdutil.Usagef("--policy: %w", err)
+		}
+		pins, err := read(o.PinsPath)
+		if err != nil {
+			return nil, "", cmdutil.Usagef("--pins: %w", err)
+		}
+		d := sha256.New()
+		fmt.Fprintf(d, "%d\n%s%d\n%s", len(policyFile), policyFile, len(pins), pins)
+		checker, err = admission.NewChecker(admission.CheckerOptions{Registry: registry, TrustedRoots: roots,
+			RootDigest: rootDigest, Policy: o.policy(), PolicyFile: policyFile, Pins: pins, VSA: vsa})
+		if err != nil {
+			return nil, "", cmdutil.Usage(err)
+		}
+		return checker, hex.EncodeToString(d.Sum(nil)), nil
 	}
+	checker, digest, err := load()
+	if err != nil {
+		return err
+	}
+	reload := make(chan *admission.Checker)
+	ctx, stop := context.WithCancel(o.ctx)
+	defer stop()
+	logger := slog.New(slog.NewJSONHandler(o.f.Stderr, nil))
+	go o.watchPolicy(ctx, logger, digest, load, reload)
 	mode, _ := admission.ParseMode(o.Mode)
 	nsModes, _ := o.namespaceModes()
 	err = admission.Serve(o.ctx, admission.Config{
@@ -188,10 +217,53 @@ func Run(o *Options) error {
 		DefaultMode: mode, NamespaceModes: nsModes, RevocationFile: o.RevocationFile, FS: admission.OSFileSystem{},
 		Cache:         admission.CacheOptions{MaxEntries: o.CacheEntries, TTL: o.CacheTTL, NegativeTTL: o.NegativeCacheTTL},
 		VerifyTimeout: o.VerifyTimeout, Checker: checker, Resolver: registry,
-		Logger: slog.New(slog.NewJSONHandler(o.f.Stderr, nil)),
+		Logger: logger, Reload: reload,
 	})
 	if err != nil && o.ctx.Err() == nil {
 		return cmdutil.Failed(err)
 	}
 	return nil
+}
+
+// watchPolicy reads the policy file and the pins again on SIGHUP and
+// every --reload-interval, and hands Serve a new checker when what they
+// say changed (digest is what was read last). A file that no longer
+// reads or parses keeps the checker in force, with a log line: a broken
+// ConfigMap does not open the gate.
+func (o *Options) watchPolicy(ctx context.Context, log *slog.Logger, digest string,
+	load func() (*admission.Checker, string, error), reload chan<- *admission.Checker) {
+	if o.PolicyPath == "" && o.PinsPath == "" {
+		return
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var tick <-chan time.Time
+	if o.ReloadInterval > 0 {
+		t := time.NewTicker(o.ReloadInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		case <-tick:
+		}
+		c, d, err := load()
+		switch {
+		case err != nil:
+			log.Warn("policy not reloaded: keeping the one in force", "error", err.Error())
+			continue
+		case d == digest:
+			continue
+		}
+		select {
+		case reload <- c:
+			digest = d
+		case <-ctx.Done():
+			return
+		}
+	}
 }

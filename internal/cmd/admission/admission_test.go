@@ -6,7 +6,10 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,4 +96,80 @@ func TestServe(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve ended with %v", err)
 	}
+}
+
+// TestServe_ReloadsPolicy: a policy file that names the source alone is
+// served; a change to it is read again within --reload-interval and put in
+// force (Serve logs "policy reloaded"), and a file that no longer parses
+// keeps the policy in force, with a warning.
+func TestServe_ReloadsPolicy(t *testing.T) {
+	cert, key, _ := admissiontest.ServingCert(t)
+	dir := t.TempDir()
+	policyPath := filepath.Join(dir, "policy.yaml")
+	write := func(text string) {
+		t.Helper()
+		// A new name renamed over the old, as the kubelet swaps a
+		// ConfigMap: the reader never sees half a file.
+		if err := os.WriteFile(policyPath+".new", []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(policyPath+".new", policyPath); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("source: {repo: octo-org/app}\n")
+	f := cmdtest.Factory()
+	logs := &syncBuffer{}
+	f.Stderr = logs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cmd := NewCmdServe(f, nil)
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--tls-cert-file", cert, "--tls-private-key-file", key, "--policy", policyPath,
+		"--trusted-root", root, "--reload-interval", "20ms"})
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve ended with %v\n%s", err, logs.String())
+		}
+	}()
+	waitFor := func(what string, n int) {
+		t.Helper()
+		for i := 0; i < 200; i++ {
+			if strings.Count(logs.String(), what) >= n {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("no %d× %q in the logs:\n%s", n, what, logs.String())
+	}
+	waitFor(`"msg":"serving"`, 1)
+	if strings.Contains(logs.String(), "policy reloaded") {
+		t.Fatalf("reloaded an unchanged policy:\n%s", logs.String())
+	}
+	write("source: {repo: octo-org/other}\n")
+	waitFor(`"msg":"policy reloaded"`, 1)
+	write("source: {repo: [not, a, repo]}\n")
+	waitFor("policy not reloaded: keeping the one in force", 1)
+	write("source: {repo: octo-org/app}\n")
+	waitFor(`"msg":"policy reloaded"`, 2)
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's writes and the
+// test's reads at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
