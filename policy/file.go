@@ -554,8 +554,11 @@ func (pf *File) Evaluate(bundles []verifier.BundleResult, defaultType string) er
 	runsOf := make([][]string, len(reqs))
 	for i, r := range reqs {
 		rule := requireRule(i, r)
-		var first error
+		var first, unverified error
 		for _, b := range bundles {
+			if !b.Verified && b.PredicateType == r.PredicateType && unverified == nil {
+				unverified = whyNotVerified(b)
+			}
 			if !b.Verified || b.Signer == nil || b.PredicateType != r.PredicateType {
 				continue
 			}
@@ -571,11 +574,28 @@ func (pf *File) Evaluate(bundles []verifier.BundleResult, defaultType string) er
 			if first != nil {
 				return first
 			}
+			if unverified != nil {
+				// Say why the one found does not count: the failed check
+				// names what is wrong (another repository's signer, say).
+				return &Violation{Rule: rule, Err: fmt.Errorf("no verified attestation of this predicate type for the artifact; the first found failed: %w", unverified)}
+			}
 			return &Violation{Rule: rule, Err: errors.New("no verified attestation of this predicate type for the artifact")}
 		}
 	}
 	if pf.SameRun {
 		return sameRun(reqs, runsOf)
+	}
+	return nil
+}
+
+// whyNotVerified is the first failed check of a bundle that did not
+// verify, or the policy file's refusal; nil when neither says.
+func whyNotVerified(b verifier.BundleResult) error {
+	if err := b.Err(); err != nil {
+		return err
+	}
+	if b.Refused != "" {
+		return fmt.Errorf("refused by the policy file: %s", b.Refused)
 	}
 	return nil
 }

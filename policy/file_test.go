@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/provenant/provenant/internal/formats"
+	"github.com/provenant/provenant/verifier"
 )
 
 const (
@@ -238,4 +239,46 @@ func mustRead(tb testing.TB, p string) []byte {
 		tb.Fatal(err)
 	}
 	return data
+}
+
+// TestEvaluate_SaysWhyTheFoundAttestationDoesNotCount: a require rule
+// with no verified attestation names the first failure of the ones found
+// of that predicate type (what a kubectl user reads when an image was
+// attested from another repository), and says only "none" when none was.
+func TestEvaluate_SaysWhyTheFoundAttestationDoesNotCount(t *testing.T) {
+	pf := mustParsePolicy(t, "require:\n  - predicate-type: https://slsa.dev/provenance/v1\n")
+	failed := verifier.BundleResult{
+		PredicateType: "https://slsa.dev/provenance/v1",
+		Checks: []verifier.CheckResult{
+			{Number: 4, Name: verifier.CheckSignature, Status: verifier.StatusPass},
+			{Number: 6, Name: verifier.CheckIdentity, Status: verifier.StatusFail, Reason: "source repository is other/repo, want o/app"},
+		},
+	}
+	refused := verifier.BundleResult{PredicateType: "https://slsa.dev/provenance/v1", Refused: "source.repository-id is 7, want 9"}
+	other := verifier.BundleResult{PredicateType: "https://spdx.dev/Document", Checks: []verifier.CheckResult{{Number: 4, Name: verifier.CheckSignature, Status: verifier.StatusFail, Reason: "bad signature"}}}
+	for _, tc := range []struct {
+		name    string
+		bundles []verifier.BundleResult
+		want    []string
+		notWant string
+	}{
+		{"failed check named", []verifier.BundleResult{other, failed}, []string{"require[0]", "no verified attestation", "the first found failed", "identity", "other/repo"}, "bad signature"},
+		{"policy refusal named", []verifier.BundleResult{refused}, []string{"refused by the policy file", "repository-id is 7"}, ""},
+		{"none found", []verifier.BundleResult{other}, []string{"no verified attestation of this predicate type for the artifact"}, "first found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := pf.Evaluate(tc.bundles, "https://slsa.dev/provenance/v1")
+			if err == nil {
+				t.Fatal("no violation for an artifact without a verified attestation")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
+			if tc.notWant != "" && strings.Contains(err.Error(), tc.notWant) {
+				t.Errorf("%q says %q", err, tc.notWant)
+			}
+		})
+	}
 }

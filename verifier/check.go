@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -71,7 +72,12 @@ func (c CheckResult) Err() error {
 	if c.Status != StatusFail {
 		return nil
 	}
-	return &CheckError{Check: c.Name, Err: c.err}
+	err := c.err
+	if err == nil {
+		// A result read back from a report keeps only its reason.
+		err = errors.New(c.Reason)
+	}
+	return &CheckError{Check: c.Name, Err: err}
 }
 
 // CheckError is the error of a failed check: which link failed, and why.
