@@ -184,7 +184,7 @@ func firstLine(s string) string {
 // --bundle-dir over 100, 1,000 and 10,000 assets: each asset a copy (hard
 // link) of one small artifact with its own bundle (a hard link of one
 // real bundle of GitHub's attest action). It prints the figures and
-// asserts only that 10,000 assets take at most 3 times the RSS of 100.
+// asserts only that 10,000 assets take at most 4 times the RSS of 100.
 // Heavy (tens of thousands of files): it runs only with
 // PROVENANT_BENCH_RSS=1, as scripts/bench-rss and scripts/test do.
 func TestResources_BundleDirRSS(t *testing.T) {
@@ -224,7 +224,12 @@ func TestResources_BundleDirRSS(t *testing.T) {
 		rss[n] = r
 		fmt.Printf("verify --bundle-dir, %5d assets (a bundle each): peak RSS %4d MiB\n", n, r>>10)
 	}
-	if rss[10000] > 3*rss[100] {
+	// The report grows by about 1.9 KiB an asset and Go's GC lets the heap
+	// reach twice the live size, so 2.4–2.6× is expected here, and where
+	// the GC happens to run moves it. 4× leaves room for that and still
+	// fails for any retention of a few KiB an asset (bundles kept to the
+	// end of the run were 70 KiB an asset: 20×).
+	if rss[10000] > 4*rss[100] {
 		t.Errorf("not flat: %d MiB at 10,000 assets, %d MiB at 100", rss[10000]>>10, rss[100]>>10)
 	}
 }
