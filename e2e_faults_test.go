@@ -147,6 +147,10 @@ func TestE2EFaults(t *testing.T) {
 				continue
 			}
 			t.Run(svc.name+"/"+m.name, func(t *testing.T) {
+				// Each case has its own proxies, signing config and step:
+				// they wait on retries and timeouts, not the CPU, so they
+				// run side by side (scripts/test passes -parallel 8).
+				t.Parallel()
 				sec := &secrets{}
 				sec.add(s.tokenSecret)
 				var rec capture

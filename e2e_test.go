@@ -426,6 +426,7 @@ func TestE2EServiceFaults(t *testing.T) {
 			fail int
 		}{{"503 twice then up", 2}, {"down for good", -1}} {
 			t.Run(svc.name+"/"+mode.name, func(t *testing.T) {
+				t.Parallel() // own proxy, config and step, as TestE2EFaults' cases
 				var proxy *flakyProxy
 				var proxied bool
 				inst := s.instanceDir(t, svc.config, func(sc map[string]any) {
