@@ -223,6 +223,9 @@ func TestAttestFaults_TokenEndpointAndFulcio(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Each case has its own token service, proxy and Fulcio, and
+			// waits on retries, not the CPU.
+			t.Parallel()
 			sec := &secrets{}
 			s := newStep(t)
 			srv := s.withTokenService()
