@@ -196,6 +196,9 @@ func TestResources_BundleDirRSS(t *testing.T) {
 		}
 		t.Skip("set PROVENANT_BENCH_RSS=1 (scripts/bench-rss)")
 	}
+	// A child process of its own whose peak RSS is measured, not time:
+	// it runs beside the package's other tests.
+	t.Parallel()
 	const fx = "testdata/fixtures/github-attest/"
 	bundle, artifact := absFixture(t, fx+"reusable-workflow-attestation.sigstore.json"), absFixture(t, fx+"reusable-workflow-artifact")
 	root := absFixture(t, "testdata/fixtures/trusted-roots/public-good-cli.json")
@@ -245,6 +248,9 @@ func TestResources_FourGiBFile(t *testing.T) {
 		}
 		t.Skip("set PROVENANT_BENCH_RSS=1 (scripts/test does)")
 	}
+	// A child process of its own whose peak RSS is measured, not time:
+	// it runs beside the package's other tests.
+	t.Parallel()
 	dir := t.TempDir()
 	f, err := os.Create(filepath.Join(dir, "disk.img"))
 	if err != nil {
