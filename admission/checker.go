@@ -250,19 +250,28 @@ func facts(v *Verdict, a verifier.ArtifactResult, pt string) {
 	}
 }
 
+// ruleVerdict is the failure of a policy rule, from the text "policy rule
+// RULE: WHY": the denial line reads "failed policy rule RULE: WHY", the
+// rule once.
+func ruleVerdict(text string) Verdict {
+	rule, why, ok := strings.Cut(text, ": ")
+	if !ok {
+		why = text
+	}
+	return Verdict{Reason: ReasonFailed, Check: rule, Message: why}
+}
+
 // failure is the verdict on an artifact that did not verify: the policy
 // rule or pin that refused it, else the check that failed furthest along
 // the chain among its bundles.
 func failure(a verifier.ArtifactResult) Verdict {
 	for _, b := range a.Bundles {
 		if b.Refused != "" {
-			rule, _, _ := strings.Cut(b.Refused, ": ")
-			return Verdict{Reason: ReasonFailed, Check: rule, Message: b.Refused}
+			return ruleVerdict(b.Refused)
 		}
 	}
 	if i := strings.Index(a.Error, "policy rule "); i >= 0 {
-		rule, _, _ := strings.Cut(a.Error[i:], ": ")
-		return Verdict{Reason: ReasonFailed, Check: rule, Message: a.Error[i:]}
+		return ruleVerdict(a.Error[i:])
 	}
 	var best *verifier.CheckResult
 	for _, b := range a.Bundles {

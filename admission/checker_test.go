@@ -125,6 +125,11 @@ func TestChecker(t *testing.T) {
 			if v.Allowed != tt.wantAllowed || v.Reason != tt.wantReason || v.Check != tt.wantCheck {
 				t.Errorf("verdict %+v, want allowed %v, reason %s, check %q", v, tt.wantAllowed, tt.wantReason, tt.wantCheck)
 			}
+			// The denial reads "failed CHECK: MESSAGE": the message must
+			// not say the check again.
+			if v.Check != "" && strings.HasPrefix(v.Message, v.Check) {
+				t.Errorf("message %q repeats the check %q", v.Message, v.Check)
+			}
 			if !slices.Equal(rv.asked, tt.wantAsked) {
 				t.Errorf("verified for %q, want %q", rv.asked, tt.wantAsked)
 			}
