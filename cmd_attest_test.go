@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/builder/oidctest"
 	"github.com/provenant/provenant/internal/cmd/attest"
 	"github.com/provenant/provenant/internal/otheruser"
@@ -130,20 +133,13 @@ func (s *step) run(args ...string) (string, string, int) {
 }
 
 func (s *step) outputs() map[string]string {
-	data, _ := os.ReadFile(s.env["GITHUB_OUTPUT"])
-	out := map[string]string{}
-	// go-githubactions writes name<<DELIM\nvalue\nDELIM blocks.
-	lines := strings.Split(string(data), "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		out[name] = strings.Join(val, "\n")
+	data, err := os.ReadFile(s.env["GITHUB_OUTPUT"])
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{} // the step wrote no output
+	}
+	out, err := builder.ParseFileCommands(string(data))
+	if err != nil {
+		s.t.Fatalf("GITHUB_OUTPUT: %v", err)
 	}
 	return out
 }

@@ -225,3 +225,31 @@ func EscapeMarkdown(s string) string {
 	}
 	return b.String()
 }
+
+// ParseFileCommands reads a GITHUB_OUTPUT or GITHUB_ENV file as the runner
+// does: name<<DELIM lines, each value the lines up to the delimiter
+// (whatever follows "<<"). Empty lines between blocks are skipped; any
+// other line, or a value that never ends, is an error. It reads what
+// FileCommands writes, for the tests of every command that writes outputs.
+func ParseFileCommands(text string) (map[string]string, error) {
+	out := map[string]string{}
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		if lines[i] == "" {
+			continue
+		}
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			return nil, fmt.Errorf("line %d is not a name<<delimiter line: %q", i+1, lines[i])
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		if i == len(lines) {
+			return nil, fmt.Errorf("the value of %s never ends (no line %q)", name, delim)
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out, nil
+}

@@ -9,28 +9,12 @@ import (
 	"testing"
 )
 
-// parseFileCommands reads name<<DELIM blocks the way the runner does: the
-// delimiter is whatever follows "<<" on the name line.
+// parseFileCommands reads name<<DELIM blocks the way the runner does.
 func parseFileCommands(t *testing.T, text string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(text, "\n")
-	for i := 0; i < len(lines); i++ {
-		if lines[i] == "" {
-			continue
-		}
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			t.Fatalf("line %d is not a name<<delimiter line: %q", i, lines[i])
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		if i == len(lines) {
-			t.Fatalf("value of %s never ends", name)
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := ParseFileCommands(text)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -158,5 +142,40 @@ func TestEscapeMarkdown(t *testing.T) {
 	}
 	if got := EscapeMarkdown("app-1.0_linux.tgz"); got != `app\-1\.0\_linux\.tgz` {
 		t.Errorf("EscapeMarkdown kept meaning changes: %q", got)
+	}
+}
+
+// TestParseFileCommands: blocks read as the runner reads them; a stray
+// line or a value that never ends is an error, not a silent skip.
+func TestParseFileCommands(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		want       map[string]string
+		wantErr    string
+	}{
+		{"two blocks", "a<<D1\nx\ny\nD1\n\nb<<D2\n\nD2\n", map[string]string{"a": "x\ny", "b": ""}, ""},
+		{"stray line", "a<<D\nx\nD\nb=1\n", nil, "line 4 is not a name<<delimiter line"},
+		{"never ends", "a<<D\nx\n", nil, "the value of a never ends"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseFileCommands(tt.text)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
 	}
 }

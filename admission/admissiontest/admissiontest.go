@@ -1,8 +1,10 @@
 // Package admissiontest holds what the webhook's tests share: a serving
-// certificate for 127.0.0.1 made on the spot. Never linked into the binary.
+// certificate for 127.0.0.1 made on the spot, and a buffer for its log.
+// Never linked into the binary.
 package admissiontest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -52,4 +55,25 @@ func ServingCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// LogBuffer is a bytes.Buffer safe for a webhook's writes (its log, a
+// process's output) and the test's reads at once.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String is everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/provenant/provenant/builder"
 	"github.com/provenant/provenant/builder/oidctest"
 )
 
@@ -141,21 +142,16 @@ func (s *stack) pushVSA(t testing.TB, img name.Digest) {
 	}
 }
 
-// outputs are the step's outputs (name<<DELIM blocks of GITHUB_OUTPUT).
+// outputs are the step's outputs (GITHUB_OUTPUT, as the runner reads it).
 func outputs(t testing.TB, env map[string]string) map[string]string {
-	data, _ := os.ReadFile(env["GITHUB_OUTPUT"])
-	out := map[string]string{}
-	lines := strings.Split(string(data), "\n")
-	for i := 0; i < len(lines); i++ {
-		key, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		out[key] = strings.Join(val, "\n")
+	t.Helper()
+	data, err := os.ReadFile(env["GITHUB_OUTPUT"])
+	if err != nil {
+		t.Fatalf("the step's outputs: %v", err)
+	}
+	out, err := builder.ParseFileCommands(string(data))
+	if err != nil {
+		t.Fatalf("GITHUB_OUTPUT: %v", err)
 	}
 	return out
 }

@@ -35,7 +35,7 @@ import (
 type webhook struct {
 	addr, caFile, policy, revocation string
 	proc                             *process
-	logs                             *syncBuffer
+	logs                             *admissiontest.LogBuffer
 	client                           *http.Client
 }
 
@@ -54,7 +54,7 @@ func startWebhook(t testing.TB, s *stack, o webhookOptions) *webhook {
 	t.Helper()
 	cert, key, pool := admissiontest.ServingCert(t)
 	dir := t.TempDir()
-	w := &webhook{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), caFile: cert, logs: &syncBuffer{},
+	w := &webhook{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), caFile: cert, logs: &admissiontest.LogBuffer{},
 		policy: filepath.Join(dir, "policy.yaml"), revocation: filepath.Join(dir, "revoked.yaml"),
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
 	w.setPolicy(t, o.repo)
@@ -263,7 +263,7 @@ func isDenied(err error) bool {
 
 // warnings collects the warnings the API server returns (client-go's
 // WarningHandler).
-type warnings struct{ list *syncBuffer }
+type warnings struct{ list *admissiontest.LogBuffer }
 
 func (w warnings) HandleWarningHeader(code int, agent, text string) {
 	if code == 299 {
@@ -272,9 +272,9 @@ func (w warnings) HandleWarningHeader(code int, agent, text string) {
 }
 
 // withWarnings is a client of c whose warnings go to the returned buffer.
-func (c *cluster) withWarnings(t testing.TB) (*kubernetes.Clientset, *syncBuffer) {
+func (c *cluster) withWarnings(t testing.TB) (*kubernetes.Clientset, *admissiontest.LogBuffer) {
 	cfg := rest.CopyConfig(c.config)
-	buf := &syncBuffer{}
+	buf := &admissiontest.LogBuffer{}
 	cfg.WarningHandler = warnings{list: buf}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

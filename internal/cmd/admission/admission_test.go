@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,7 +118,7 @@ func TestServe_ReloadsPolicy(t *testing.T) {
 	}
 	write("source: {repo: octo-org/app}\n")
 	f := cmdtest.Factory()
-	logs := &syncBuffer{}
+	logs := &admissiontest.LogBuffer{}
 	f.Stderr = logs
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -153,23 +152,4 @@ func TestServe_ReloadsPolicy(t *testing.T) {
 	waitFor("policy not reloaded: keeping the one in force", 1)
 	write("source: {repo: octo-org/app}\n")
 	waitFor(`"msg":"policy reloaded"`, 2)
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's writes and the
-// test's reads at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
