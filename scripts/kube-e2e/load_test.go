@@ -21,6 +21,7 @@ import (
 	"github.com/provenant/provenant/builder/oidctest"
 	"github.com/provenant/provenant/remote"
 	"github.com/provenant/provenant/remote/registrytest"
+	"github.com/provenant/provenant/scripts/internal/floor"
 )
 
 // loadFigures are what TestKubeLoad measures (PROVENANT_KUBE_LOAD_OUT
@@ -208,14 +209,7 @@ func baseline(t *testing.T, s *stack, imgs []name.Digest) []float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []verify.VerifierOption{verify.WithObserverTimestamps(1)}
-	if len(tr.CTLogs()) > 0 {
-		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
-	}
-	if len(tr.RekorLogs()) > 0 {
-		opts = append(opts, verify.WithTransparencyLog(1))
-	}
-	v, err := verify.NewVerifier(tr, opts...)
+	v, err := floor.Verifier(tr)
 	if err != nil {
 		t.Fatal(err)
 	}

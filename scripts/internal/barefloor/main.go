@@ -25,6 +25,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/provenant/provenant/scripts/internal/floor"
 )
 
 func main() {
@@ -46,17 +48,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "barefloor:", err)
 		os.Exit(2)
 	}
-	// What the trusted root holds is required, as provenant requires it:
-	// an SCT when it has CT logs, a log entry when it has Rekor logs (a
-	// test instance may have neither), a verified time always.
-	opts := []verify.VerifierOption{verify.WithObserverTimestamps(1)}
-	if len(tr.CTLogs()) > 0 {
-		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
-	}
-	if len(tr.RekorLogs()) > 0 {
-		opts = append(opts, verify.WithTransparencyLog(1))
-	}
-	v, err := verify.NewVerifier(tr, opts...)
+	v, err := floor.Verifier(tr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "barefloor:", err)
 		os.Exit(2)
