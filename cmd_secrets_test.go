@@ -100,42 +100,58 @@ func runOutputs(t *testing.T, s *step, stdout, stderr string) map[string]string 
 }
 
 // TestSecrets_LeakCheckFindsPlantedTokens is the negative control: the
-// check finds a token planted in each kind of output and in each form.
+// check finds each form of each token (clear, standard and URL-safe base64,
+// padded or not, a JWT's payload and signature) planted in each kind of
+// output, framed by other text as a log line or a JSON value would hold it.
 func TestSecrets_LeakCheckFindsPlantedTokens(t *testing.T) {
 	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8tb3JnL29jdG8tcmVwbyJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+	// A JWT's characters never make '+' or '/' in base64, so its URL-safe
+	// form equals the standard one; a value with '>', '?' and '~' (as an
+	// opaque runner token may hold) makes the two differ.
+	opaque := "runner>request?token~0123456789"
 	sec := &secrets{}
 	sec.add(jwt)
 	sec.add("ghs_plantedGitHubToken0123456789")
+	sec.add(opaque)
+	forms := sec.forms()
+	if want := 3*5 + 2; len(forms) != want {
+		t.Fatalf("%d forms of three tokens, want %d (5 each, and a JWT's payload and signature)", len(forms), want)
+	}
+	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding} {
+		if u := enc.EncodeToString([]byte(opaque)); !slices.Contains(forms, u) || u == base64.StdEncoding.EncodeToString([]byte(opaque)) {
+			t.Fatalf("URL-safe base64 %q is not a form of its own", u)
+		}
+	}
 	s := newStep(t)
 	clean := runOutputs(t, s, "::add-mask::"+jwt+"\nall fine\n", "")
 	if l := sec.leaks(clean); len(l) != 0 {
 		t.Fatalf("the mask command counted as a leak: %v", l)
 	}
-	for name, plant := range map[string]func() map[string]string{
-		"stdout":        func() map[string]string { return runOutputs(t, s, "token "+jwt, "") },
-		"stderr base64": func() map[string]string { return runOutputs(t, s, "", base64.StdEncoding.EncodeToString([]byte(jwt))) },
-		"payload segment": func() map[string]string {
-			return runOutputs(t, s, "", "claims eyJzdWIiOiJyZXBvOm9jdG8tb3JnL29jdG8tcmVwbyJ9 x")
-		},
-		"GITHUB_OUTPUT": func() map[string]string {
-			os.WriteFile(s.env["GITHUB_OUTPUT"], []byte("x<<D\nghs_plantedGitHubToken0123456789\nD\n"), 0o644)
+	outputs := map[string]func(text string) map[string]string{
+		"stdout": func(text string) map[string]string { return runOutputs(t, s, "token "+text+"\n", "") },
+		"stderr": func(text string) map[string]string { return runOutputs(t, s, "", "error: "+text) },
+		"GITHUB_OUTPUT": func(text string) map[string]string {
+			os.WriteFile(s.env["GITHUB_OUTPUT"], []byte("x<<D\n"+text+"\nD\n"), 0o644)
 			return runOutputs(t, s, "", "")
 		},
-		"a file in temp": func() map[string]string {
-			s.file("../runner-temp/provenant/x.json", `{"sig":"c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"}`)
+		"GITHUB_STEP_SUMMARY": func(text string) map[string]string {
+			os.WriteFile(s.env["GITHUB_STEP_SUMMARY"], []byte("| "+text+" |"), 0o644)
 			return runOutputs(t, s, "", "")
 		},
-		"GITHUB_STEP_SUMM": func() map[string]string {
-			os.WriteFile(s.env["GITHUB_STEP_SUMMARY"], []byte("| "+jwt+" |"), 0o644)
+		"a file in temp": func(text string) map[string]string {
+			s.file("../runner-temp/provenant/x.json", `{"sig":"`+text+`"}`)
 			return runOutputs(t, s, "", "")
 		},
-	} {
-		if l := sec.leaks(plant()); len(l) == 0 {
-			t.Errorf("%s: a planted token was not found", name)
+	}
+	for where, plant := range outputs {
+		for i, form := range forms {
+			if l := sec.leaks(plant(form)); len(l) == 0 {
+				t.Errorf("%s: form %d of a token (%.24s…) was not found", where, i, form)
+			}
+			os.Remove(s.env["GITHUB_OUTPUT"])
+			os.Remove(s.env["GITHUB_STEP_SUMMARY"])
+			os.RemoveAll(s.temp)
 		}
-		os.Remove(s.env["GITHUB_OUTPUT"])
-		os.Remove(s.env["GITHUB_STEP_SUMMARY"])
-		os.RemoveAll(s.temp)
 	}
 }
 
